@@ -198,28 +198,37 @@ s_encode_field (const mm_schema_t *s, const mm_field_t *f, const void *obj, msgp
     return 0;
 }
 
+//  Keys are 0..127, so each is its own one-byte positive fixint.
+static inline int
+s_pack_key (msgpack_packer *pk, unsigned key)
+{
+    char b = (char) key;
+    return pk->callback (pk->data, &b, 1);
+}
+
 static int
 s_encode_map (const mm_schema_t *s, const void *obj, msgpack_packer *pk, mm_error_t *err)
 {
     if (s->validate && s->validate (obj, MM_NO_OFFSET, err) == -1)
         return -1;
-    uint32_t count = s->msg_type ? 2 : 0;
+    //  The map header needs the count first: decide presence once, remember the keys.
+    uint8_t keys[128];
+    uint32_t count = 0;
     for (unsigned k = 0; k < s->nfields; k++)
         if (s->fields[k].type != MM_F_NONE && s_present (s, &s->fields[k], obj))
-            count++;
-    if (msgpack_pack_map (pk, count))
+            keys[count++] = (uint8_t) k;
+    if (msgpack_pack_map (pk, count + (s->msg_type ? 2 : 0)))
         return s_nomem (err);
     if (s->msg_type) {
-        if (msgpack_pack_uint64 (pk, MM_K_VERSION) || msgpack_pack_uint64 (pk, MM_PROTO_VERSION)
-            || msgpack_pack_uint64 (pk, MM_K_TYPE) || msgpack_pack_uint64 (pk, s->msg_type))
+        if (s_pack_key (pk, MM_K_VERSION) || msgpack_pack_uint64 (pk, MM_PROTO_VERSION)
+            || s_pack_key (pk, MM_K_TYPE) || msgpack_pack_uint64 (pk, s->msg_type))
             return s_nomem (err);
     }
-    for (unsigned k = 0; k < s->nfields; k++) {
-        const mm_field_t *f = &s->fields[k];
-        if (f->type == MM_F_NONE || !s_present (s, f, obj))
-            continue;
-        if (msgpack_pack_uint64 (pk, k) || s_encode_field (s, f, obj, pk, err))
-            return err && err->code ? -1 : s_nomem (err);
+    for (uint32_t i = 0; i < count; i++) {
+        if (s_pack_key (pk, keys[i]))
+            return s_nomem (err);
+        if (s_encode_field (s, &s->fields[keys[i]], obj, pk, err))
+            return -1;
     }
     return 0;
 }
@@ -228,6 +237,9 @@ int
 mm_schema_encode_msg (const mm_schema_t *s, const void *obj, mm_buf_t *out, mm_error_t *err)
 {
     size_t start = out->len;
+    //  One reservation covers a typical message, so the packer's writes rarely grow the buffer.
+    if (mm_buf_reserve (out, 1024) == -1)
+        return s_nomem (err);
     msgpack_packer pk;
     mm_wr_init (&pk, out);
     if (err)

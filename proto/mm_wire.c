@@ -334,10 +334,23 @@ mm_rd_skip (mm_rd_t *rd, int depth_left, mm_error_t *err, const char *field)
     }
 }
 
+//  msgpack-c calls this for every key, header and value, most of them 1 to 9 bytes: the common
+//  case must be a bounds check and a short copy, with the growth path out of line.
 static int
 s_write (void *data, const char *buf, size_t len)
 {
-    return mm_buf_append ((mm_buf_t *) data, buf, len);
+    mm_buf_t *out = data;
+    if (__builtin_expect (len <= out->cap - out->len, 1)) {
+        uint8_t *dst = out->data + out->len;
+        if (len <= 16)
+            for (size_t i = 0; i < len; i++)
+                dst[i] = (uint8_t) buf[i];
+        else
+            memcpy (dst, buf, len);
+        out->len += len;
+        return 0;
+    }
+    return mm_buf_append (out, buf, len);
 }
 
 void
