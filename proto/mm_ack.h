@@ -7,9 +7,9 @@
 #include "mm_proto.h"
 
 typedef struct {
-    uint64_t ts;        //  optional, ns since the epoch
-    mm_str_t sensor;    //  optional: whose events (a broker acks many sensors to the aggregator)
-    uint64_t seq;       //  highest contiguous sequence number made durable (0: none yet)
+    uint64_t ts;      //  optional, ns since the epoch
+    mm_str_t sensor;  //  optional: whose events (a broker acks many sensors to the aggregator)
+    uint64_t seq;     //  highest contiguous sequence number made durable (0: none yet)
 } mm_ack_t;
 
 int mm_ack_encode (const mm_ack_t *ack, mm_buf_t *out, mm_error_t *err);

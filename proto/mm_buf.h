@@ -12,7 +12,10 @@ typedef struct {
     size_t cap;
 } mm_buf_t;
 
-#define MM_BUF_INIT {NULL, 0, 0}
+#define MM_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 //  Makes room for at least `extra` more bytes. 0 or -1 (out of memory).
 int mm_buf_reserve (mm_buf_t *self, size_t extra);

@@ -58,7 +58,8 @@ static const mm_field_t s_http_fields[] = {
     [8] = MM_FD_UINT (mm_http_t, response_len, "response_len", 0, UINT64_MAX, 0, MM_NOBIT,
                       "response body bytes"),
 };
-static const mm_schema_t s_http_schema = MM_SCHEMA ("event.http", 0, mm_http_t, s_http_fields, -1, NULL);
+static const mm_schema_t s_http_schema =
+    MM_SCHEMA ("event.http", 0, mm_http_t, s_http_fields, -1, NULL);
 
 static const mm_field_t s_ssh_fields[] = {
     [1] = MM_FD_STR (mm_ssh_t, client, "client", MM_NAME_MAX, 0, "client banner"),
@@ -94,18 +95,17 @@ static const mm_schema_t s_ioc_schema =
 static const mm_field_t s_evidence_fields[] = {
     [1] = MM_FD_UINT (mm_evidence_t, count, "count", 0, UINT64_MAX, 0, MM_NOBIT,
                       "occurrences folded into the finding"),
-    [2] = MM_FD_UINT (mm_evidence_t, distinct_ports, "distinct_ports", 0, UINT32_MAX, 0,
-                      MM_NOBIT, "distinct destination ports"),
-    [3] = MM_FD_UINT (mm_evidence_t, distinct_hosts, "distinct_hosts", 0, UINT32_MAX, 0,
-                      MM_NOBIT, "distinct hosts"),
+    [2] = MM_FD_UINT (mm_evidence_t, distinct_ports, "distinct_ports", 0, UINT32_MAX, 0, MM_NOBIT,
+                      "distinct destination ports"),
+    [3] = MM_FD_UINT (mm_evidence_t, distinct_hosts, "distinct_hosts", 0, UINT32_MAX, 0, MM_NOBIT,
+                      "distinct hosts"),
     [4] = MM_FD_UINT (mm_evidence_t, window_s, "window_s", 0, UINT32_MAX, 0, MM_NOBIT,
                       "detection window, seconds"),
     [5] = MM_FD_UINT (mm_evidence_t, period_ms, "period_ms", 0, UINT32_MAX, 0, MM_NOBIT,
                       "beacon period, ms"),
     [6] = MM_FD_UINT (mm_evidence_t, jitter_ms, "jitter_ms", 0, UINT32_MAX, 0, MM_NOBIT,
                       "beacon jitter, ms"),
-    [7] = MM_FD_UINT (mm_evidence_t, bytes, "bytes", 0, UINT64_MAX, 0, MM_NOBIT,
-                      "bytes involved"),
+    [7] = MM_FD_UINT (mm_evidence_t, bytes, "bytes", 0, UINT64_MAX, 0, MM_NOBIT, "bytes involved"),
     [8] = MM_FD_UINT (mm_evidence_t, first_ts, "first_ts", 0, UINT64_MAX, 0, MM_NOBIT,
                       "first occurrence, ns since the epoch"),
     [9] = MM_FD_UINT (mm_evidence_t, last_ts, "last_ts", 0, UINT64_MAX, 0, MM_NOBIT,
@@ -121,8 +121,8 @@ static const mm_field_t s_finding_fields[] = {
                       MM_NOBIT, "detector version"),
     [3] = MM_FD_UINT (mm_finding_t, category, "category", 1, UINT8_MAX,
                       MM_FF_REQUIRED | MM_FF_ENUM_NAMED, MM_NOBIT, "finding category"),
-    [4] = MM_FD_ARR_STR (mm_finding_t, attack, n_attack, "attack", MM_ATTACK_MAX, MM_SHORT_MAX,
-                         0, "ATT&CK technique ids"),
+    [4] = MM_FD_ARR_STR (mm_finding_t, attack, n_attack, "attack", MM_ATTACK_MAX, MM_SHORT_MAX, 0,
+                         "ATT&CK technique ids"),
     [5] = MM_FD_STR (mm_finding_t, message, "message", MM_TEXT_MAX, MM_FF_REQUIRED,
                      "short human-readable message"),
     [6] = MM_FD_MAP (mm_finding_t, ioc, "ioc", &s_ioc_schema, 0, MM_FINDING_HAS_IOC,
@@ -143,9 +143,12 @@ s_event_validate (const void *obj, size_t offset, mm_error_t *err)
         uint32_t bit;
         unsigned key;
     } needs[] = {
-        {MM_KIND_DNS, MM_EV_HAS_DNS, MM_EK_DNS},     {MM_KIND_TLS, MM_EV_HAS_TLS, MM_EK_TLS},
-        {MM_KIND_HTTP, MM_EV_HAS_HTTP, MM_EK_HTTP},  {MM_KIND_SSH, MM_EV_HAS_SSH, MM_EK_SSH},
-        {MM_KIND_SMB, MM_EV_HAS_SMB, MM_EK_SMB},     {MM_KIND_FINDING, MM_EV_HAS_FINDING, MM_EK_FINDING},
+        {MM_KIND_DNS, MM_EV_HAS_DNS, MM_EK_DNS},
+        {MM_KIND_TLS, MM_EV_HAS_TLS, MM_EK_TLS},
+        {MM_KIND_HTTP, MM_EV_HAS_HTTP, MM_EK_HTTP},
+        {MM_KIND_SSH, MM_EV_HAS_SSH, MM_EK_SSH},
+        {MM_KIND_SMB, MM_EV_HAS_SMB, MM_EK_SMB},
+        {MM_KIND_FINDING, MM_EV_HAS_FINDING, MM_EK_FINDING},
     };
     for (size_t i = 0; i < sizeof needs / sizeof needs[0]; i++)
         if (ev->kind == needs[i].kind && !(ev->has & needs[i].bit))
@@ -171,26 +174,26 @@ static const mm_field_t s_event_fields[] = {
                                MM_FF_REQUIRED | MM_FF_ENUM_NAMED, MM_NOBIT, "event kind"),
     [MM_EK_SEV] = MM_FD_UINT (mm_event_t, severity, "severity", 0, 6,
                               MM_FF_REQUIRED | MM_FF_ENUM_NAMED, MM_NOBIT, "OCSF severity_id"),
-    [MM_EK_CONF] = MM_FD_UINT (mm_event_t, confidence, "confidence", 0, 100, 0, MM_NOBIT,
-                               "confidence 0..100"),
-    [MM_EK_PROTO] = MM_FD_UINT (mm_event_t, proto, "proto", 0, UINT8_MAX, 0, MM_NOBIT,
-                                "IP protocol number"),
+    [MM_EK_CONF] =
+        MM_FD_UINT (mm_event_t, confidence, "confidence", 0, 100, 0, MM_NOBIT, "confidence 0..100"),
+    [MM_EK_PROTO] =
+        MM_FD_UINT (mm_event_t, proto, "proto", 0, UINT8_MAX, 0, MM_NOBIT, "IP protocol number"),
     [MM_EK_SRC] = MM_FD_ADDR (mm_event_t, src, "src", 0, "originator address, 4 or 16 bytes"),
     [MM_EK_SPORT] = MM_FD_UINT (mm_event_t, sport, "sport", 0, UINT16_MAX, 0, MM_EV_HAS_PORTS,
                                 "originator port"),
     [MM_EK_DST] = MM_FD_ADDR (mm_event_t, dst, "dst", 0, "responder address, 4 or 16 bytes"),
     [MM_EK_DPORT] = MM_FD_UINT (mm_event_t, dport, "dport", 0, UINT16_MAX, 0, MM_EV_HAS_PORTS,
                                 "responder port"),
-    [MM_EK_DIR] = MM_FD_UINT (mm_event_t, direction, "direction", 0, 4, MM_FF_ENUM_NAMED,
-                              MM_NOBIT, "direction relative to home_net"),
-    [MM_EK_COMMUNITY_ID] = MM_FD_STR (mm_event_t, community_id, "community_id", MM_ID_MAX, 0,
-                                      "Community ID v1"),
+    [MM_EK_DIR] = MM_FD_UINT (mm_event_t, direction, "direction", 0, 4, MM_FF_ENUM_NAMED, MM_NOBIT,
+                              "direction relative to home_net"),
+    [MM_EK_COMMUNITY_ID] =
+        MM_FD_STR (mm_event_t, community_id, "community_id", MM_ID_MAX, 0, "Community ID v1"),
     [MM_EK_FLOW_ID] = MM_FD_UINT (mm_event_t, flow_id, "flow_id", 0, UINT64_MAX, 0, MM_NOBIT,
                                   "sensor-local flow id"),
     [MM_EK_VLAN] = MM_FD_ARR_U16 (mm_event_t, vlan, n_vlan, "vlan", MM_VLAN_MAX, 0, 4095,
                                   "VLAN ids, outer first"),
-    [MM_EK_APP] = MM_FD_STR (mm_event_t, app, "app", MM_SHORT_MAX, 0,
-                             "application protocol, e.g. dns, tls"),
+    [MM_EK_APP] =
+        MM_FD_STR (mm_event_t, app, "app", MM_SHORT_MAX, 0, "application protocol, e.g. dns, tls"),
     [MM_EK_PKTS_ORIG] = MM_FD_UINT (mm_event_t, pkts_orig, "pkts_orig", 0, UINT64_MAX, 0,
                                     MM_EV_HAS_COUNTERS, "packets from the originator"),
     [MM_EK_PKTS_RESP] = MM_FD_UINT (mm_event_t, pkts_resp, "pkts_resp", 0, UINT64_MAX, 0,
@@ -203,22 +206,22 @@ static const mm_field_t s_event_fields[] = {
                                    MM_EV_HAS_COUNTERS, "duration, microseconds"),
     [MM_EK_STATE] = MM_FD_UINT (mm_event_t, state, "state", 0, MM_STATE_OTH, MM_FF_ENUM_NAMED,
                                 MM_NOBIT, "connection state (Zeek conn_state)"),
-    [MM_EK_TCP_FLAGS_ORIG] = MM_FD_UINT (mm_event_t, tcp_flags_orig, "tcp_flags_orig", 0,
-                                         UINT8_MAX, 0, MM_EV_HAS_TCP_FLAGS,
-                                         "OR of TCP flags from the originator"),
-    [MM_EK_TCP_FLAGS_RESP] = MM_FD_UINT (mm_event_t, tcp_flags_resp, "tcp_flags_resp", 0,
-                                         UINT8_MAX, 0, MM_EV_HAS_TCP_FLAGS,
-                                         "OR of TCP flags from the responder"),
-    [MM_EK_DNS] = MM_FD_MAP (mm_event_t, dns, "dns", &s_dns_schema, 0, MM_EV_HAS_DNS,
-                             "DNS metadata"),
-    [MM_EK_TLS] = MM_FD_MAP (mm_event_t, tls, "tls", &s_tls_schema, 0, MM_EV_HAS_TLS,
-                             "TLS metadata"),
-    [MM_EK_HTTP] = MM_FD_MAP (mm_event_t, http, "http", &s_http_schema, 0, MM_EV_HAS_HTTP,
-                              "HTTP metadata"),
-    [MM_EK_SSH] = MM_FD_MAP (mm_event_t, ssh, "ssh", &s_ssh_schema, 0, MM_EV_HAS_SSH,
-                             "SSH metadata"),
-    [MM_EK_SMB] = MM_FD_MAP (mm_event_t, smb, "smb", &s_smb_schema, 0, MM_EV_HAS_SMB,
-                             "SMB metadata"),
+    [MM_EK_TCP_FLAGS_ORIG] =
+        MM_FD_UINT (mm_event_t, tcp_flags_orig, "tcp_flags_orig", 0, UINT8_MAX, 0,
+                    MM_EV_HAS_TCP_FLAGS, "OR of TCP flags from the originator"),
+    [MM_EK_TCP_FLAGS_RESP] =
+        MM_FD_UINT (mm_event_t, tcp_flags_resp, "tcp_flags_resp", 0, UINT8_MAX, 0,
+                    MM_EV_HAS_TCP_FLAGS, "OR of TCP flags from the responder"),
+    [MM_EK_DNS] =
+        MM_FD_MAP (mm_event_t, dns, "dns", &s_dns_schema, 0, MM_EV_HAS_DNS, "DNS metadata"),
+    [MM_EK_TLS] =
+        MM_FD_MAP (mm_event_t, tls, "tls", &s_tls_schema, 0, MM_EV_HAS_TLS, "TLS metadata"),
+    [MM_EK_HTTP] =
+        MM_FD_MAP (mm_event_t, http, "http", &s_http_schema, 0, MM_EV_HAS_HTTP, "HTTP metadata"),
+    [MM_EK_SSH] =
+        MM_FD_MAP (mm_event_t, ssh, "ssh", &s_ssh_schema, 0, MM_EV_HAS_SSH, "SSH metadata"),
+    [MM_EK_SMB] =
+        MM_FD_MAP (mm_event_t, smb, "smb", &s_smb_schema, 0, MM_EV_HAS_SMB, "SMB metadata"),
     [MM_EK_FINDING] = MM_FD_MAP (mm_event_t, finding, "finding", &s_finding_schema, 0,
                                  MM_EV_HAS_FINDING, "detection finding"),
 };

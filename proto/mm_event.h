@@ -40,13 +40,13 @@ enum {
 };
 
 typedef struct {
-    uint16_t type;       //  RR type (1 A, 5 CNAME, 28 AAAA, ...)
-    mm_str_t value;      //  address as text, or the target name
+    uint16_t type;   //  RR type (1 A, 5 CNAME, 28 AAAA, ...)
+    mm_str_t value;  //  address as text, or the target name
     uint32_t ttl;
 } mm_dns_answer_t;
 
 #define MM_DNS_HAS_QTYPE (1u << 0)
-#define MM_DNS_HAS_RCODE (1u << 1)   //  set for responses; rcode 0 is NOERROR
+#define MM_DNS_HAS_RCODE (1u << 1)  //  set for responses; rcode 0 is NOERROR
 typedef struct {
     uint32_t has;
     mm_str_t qname;
@@ -61,10 +61,10 @@ typedef struct {
 typedef struct {
     uint32_t has;
     mm_str_t sni;
-    uint16_t version;    //  highest offered (ClientHello), e.g. 0x0304 for TLS 1.3
+    uint16_t version;  //  highest offered (ClientHello), e.g. 0x0304 for TLS 1.3
     uint32_t n_alpn;
     mm_str_t alpn[MM_ALPN_MAX];
-    uint8_t ja3[16];     //  MD5 of the JA3 string
+    uint8_t ja3[16];  //  MD5 of the JA3 string
     mm_str_t ja4;
     uint8_t cert_sha1[20];
     mm_str_t subject;
@@ -78,7 +78,7 @@ typedef struct {
     mm_str_t user_agent;
     uint16_t status;
     mm_str_t content_type;
-    uint64_t request_len;   //  body bytes
+    uint64_t request_len;  //  body bytes
     uint64_t response_len;
 } mm_http_t;
 
@@ -86,37 +86,37 @@ typedef struct {
 #define MM_SSH_HAS_HASSH_SERVER (1u << 1)
 typedef struct {
     uint32_t has;
-    mm_str_t client;        //  banner, e.g. "SSH-2.0-OpenSSH_9.2p1"
+    mm_str_t client;  //  banner, e.g. "SSH-2.0-OpenSSH_9.2p1"
     mm_str_t server;
     uint8_t hassh[16];
     uint8_t hassh_server[16];
 } mm_ssh_t;
 
-#define MM_SMB_HAS_COMMAND (1u << 0)   //  command 0 is NEGOTIATE
-#define MM_SMB_HAS_STATUS (1u << 1)    //  status 0 is STATUS_SUCCESS
+#define MM_SMB_HAS_COMMAND (1u << 0)  //  command 0 is NEGOTIATE
+#define MM_SMB_HAS_STATUS (1u << 1)   //  status 0 is STATUS_SUCCESS
 typedef struct {
     uint32_t has;
-    uint16_t command;       //  SMB2 command code (3 TREE_CONNECT, 5 CREATE, ...)
-    mm_str_t share;         //  e.g. "\\\\host\\ADMIN$"
+    uint16_t command;  //  SMB2 command code (3 TREE_CONNECT, 5 CREATE, ...)
+    mm_str_t share;    //  e.g. "\\\\host\\ADMIN$"
     mm_str_t file;
-    uint32_t status;        //  NT status
+    uint32_t status;  //  NT status
 } mm_smb_t;
 
 typedef struct {
-    uint8_t type;           //  mm_ioc_type_t
+    uint8_t type;  //  mm_ioc_type_t
     mm_str_t value;
     mm_str_t feed;
 } mm_ioc_t;
 
 typedef struct {
-    uint64_t count;         //  occurrences folded into this finding
+    uint64_t count;  //  occurrences folded into this finding
     uint32_t distinct_ports;
     uint32_t distinct_hosts;
     uint32_t window_s;
-    uint32_t period_ms;     //  beacon period
-    uint32_t jitter_ms;     //  beacon jitter (spread of intervals)
+    uint32_t period_ms;  //  beacon period
+    uint32_t jitter_ms;  //  beacon jitter (spread of intervals)
     uint64_t bytes;
-    uint64_t first_ts;      //  ns since the epoch
+    uint64_t first_ts;  //  ns since the epoch
     uint64_t last_ts;
 } mm_evidence_t;
 
@@ -124,18 +124,18 @@ typedef struct {
 #define MM_FINDING_HAS_EVIDENCE (1u << 1)
 typedef struct {
     uint32_t has;
-    mm_str_t detector;      //  e.g. "scan.port"
+    mm_str_t detector;  //  e.g. "scan.port"
     uint16_t detector_version;
-    uint8_t category;       //  mm_category_t
+    uint8_t category;  //  mm_category_t
     uint32_t n_attack;
-    mm_str_t attack[MM_ATTACK_MAX];   //  ATT&CK technique ids, e.g. "T1046"
+    mm_str_t attack[MM_ATTACK_MAX];  //  ATT&CK technique ids, e.g. "T1046"
     mm_str_t message;
     mm_ioc_t ioc;
     mm_evidence_t evidence;
 } mm_finding_t;
 
-#define MM_EV_HAS_PORTS (1u << 0)      //  sport and dport
-#define MM_EV_HAS_COUNTERS (1u << 1)   //  packets, bytes, duration
+#define MM_EV_HAS_PORTS (1u << 0)     //  sport and dport
+#define MM_EV_HAS_COUNTERS (1u << 1)  //  packets, bytes, duration
 #define MM_EV_HAS_TCP_FLAGS (1u << 2)
 #define MM_EV_HAS_DNS (1u << 3)
 #define MM_EV_HAS_TLS (1u << 4)
@@ -147,32 +147,32 @@ typedef struct {
 typedef struct {
     uint32_t has;
     //  Envelope: (sensor, seq) is the event's identity and dedup key.
-    uint64_t ts;            //  event time, ns since the Unix epoch (UTC)
+    uint64_t ts;  //  event time, ns since the Unix epoch (UTC)
     mm_str_t sensor;
     mm_str_t org;
-    uint64_t seq;           //  per-sensor, starts at 1
-    uint8_t kind;           //  mm_kind_t
-    uint8_t severity;       //  mm_sev_t
-    uint8_t confidence;     //  0..100
+    uint64_t seq;        //  per-sensor, starts at 1
+    uint8_t kind;        //  mm_kind_t
+    uint8_t severity;    //  mm_sev_t
+    uint8_t confidence;  //  0..100
     //  Connection.
-    uint8_t proto;          //  IP protocol number
-    mm_addr_t src;          //  originator
+    uint8_t proto;  //  IP protocol number
+    mm_addr_t src;  //  originator
     uint16_t sport;
-    mm_addr_t dst;          //  responder
+    mm_addr_t dst;  //  responder
     uint16_t dport;
     uint8_t direction;      //  mm_dir_t
     mm_str_t community_id;  //  Community ID v1, "1:..."
     uint64_t flow_id;       //  sensor-local
     uint32_t n_vlan;
     uint16_t vlan[MM_VLAN_MAX];
-    mm_str_t app;           //  application protocol, e.g. "dns", "tls"
+    mm_str_t app;  //  application protocol, e.g. "dns", "tls"
     uint64_t pkts_orig;
     uint64_t pkts_resp;
     uint64_t bytes_orig;
     uint64_t bytes_resp;
     uint64_t duration_us;
-    uint8_t state;          //  mm_state_t
-    uint8_t tcp_flags_orig; //  OR of TCP flags seen from each side
+    uint8_t state;           //  mm_state_t
+    uint8_t tcp_flags_orig;  //  OR of TCP flags seen from each side
     uint8_t tcp_flags_resp;
     //  Per-protocol metadata and findings; each present when its has-bit is set.
     mm_dns_t dns;

@@ -4,7 +4,7 @@
 
 #include "mm_schema.h"
 
-#define S_COUNTER(m, key_name, d)                                                                 \
+#define S_COUNTER(m, key_name, d)                                                                  \
     MM_FD_UINT (mm_heartbeat_t, m, key_name, 0, UINT64_MAX, MM_FF_ALWAYS, MM_NOBIT, d)
 
 static const mm_field_t s_fields[] = {
@@ -23,8 +23,8 @@ static const mm_field_t s_fields[] = {
     [MM_HK_EVENTS] = S_COUNTER (events, "events", "events produced since start"),
     [MM_HK_SPOOL_DEPTH] = S_COUNTER (spool_depth, "spool_depth", "events awaiting acknowledgement"),
     [MM_HK_SPOOL_BYTES] = S_COUNTER (spool_bytes, "spool_bytes", "bytes in the spool"),
-    [MM_HK_SPOOL_DROPPED] = S_COUNTER (spool_dropped, "spool_dropped",
-                                       "events lost to the spool bound since start"),
+    [MM_HK_SPOOL_DROPPED] =
+        S_COUNTER (spool_dropped, "spool_dropped", "events lost to the spool bound since start"),
     [MM_HK_VERSION] = MM_FD_STR (mm_heartbeat_t, version, "version", MM_SHORT_MAX, MM_FF_REQUIRED,
                                  "sensor software version"),
 };

@@ -18,16 +18,16 @@ enum {
 };
 
 typedef struct {
-    uint64_t ts;             //  ns since the epoch
+    uint64_t ts;  //  ns since the epoch
     mm_str_t sensor;
     mm_str_t org;
-    uint64_t seq;            //  last event sequence number assigned (0: none yet)
+    uint64_t seq;  //  last event sequence number assigned (0: none yet)
     uint64_t uptime_s;
-    uint64_t packets;        //  packets seen since start
-    uint64_t drops;          //  capture drops (pcap_stats) since start
-    uint64_t flows;          //  flows in the table now
-    uint64_t events;         //  events produced since start
-    uint64_t spool_depth;    //  events not yet acknowledged
+    uint64_t packets;      //  packets seen since start
+    uint64_t drops;        //  capture drops (pcap_stats) since start
+    uint64_t flows;        //  flows in the table now
+    uint64_t events;       //  events produced since start
+    uint64_t spool_depth;  //  events not yet acknowledged
     uint64_t spool_bytes;
     uint64_t spool_dropped;  //  events lost to the spool bound since start
     mm_str_t version;        //  software version

@@ -14,9 +14,9 @@
 
 typedef struct {
     mm_buf_t *out;
-    size_t start;             //  where this line began, to undo on failure
+    size_t start;  //  where this line began, to undo on failure
     int depth;
-    bool first[S_DEPTH];      //  no comma needed yet at this level
+    bool first[S_DEPTH];  //  no comma needed yet at this level
     bool failed;
 } s_jw_t;
 
@@ -58,8 +58,8 @@ s_utf8_len (const uint8_t *p, size_t left)
         cp = (cp << 6) | (p[i] & 0x3f);
     }
     //  Overlong forms, UTF-16 surrogates and values past U+10FFFF are not valid UTF-8.
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
-        || (cp >= 0xd800 && cp <= 0xdfff))
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
     return n;
 }
@@ -70,7 +70,7 @@ s_string (s_jw_t *jw, const char *ptr, size_t len)
     static const char hex[] = "0123456789abcdef";
     const uint8_t *p = (const uint8_t *) ptr;
     s_raw (jw, "\"", 1);
-    size_t run = 0;   //  bytes at p[i - run .. i) that need no escaping
+    size_t run = 0;  //  bytes at p[i - run .. i) that need no escaping
     for (size_t i = 0; i < len;) {
         uint8_t b = p[i];
         size_t n = s_utf8_len (p + i, len - i);
@@ -301,9 +301,9 @@ s_rrtype_name (unsigned t)
 static const char *
 s_rcode_name (unsigned r)
 {
-    static const char *names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
-                                  "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",
-                                  "NOTZONE"};
+    static const char *names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                  "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+                                  "NXRRSET", "NOTAUTH", "NOTZONE"};
     return r < sizeof names / sizeof names[0] ? names[r] : NULL;
 }
 
@@ -323,11 +323,11 @@ s_tls_version_name (unsigned v)
 static const char *
 s_smb_command_name (unsigned c)
 {
-    static const char *names[] = {"NEGOTIATE", "SESSION_SETUP", "LOGOFF",     "TREE_CONNECT",
-                                  "TREE_DISCONNECT", "CREATE",  "CLOSE",      "FLUSH",
-                                  "READ",      "WRITE",         "LOCK",       "IOCTL",
-                                  "CANCEL",    "ECHO",          "QUERY_DIRECTORY", "CHANGE_NOTIFY",
-                                  "QUERY_INFO", "SET_INFO",     "OPLOCK_BREAK"};
+    static const char *names[] = {
+        "NEGOTIATE",     "SESSION_SETUP", "LOGOFF",   "TREE_CONNECT", "TREE_DISCONNECT",
+        "CREATE",        "CLOSE",         "FLUSH",    "READ",         "WRITE",
+        "LOCK",          "IOCTL",         "CANCEL",   "ECHO",         "QUERY_DIRECTORY",
+        "CHANGE_NOTIFY", "QUERY_INFO",    "SET_INFO", "OPLOCK_BREAK"};
     return c < sizeof names / sizeof names[0] ? names[c] : NULL;
 }
 
@@ -511,8 +511,8 @@ mm_event_to_json (const mm_event_t *ev, mm_buf_t *out)
     s_jw_t jw;
     s_begin (&jw, out);
     s_time (&jw, "timestamp", ev->ts);
-    s_enum (&jw, "event_type",
-            ev->kind == MM_KIND_FINDING ? "alert" : mm_kind_name (ev->kind), ev->kind);
+    s_enum (&jw, "event_type", ev->kind == MM_KIND_FINDING ? "alert" : mm_kind_name (ev->kind),
+            ev->kind);
     s_str (&jw, "sensor_id", ev->sensor);
     s_str (&jw, "org_id", ev->org);
     s_uint (&jw, "seq", ev->seq);

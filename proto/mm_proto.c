@@ -72,34 +72,25 @@ mm_msg_peek (const uint8_t *data, size_t len, mm_msg_type_t *type, mm_error_t *e
 }
 
 //  Enumeration names. Arrays indexed by value; gaps are NULL.
-#define S_NAME_FN(fn, table)                                                                      \
-    const char *fn (unsigned v)                                                                   \
-    {                                                                                             \
-        return v < sizeof table / sizeof table[0] ? table[v] : NULL;                              \
+#define S_NAME_FN(fn, table)                                                                       \
+    const char *fn (unsigned v)                                                                    \
+    {                                                                                              \
+        return v < sizeof table / sizeof table[0] ? table[v] : NULL;                               \
     }
 
 static const char *s_msg_types[] = {NULL, "event", "heartbeat", "ack", "warning", "watchlist"};
-static const char *s_kinds[] = {[MM_KIND_FLOW] = "flow", [MM_KIND_DNS] = "dns",
-                                [MM_KIND_TLS] = "tls",   [MM_KIND_HTTP] = "http",
-                                [MM_KIND_SSH] = "ssh",   [MM_KIND_SMB] = "smb",
-                                [MM_KIND_FINDING] = "finding"};
-static const char *s_sevs[] = {"unknown", "informational", "low", "medium",
+static const char *s_kinds[] = {
+    [MM_KIND_FLOW] = "flow",      [MM_KIND_DNS] = "dns", [MM_KIND_TLS] = "tls",
+    [MM_KIND_HTTP] = "http",      [MM_KIND_SSH] = "ssh", [MM_KIND_SMB] = "smb",
+    [MM_KIND_FINDING] = "finding"};
+static const char *s_sevs[] = {"unknown", "informational", "low",  "medium",
                                "high",    "critical",      "fatal"};
 static const char *s_dirs[] = {"unknown", "inbound", "outbound", "internal", "external"};
-static const char *s_states[] = {NULL,   "S0",     "S1",    "SF", "REJ", "S2",  "S3",
-                                 "RSTO", "RSTR",   "RSTOS0", "RSTRH", "SH", "SHR", "OTH"};
-static const char *s_categories[] = {NULL,
-                                     "scan",
-                                     "brute_force",
-                                     "exposed_service",
-                                     "ioc_match",
-                                     "c2_beacon",
-                                     "dns_tunnel",
-                                     "lateral_movement",
-                                     "exfiltration",
-                                     "exploit",
-                                     "policy",
-                                     "malware",
+static const char *s_states[] = {NULL,   "S0",   "S1",     "SF",    "REJ", "S2",  "S3",
+                                 "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH",  "SHR", "OTH"};
+static const char *s_categories[] = {NULL,           "scan",      "brute_force", "exposed_service",
+                                     "ioc_match",    "c2_beacon", "dns_tunnel",  "lateral_movement",
+                                     "exfiltration", "exploit",   "policy",      "malware",
                                      "sensor"};
 static const char *s_ioc_types[] = {NULL,  "ip",  "cidr",      "domain", "url",
                                     "ja3", "ja4", "cert_sha1", "sha256"};
@@ -107,9 +98,9 @@ static const char *s_wstatus[] = {NULL, "active", "updated", "revoked"};
 static const char *s_matches[] = {NULL, "exact", "subdomains", "registered_domain", "prefix"};
 static const char *s_relations[] = {NULL,         "direct_supplier",      "direct_customer",
                                     "same_chain", "same_region_industry", "undisclosed"};
-static const char *s_tlps[] = {NULL, "TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT",
-                               "TLP:RED"};
-static const char *s_actions[] = {NULL,    "block",   "monitor", "hunt", "reset_credentials",
+static const char *s_tlps[] = {NULL,        "TLP:CLEAR",        "TLP:GREEN",
+                               "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"};
+static const char *s_actions[] = {NULL,    "block",  "monitor", "hunt", "reset_credentials",
                                   "patch", "isolate"};
 static const char *s_wl_ops[] = {NULL, "add", "revoke"};
 

@@ -18,18 +18,18 @@
 #define MM_PROTO_VERSION 1
 
 //  Limits. Every length on the wire is bounded by one of these; the decoder rejects more.
-#define MM_MSG_MAX 65536          //  bytes in one message (also the sockets' ZMQ_MAXMSGSIZE)
-#define MM_DEPTH_MAX 8            //  nesting of maps/arrays, counting the message map as 1
-#define MM_ID_MAX 64              //  sensor id, org id, warning id, feed name
-#define MM_NAME_MAX 255           //  DNS names, hosts, SNI, SMB share
-#define MM_TEXT_MAX 512           //  user agent, banners, certificate names, messages
-#define MM_LONG_MAX 2048          //  URIs, file paths, indicator values, advice text
-#define MM_SHORT_MAX 32           //  app protocol, HTTP method, ALPN, ATT&CK ids, versions
+#define MM_MSG_MAX 65536  //  bytes in one message (also the sockets' ZMQ_MAXMSGSIZE)
+#define MM_DEPTH_MAX 8    //  nesting of maps/arrays, counting the message map as 1
+#define MM_ID_MAX 64      //  sensor id, org id, warning id, feed name
+#define MM_NAME_MAX 255   //  DNS names, hosts, SNI, SMB share
+#define MM_TEXT_MAX 512   //  user agent, banners, certificate names, messages
+#define MM_LONG_MAX 2048  //  URIs, file paths, indicator values, advice text
+#define MM_SHORT_MAX 32   //  app protocol, HTTP method, ALPN, ATT&CK ids, versions
 #define MM_DNS_ANSWERS_MAX 32
 #define MM_ALPN_MAX 8
 #define MM_ATTACK_MAX 8
-#define MM_VLAN_MAX 2             //  outer and inner (QinQ)
-#define MM_WATCHLIST_MAX 256      //  entries in one WATCHLIST message; senders split bigger lists
+#define MM_VLAN_MAX 2         //  outer and inner (QinQ)
+#define MM_WATCHLIST_MAX 256  //  entries in one WATCHLIST message; senders split bigger lists
 
 //  A borrowed string: not NUL-terminated, may hold any bytes (packet text is not always UTF-8).
 //  len == 0 means absent; the protocol does not distinguish "" from absent.
@@ -136,7 +136,7 @@ typedef enum {
     MM_CAT_EXPLOIT = 9,
     MM_CAT_POLICY = 10,
     MM_CAT_MALWARE = 11,
-    MM_CAT_SENSOR = 12,   //  about the sensor itself (capture drops, spool overflow)
+    MM_CAT_SENSOR = 12,  //  about the sensor itself (capture drops, spool overflow)
 } mm_category_t;
 
 typedef enum {
@@ -159,9 +159,9 @@ typedef enum {
 
 typedef enum {
     MM_MATCH_EXACT = 1,
-    MM_MATCH_SUBDOMAINS = 2,        //  the domain and all names under it
-    MM_MATCH_REGISTERED_DOMAIN = 3, //  anything under the same registered domain
-    MM_MATCH_PREFIX = 4,            //  an address prefix (CIDR, /24, /48 grouping)
+    MM_MATCH_SUBDOMAINS = 2,         //  the domain and all names under it
+    MM_MATCH_REGISTERED_DOMAIN = 3,  //  anything under the same registered domain
+    MM_MATCH_PREFIX = 4,             //  an address prefix (CIDR, /24, /48 grouping)
 } mm_match_t;
 
 //  How the recipient relates to where the threat was seen; never who it was.

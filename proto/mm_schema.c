@@ -14,9 +14,21 @@ s_get_uint (const void *obj, uint32_t offset, uint8_t width)
     const uint8_t *p = (const uint8_t *) obj + offset;
     switch (width) {
     case 1: return *p;
-    case 2: { uint16_t v; memcpy (&v, p, 2); return v; }
-    case 4: { uint32_t v; memcpy (&v, p, 4); return v; }
-    default: { uint64_t v; memcpy (&v, p, 8); return v; }
+    case 2: {
+        uint16_t v;
+        memcpy (&v, p, 2);
+        return v;
+    }
+    case 4: {
+        uint32_t v;
+        memcpy (&v, p, 4);
+        return v;
+    }
+    default: {
+        uint64_t v;
+        memcpy (&v, p, 8);
+        return v;
+    }
     }
 }
 
@@ -26,8 +38,16 @@ s_set_uint (void *obj, uint32_t offset, uint8_t width, uint64_t value)
     uint8_t *p = (uint8_t *) obj + offset;
     switch (width) {
     case 1: *p = (uint8_t) value; break;
-    case 2: { uint16_t v = (uint16_t) value; memcpy (p, &v, 2); break; }
-    case 4: { uint32_t v = (uint32_t) value; memcpy (p, &v, 4); break; }
+    case 2: {
+        uint16_t v = (uint16_t) value;
+        memcpy (p, &v, 2);
+        break;
+    }
+    case 4: {
+        uint32_t v = (uint32_t) value;
+        memcpy (p, &v, 4);
+        break;
+    }
     default: memcpy (p, &value, 8); break;
     }
 }
@@ -67,20 +87,17 @@ s_present (const mm_schema_t *s, const mm_field_t *f, const void *obj)
         return s_has_bit (s, f, obj) || (f->flags & MM_FF_REQUIRED);
     switch (f->type) {
     case MM_F_UINT:
-        return (f->flags & (MM_FF_REQUIRED | MM_FF_ALWAYS))
-               || s_get_uint (obj, f->offset, f->width) != 0;
+        return (f->flags & (MM_FF_REQUIRED | MM_FF_ALWAYS)) ||
+               s_get_uint (obj, f->offset, f->width) != 0;
     case MM_F_STR:
         return (f->flags & MM_FF_REQUIRED) || ((const mm_str_t *) s_at (obj, f->offset))->len > 0;
     case MM_F_ADDR:
         return (f->flags & MM_FF_REQUIRED) || ((const mm_addr_t *) s_at (obj, f->offset))->len > 0;
-    case MM_F_MAP:
-        return true;
+    case MM_F_MAP: return true;
     case MM_F_ARR_STR:
     case MM_F_ARR_UINT:
-    case MM_F_ARR_MAP:
-        return (f->flags & MM_FF_REQUIRED) || s_count (obj, f) > 0;
-    default:
-        return false;
+    case MM_F_ARR_MAP: return (f->flags & MM_FF_REQUIRED) || s_count (obj, f) > 0;
+    default: return false;
     }
 }
 
@@ -140,10 +157,10 @@ s_encode_field (const mm_schema_t *s, const mm_field_t *f, const void *obj, msgp
         }
         return msgpack_pack_uint64 (pk, v) ? s_nomem (err) : 0;
     }
-    case MM_F_STR:
-        return s_encode_str (s, f, *(const mm_str_t *) at, f->max, pk, err);
+    case MM_F_STR: return s_encode_str (s, f, *(const mm_str_t *) at, f->max, pk, err);
     case MM_F_BIN:
-        if (msgpack_pack_bin (pk, (size_t) f->max) || msgpack_pack_bin_body (pk, at, (size_t) f->max))
+        if (msgpack_pack_bin (pk, (size_t) f->max) ||
+            msgpack_pack_bin_body (pk, at, (size_t) f->max))
             return s_nomem (err);
         return 0;
     case MM_F_ADDR: {
@@ -156,10 +173,8 @@ s_encode_field (const mm_schema_t *s, const mm_field_t *f, const void *obj, msgp
             return s_nomem (err);
         return 0;
     }
-    case MM_F_MAP:
-        return s_encode_map (f->sub, at, pk, err);
-    default:
-        break;
+    case MM_F_MAP: return s_encode_map (f->sub, at, pk, err);
+    default: break;
     }
     //  Arrays.
     uint32_t n = s_count (obj, f);
@@ -220,8 +235,8 @@ s_encode_map (const mm_schema_t *s, const void *obj, msgpack_packer *pk, mm_erro
     if (msgpack_pack_map (pk, count + (s->msg_type ? 2 : 0)))
         return s_nomem (err);
     if (s->msg_type) {
-        if (s_pack_key (pk, MM_K_VERSION) || msgpack_pack_uint64 (pk, MM_PROTO_VERSION)
-            || s_pack_key (pk, MM_K_TYPE) || msgpack_pack_uint64 (pk, s->msg_type))
+        if (s_pack_key (pk, MM_K_VERSION) || msgpack_pack_uint64 (pk, MM_PROTO_VERSION) ||
+            s_pack_key (pk, MM_K_TYPE) || msgpack_pack_uint64 (pk, s->msg_type))
             return s_nomem (err);
     }
     for (uint32_t i = 0; i < count; i++) {
@@ -261,8 +276,7 @@ mm_schema_encode_msg (const mm_schema_t *s, const void *obj, mm_buf_t *out, mm_e
 //  ---------------------------------------------------------------------------------------------
 //  Decoding
 
-static int s_decode_map (const mm_schema_t *s, void *obj, mm_rd_t *rd, int depth,
-                         mm_error_t *err);
+static int s_decode_map (const mm_schema_t *s, void *obj, mm_rd_t *rd, int depth, mm_error_t *err);
 
 //  Fails with the field named relative to its schema ("event" + "sport").
 static int
@@ -276,8 +290,9 @@ static int
 s_dec_range (mm_error_t *err, const mm_rd_t *rd, const mm_schema_t *s, const mm_field_t *f,
              const uint8_t *at, uint64_t v, uint64_t lo, uint64_t hi)
 {
-    mm_error_set (err, MM_ERR_RANGE, (size_t) (at - rd->base), f->name, "%llu is outside %llu..%llu",
-                  (unsigned long long) v, (unsigned long long) lo, (unsigned long long) hi);
+    mm_error_set (err, MM_ERR_RANGE, (size_t) (at - rd->base), f->name,
+                  "%llu is outside %llu..%llu", (unsigned long long) v, (unsigned long long) lo,
+                  (unsigned long long) hi);
     return s_dec_fail (err, s);
 }
 
@@ -292,8 +307,8 @@ s_dec_too_long (mm_error_t *err, const mm_rd_t *rd, const mm_schema_t *s, const 
 }
 
 static int
-s_decode_str (const mm_schema_t *s, const mm_field_t *f, mm_str_t *out, uint64_t max,
-              mm_rd_t *rd, mm_error_t *err)
+s_decode_str (const mm_schema_t *s, const mm_field_t *f, mm_str_t *out, uint64_t max, mm_rd_t *rd,
+              mm_error_t *err)
 {
     const uint8_t *at = rd->p;
     if (mm_rd_str (rd, &out->ptr, &out->len, err, f->name) == -1)
@@ -319,8 +334,7 @@ s_decode_field (const mm_schema_t *s, const mm_field_t *f, void *obj, mm_rd_t *r
         s_set_uint (obj, f->offset, f->width, v);
         return 0;
     }
-    case MM_F_STR:
-        return s_decode_str (s, f, at_obj, f->max, rd, err);
+    case MM_F_STR: return s_decode_str (s, f, at_obj, f->max, rd, err);
     case MM_F_BIN:
     case MM_F_ADDR: {
         const uint8_t *p;
@@ -347,10 +361,8 @@ s_decode_field (const mm_schema_t *s, const mm_field_t *f, void *obj, mm_rd_t *r
             memcpy (at_obj, p, n);
         return 0;
     }
-    case MM_F_MAP:
-        return s_decode_map (f->sub, at_obj, rd, depth + 1, err);
-    default:
-        break;
+    case MM_F_MAP: return s_decode_map (f->sub, at_obj, rd, depth + 1, err);
+    default: break;
     }
     //  Arrays.
     uint32_t n;
@@ -386,8 +398,7 @@ s_decode_field (const mm_schema_t *s, const mm_field_t *f, void *obj, mm_rd_t *r
             ((uint16_t *) at_obj)[i] = (uint16_t) v;
         }
         else if (s_decode_map (f->sub, (uint8_t *) at_obj + (size_t) i * f->elem_size, rd,
-                               depth + 1, err)
-                 == -1)
+                               depth + 1, err) == -1)
             return -1;
     }
     return 0;
@@ -472,8 +483,9 @@ s_prefer_header_error (const mm_schema_t *s, const uint8_t *data, size_t len, mm
             *err = peek_err;
     }
     else if (type != s->msg_type)
-        mm_error_set (err, MM_ERR_MSG_TYPE, 0, s->name, "message type %u (%s) given to the %s decoder",
-                      (unsigned) type, mm_msg_type_name (type), s->name);
+        mm_error_set (err, MM_ERR_MSG_TYPE, 0, s->name,
+                      "message type %u (%s) given to the %s decoder", (unsigned) type,
+                      mm_msg_type_name (type), s->name);
 }
 
 int

@@ -13,39 +13,39 @@
 #include "mm_wire.h"
 
 typedef enum {
-    MM_F_NONE = 0,    //  key not defined: skipped when decoding
-    MM_F_UINT,        //  unsigned integer of `width` bytes, value in [min, max]
-    MM_F_STR,         //  mm_str_t, length <= max
-    MM_F_BIN,         //  uint8_t[max], exactly max bytes on the wire; presence by has-bit
-    MM_F_ADDR,        //  mm_addr_t, binary of 4 or 16 bytes
-    MM_F_MAP,         //  nested struct described by `sub`; presence by has-bit
-    MM_F_ARR_STR,     //  mm_str_t[max] with a uint32_t count
-    MM_F_ARR_UINT,    //  uint16_t[max] with a uint32_t count, each in [min, max_value]
-    MM_F_ARR_MAP,     //  struct[max] described by `sub`, with a uint32_t count
+    MM_F_NONE = 0,  //  key not defined: skipped when decoding
+    MM_F_UINT,      //  unsigned integer of `width` bytes, value in [min, max]
+    MM_F_STR,       //  mm_str_t, length <= max
+    MM_F_BIN,       //  uint8_t[max], exactly max bytes on the wire; presence by has-bit
+    MM_F_ADDR,      //  mm_addr_t, binary of 4 or 16 bytes
+    MM_F_MAP,       //  nested struct described by `sub`; presence by has-bit
+    MM_F_ARR_STR,   //  mm_str_t[max] with a uint32_t count
+    MM_F_ARR_UINT,  //  uint16_t[max] with a uint32_t count, each in [min, max_value]
+    MM_F_ARR_MAP,   //  struct[max] described by `sub`, with a uint32_t count
 } mm_ftype_t;
 
 enum {
-    MM_FF_REQUIRED = 1,   //  must be present on the wire; encoded even when zero
-    MM_FF_ALWAYS = 2,     //  encoded even when zero (decoding accepts its absence)
-    MM_FF_ENUM_NAMED = 4, //  docs: values are an enumeration listed in the protocol document
+    MM_FF_REQUIRED = 1,    //  must be present on the wire; encoded even when zero
+    MM_FF_ALWAYS = 2,      //  encoded even when zero (decoding accepts its absence)
+    MM_FF_ENUM_NAMED = 4,  //  docs: values are an enumeration listed in the protocol document
 };
 
 typedef struct mm_schema mm_schema_t;
 
 typedef struct {
-    uint8_t type;          //  mm_ftype_t
-    uint8_t width;         //  MM_F_UINT: 1, 2, 4 or 8
-    uint8_t flags;         //  MM_FF_*
-    int8_t has_bit;        //  bit in the struct's `has` mask that says present, or -1
-    const char *name;      //  short name for errors and docs, e.g. "qname"
-    uint32_t offset;       //  of the value in the struct
-    uint32_t count_offset; //  of the uint32_t count (arrays)
-    uint64_t min;          //  UINT, ARR_UINT: smallest value
-    uint64_t max;          //  UINT: largest value; STR/ARR_*: most elements; BIN: exact size
-    uint64_t max_value;    //  ARR_UINT: largest element value
-    const mm_schema_t *sub;//  MAP, ARR_MAP
-    uint32_t elem_size;    //  ARR_MAP
-    const char *doc;       //  one line for docs/protocol.md
+    uint8_t type;            //  mm_ftype_t
+    uint8_t width;           //  MM_F_UINT: 1, 2, 4 or 8
+    uint8_t flags;           //  MM_FF_*
+    int8_t has_bit;          //  bit in the struct's `has` mask that says present, or -1
+    const char *name;        //  short name for errors and docs, e.g. "qname"
+    uint32_t offset;         //  of the value in the struct
+    uint32_t count_offset;   //  of the uint32_t count (arrays)
+    uint64_t min;            //  UINT, ARR_UINT: smallest value
+    uint64_t max;            //  UINT: largest value; STR/ARR_*: most elements; BIN: exact size
+    uint64_t max_value;      //  ARR_UINT: largest element value
+    const mm_schema_t *sub;  //  MAP, ARR_MAP
+    uint32_t elem_size;      //  ARR_MAP
+    const char *doc;         //  one line for docs/protocol.md
 } mm_field_t;
 
 struct mm_schema {
@@ -72,45 +72,71 @@ int mm_schema_decode_msg (const mm_schema_t *s, void *obj, const uint8_t *data, 
 #define MM_OFF(type, member) ((uint32_t) offsetof (type, member))
 #define MM_WIDTH(type, member) ((uint8_t) sizeof (((type *) 0)->member))
 
-
 //  Descriptor builders, so tables read as one line per key.
 //  Has-bits are given as masks (MM_EV_HAS_PORTS) and turned into bit numbers here.
-#define MM_BIT(m)                                                                                 \
-    ((m) == 1u ? 0 : (m) == 2u ? 1 : (m) == 4u ? 2 : (m) == 8u ? 3 : (m) == 16u ? 4               \
-     : (m) == 32u ? 5 : (m) == 64u ? 6 : (m) == 128u ? 7 : (m) == 256u ? 8 : -1)
+#define MM_BIT(m)                                                                                  \
+    ((m) == 1u     ? 0                                                                             \
+     : (m) == 2u   ? 1                                                                             \
+     : (m) == 4u   ? 2                                                                             \
+     : (m) == 8u   ? 3                                                                             \
+     : (m) == 16u  ? 4                                                                             \
+     : (m) == 32u  ? 5                                                                             \
+     : (m) == 64u  ? 6                                                                             \
+     : (m) == 128u ? 7                                                                             \
+     : (m) == 256u ? 8                                                                             \
+                   : -1)
 #define MM_NOBIT 0u
 
-#define MM_FD_UINT(T, m, nm, lo, hi, fl, bit, d)                                                  \
-    {.type = MM_F_UINT, .width = MM_WIDTH (T, m), .flags = (fl),                                \
-     .has_bit = (int8_t) ((bit) ? MM_BIT (bit) : -1), .name = (nm), .offset = MM_OFF (T, m),     \
-     .min = (lo), .max = (hi), .doc = (d)}
-#define MM_FD_STR(T, m, nm, lim, fl, d)                                                           \
-    {.type = MM_F_STR, .flags = (fl), .has_bit = -1, .name = (nm), .offset = MM_OFF (T, m),      \
-     .max = (lim), .doc = (d)}
-#define MM_FD_BIN(T, m, nm, bit, d)                                                               \
-    {.type = MM_F_BIN, .has_bit = (int8_t) MM_BIT (bit), .name = (nm), .offset = MM_OFF (T, m), \
-     .max = sizeof (((T *) 0)->m), .doc = (d)}
-#define MM_FD_ADDR(T, m, nm, fl, d)                                                               \
-    {.type = MM_F_ADDR, .flags = (fl), .has_bit = -1, .name = (nm), .offset = MM_OFF (T, m),     \
-     .doc = (d)}
-#define MM_FD_MAP(T, m, nm, sch, fl, bit, d)                                                      \
-    {.type = MM_F_MAP, .flags = (fl), .has_bit = (int8_t) ((bit) ? MM_BIT (bit) : -1),           \
-     .name = (nm), .offset = MM_OFF (T, m), .sub = (sch), .doc = (d)}
-#define MM_FD_ARR_STR(T, m, cnt, nm, n_max, len_max, fl, d)                                       \
-    {.type = MM_F_ARR_STR, .flags = (fl), .has_bit = -1, .name = (nm), .offset = MM_OFF (T, m),  \
-     .count_offset = MM_OFF (T, cnt), .max = (n_max), .max_value = (len_max), .doc = (d)}
-#define MM_FD_ARR_U16(T, m, cnt, nm, n_max, lo, hi, d)                                            \
-    {.type = MM_F_ARR_UINT, .width = 2, .has_bit = -1, .name = (nm), .offset = MM_OFF (T, m),    \
-     .count_offset = MM_OFF (T, cnt), .min = (lo), .max = (n_max), .max_value = (hi), .doc = (d)}
-#define MM_FD_ARR_MAP(T, m, cnt, nm, n_max, sch, fl, d)                                           \
-    {.type = MM_F_ARR_MAP, .flags = (fl), .has_bit = -1, .name = (nm), .offset = MM_OFF (T, m),  \
-     .count_offset = MM_OFF (T, cnt), .max = (n_max), .sub = (sch),                              \
-     .elem_size = sizeof (((T *) 0)->m[0]), .doc = (d)}
+#define MM_FD_UINT(T, m, nm, lo, hi, fl, bit, d)                                                   \
+    {                                                                                              \
+        .type = MM_F_UINT, .width = MM_WIDTH (T, m), .flags = (fl),                                \
+        .has_bit = (int8_t) ((bit) ? MM_BIT (bit) : -1), .name = (nm), .offset = MM_OFF (T, m),    \
+        .min = (lo), .max = (hi), .doc = (d)                                                       \
+    }
+#define MM_FD_STR(T, m, nm, lim, fl, d)                                                            \
+    {                                                                                              \
+        .type = MM_F_STR, .flags = (fl), .has_bit = -1, .name = (nm), .offset = MM_OFF (T, m),     \
+        .max = (lim), .doc = (d)                                                                   \
+    }
+#define MM_FD_BIN(T, m, nm, bit, d)                                                                \
+    {                                                                                              \
+        .type = MM_F_BIN, .has_bit = (int8_t) MM_BIT (bit), .name = (nm), .offset = MM_OFF (T, m), \
+        .max = sizeof (((T *) 0)->m), .doc = (d)                                                   \
+    }
+#define MM_FD_ADDR(T, m, nm, fl, d)                                                                \
+    {                                                                                              \
+        .type = MM_F_ADDR, .flags = (fl), .has_bit = -1, .name = (nm), .offset = MM_OFF (T, m),    \
+        .doc = (d)                                                                                 \
+    }
+#define MM_FD_MAP(T, m, nm, sch, fl, bit, d)                                                       \
+    {                                                                                              \
+        .type = MM_F_MAP, .flags = (fl), .has_bit = (int8_t) ((bit) ? MM_BIT (bit) : -1),          \
+        .name = (nm), .offset = MM_OFF (T, m), .sub = (sch), .doc = (d)                            \
+    }
+#define MM_FD_ARR_STR(T, m, cnt, nm, n_max, len_max, fl, d)                                        \
+    {                                                                                              \
+        .type = MM_F_ARR_STR, .flags = (fl), .has_bit = -1, .name = (nm), .offset = MM_OFF (T, m), \
+        .count_offset = MM_OFF (T, cnt), .max = (n_max), .max_value = (len_max), .doc = (d)        \
+    }
+#define MM_FD_ARR_U16(T, m, cnt, nm, n_max, lo, hi, d)                                             \
+    {                                                                                              \
+        .type = MM_F_ARR_UINT, .width = 2, .has_bit = -1, .name = (nm), .offset = MM_OFF (T, m),   \
+        .count_offset = MM_OFF (T, cnt), .min = (lo), .max = (n_max), .max_value = (hi),           \
+        .doc = (d)                                                                                 \
+    }
+#define MM_FD_ARR_MAP(T, m, cnt, nm, n_max, sch, fl, d)                                            \
+    {                                                                                              \
+        .type = MM_F_ARR_MAP, .flags = (fl), .has_bit = -1, .name = (nm), .offset = MM_OFF (T, m), \
+        .count_offset = MM_OFF (T, cnt), .max = (n_max), .sub = (sch),                             \
+        .elem_size = sizeof (((T *) 0)->m[0]), .doc = (d)                                          \
+    }
 
-#define MM_SCHEMA(nm, type_, T, table, has_member, check)                                         \
-    {.name = (nm), .msg_type = (type_), .fields = (table),                                       \
-     .nfields = sizeof (table) / sizeof (table)[0], .has_offset = (has_member), .size = sizeof (T), \
-     .validate = (check)}
+#define MM_SCHEMA(nm, type_, T, table, has_member, check)                                          \
+    {                                                                                              \
+        .name = (nm), .msg_type = (type_), .fields = (table),                                      \
+        .nfields = sizeof (table) / sizeof (table)[0], .has_offset = (has_member),                 \
+        .size = sizeof (T), .validate = (check)                                                    \
+    }
 
 extern const mm_schema_t mm_event_schema;
 extern const mm_schema_t mm_heartbeat_schema;

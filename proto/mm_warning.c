@@ -4,8 +4,8 @@
 #include "mm_schema.h"
 
 static const mm_field_t s_indicator_fields[] = {
-    [1] = MM_FD_UINT (mm_indicator_t, type, "type", 1, UINT8_MAX,
-                      MM_FF_REQUIRED | MM_FF_ENUM_NAMED, MM_NOBIT, "indicator type"),
+    [1] = MM_FD_UINT (mm_indicator_t, type, "type", 1, UINT8_MAX, MM_FF_REQUIRED | MM_FF_ENUM_NAMED,
+                      MM_NOBIT, "indicator type"),
     [2] = MM_FD_STR (mm_indicator_t, value, "value", MM_LONG_MAX, MM_FF_REQUIRED,
                      "normalized indicator"),
     [3] = MM_FD_UINT (mm_indicator_t, match, "match", 1, UINT8_MAX,
@@ -62,14 +62,14 @@ static const mm_field_t s_fields[] = {
                                      MM_SHORT_MAX, 0, "ATT&CK tactic ids"),
     [MM_WK_TECHNIQUES] = MM_FD_ARR_STR (mm_warning_t, techniques, n_techniques, "techniques",
                                         MM_ATTACK_MAX, MM_SHORT_MAX, 0, "ATT&CK technique ids"),
-    [MM_WK_EVIDENCE] = MM_FD_MAP (mm_warning_t, evidence, "evidence", &s_evidence_schema, 0,
-                                  MM_WARN_HAS_EVIDENCE,
-                                  "{1 orgs, 2 providers, 3 sightings, 4 first_seen, 5 last_seen}"),
+    [MM_WK_EVIDENCE] =
+        MM_FD_MAP (mm_warning_t, evidence, "evidence", &s_evidence_schema, 0, MM_WARN_HAS_EVIDENCE,
+                   "{1 orgs, 2 providers, 3 sightings, 4 first_seen, 5 last_seen}"),
     [MM_WK_ACTION] = MM_FD_MAP (mm_warning_t, action, "action", &s_action_schema, 0,
                                 MM_WARN_HAS_ACTION, "{1 code, 2 text_ja, 3 text_en}"),
-    [MM_WK_RELATION] = MM_FD_UINT (mm_warning_t, relation, "relation", 0, UINT8_MAX,
-                                   MM_FF_ENUM_NAMED, MM_NOBIT,
-                                   "how the recipient relates to where it was seen"),
+    [MM_WK_RELATION] =
+        MM_FD_UINT (mm_warning_t, relation, "relation", 0, UINT8_MAX, MM_FF_ENUM_NAMED, MM_NOBIT,
+                    "how the recipient relates to where it was seen"),
     [MM_WK_TLP] = MM_FD_UINT (mm_warning_t, tlp, "tlp", 0, UINT8_MAX, MM_FF_ENUM_NAMED, MM_NOBIT,
                               "TLP marking"),
     [MM_WK_DEDUP_KEY] = MM_FD_STR (mm_warning_t, dedup_key, "dedup_key", MM_ID_MAX, 0,

@@ -26,22 +26,22 @@ enum {
 };
 
 typedef struct {
-    uint8_t type;          //  mm_ioc_type_t
-    mm_str_t value;        //  normalized
-    uint8_t match;         //  mm_match_t
+    uint8_t type;    //  mm_ioc_type_t
+    mm_str_t value;  //  normalized
+    uint8_t match;   //  mm_match_t
 } mm_indicator_t;
 
 typedef struct {
-    uint32_t orgs;         //  distinct organisations that saw it
-    uint32_t providers;    //  distinct providers among them
+    uint32_t orgs;       //  distinct organisations that saw it
+    uint32_t providers;  //  distinct providers among them
     uint64_t sightings;
-    uint64_t first_seen;   //  ns since the epoch
+    uint64_t first_seen;  //  ns since the epoch
     uint64_t last_seen;
 } mm_wevidence_t;
 
 typedef struct {
-    uint8_t code;          //  mm_action_t
-    mm_str_t text_ja;      //  what to do, in plain Japanese
+    uint8_t code;      //  mm_action_t
+    mm_str_t text_ja;  //  what to do, in plain Japanese
     mm_str_t text_en;
 } mm_waction_t;
 
@@ -56,18 +56,18 @@ typedef struct {
     uint8_t status;        //  mm_wstatus_t
     uint64_t valid_until;  //  ns since the epoch; 0: until revoked
     mm_indicator_t indicator;
-    uint8_t severity;      //  mm_sev_t
-    uint8_t confidence;    //  0..100
-    uint8_t category;      //  mm_category_t
+    uint8_t severity;    //  mm_sev_t
+    uint8_t confidence;  //  0..100
+    uint8_t category;    //  mm_category_t
     uint32_t n_tactics;
-    mm_str_t tactics[MM_ATTACK_MAX];     //  ATT&CK tactic ids, e.g. "TA0011"
+    mm_str_t tactics[MM_ATTACK_MAX];  //  ATT&CK tactic ids, e.g. "TA0011"
     uint32_t n_techniques;
     mm_str_t techniques[MM_ATTACK_MAX];  //  ATT&CK technique ids, e.g. "T1071"
     mm_wevidence_t evidence;
     mm_waction_t action;
-    uint8_t relation;      //  mm_relation_t
-    uint8_t tlp;           //  mm_tlp_t
-    mm_str_t dedup_key;    //  hex digest of (type, normalized value, category)
+    uint8_t relation;    //  mm_relation_t
+    uint8_t tlp;         //  mm_tlp_t
+    mm_str_t dedup_key;  //  hex digest of (type, normalized value, category)
 } mm_warning_t;
 
 int mm_warning_encode (const mm_warning_t *w, mm_buf_t *out, mm_error_t *err);

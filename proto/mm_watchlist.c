@@ -10,8 +10,8 @@ static const mm_field_t s_entry_fields[] = {
                       MM_NOBIT, "indicator type"),
     [3] = MM_FD_STR (mm_wl_entry_t, value, "value", MM_LONG_MAX, MM_FF_REQUIRED,
                      "normalized indicator"),
-    [4] = MM_FD_UINT (mm_wl_entry_t, category, "category", 0, UINT8_MAX, MM_FF_ENUM_NAMED,
-                      MM_NOBIT, "finding category a match raises"),
+    [4] = MM_FD_UINT (mm_wl_entry_t, category, "category", 0, UINT8_MAX, MM_FF_ENUM_NAMED, MM_NOBIT,
+                      "finding category a match raises"),
     [5] = MM_FD_UINT (mm_wl_entry_t, severity, "severity", 0, 6, MM_FF_ENUM_NAMED, MM_NOBIT,
                       "severity a match raises"),
     [6] = MM_FD_STR (mm_wl_entry_t, feed, "feed", MM_ID_MAX, 0, "source of the indicator"),
@@ -29,9 +29,9 @@ static const mm_field_t s_fields[] = {
     [MM_K_ORG] = MM_FD_STR (mm_watchlist_t, org, "org", MM_ID_MAX, 0, "recipient organisation"),
     [MM_LK_SERIAL] = MM_FD_UINT (mm_watchlist_t, serial, "serial", 0, UINT64_MAX, MM_FF_REQUIRED,
                                  MM_NOBIT, "increases with every change"),
-    [MM_LK_ENTRIES] = MM_FD_ARR_MAP (mm_watchlist_t, entries, n_entries, "entries",
-                                     MM_WATCHLIST_MAX, &s_entry_schema, 0,
-                                     "array of entry maps {1 op, 2 type, 3 value, ...}"),
+    [MM_LK_ENTRIES] =
+        MM_FD_ARR_MAP (mm_watchlist_t, entries, n_entries, "entries", MM_WATCHLIST_MAX,
+                       &s_entry_schema, 0, "array of entry maps {1 op, 2 type, 3 value, ...}"),
 };
 
 const mm_schema_t mm_watchlist_schema =

@@ -12,19 +12,19 @@ enum {
 };
 
 typedef struct {
-    uint8_t op;            //  mm_wl_op_t
-    uint8_t type;          //  mm_ioc_type_t
-    mm_str_t value;        //  normalized indicator
-    uint8_t category;      //  mm_category_t
-    uint8_t severity;      //  mm_sev_t
-    mm_str_t feed;         //  where it came from, e.g. "lateral" or a feed name
-    uint64_t expires;      //  ns since the epoch; 0: no expiry
-    mm_str_t warning_id;   //  the WARNING that carried it, if any
+    uint8_t op;           //  mm_wl_op_t
+    uint8_t type;         //  mm_ioc_type_t
+    mm_str_t value;       //  normalized indicator
+    uint8_t category;     //  mm_category_t
+    uint8_t severity;     //  mm_sev_t
+    mm_str_t feed;        //  where it came from, e.g. "lateral" or a feed name
+    uint64_t expires;     //  ns since the epoch; 0: no expiry
+    mm_str_t warning_id;  //  the WARNING that carried it, if any
 } mm_wl_entry_t;
 
 typedef struct {
-    uint64_t ts;           //  ns since the epoch
-    mm_str_t org;          //  recipient organisation (empty: every sensor of the broker)
+    uint64_t ts;   //  ns since the epoch
+    mm_str_t org;  //  recipient organisation (empty: every sensor of the broker)
     uint64_t serial;
     uint32_t n_entries;
     mm_wl_entry_t entries[MM_WATCHLIST_MAX];

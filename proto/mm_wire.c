@@ -7,10 +7,23 @@
 #include "mm_proto.h"
 
 //  Families of MessagePack types, to say "expected X, got Y" in errors.
-typedef enum { F_NIL, F_BOOL, F_UINT, F_INT, F_FLOAT, F_STR, F_BIN, F_ARRAY, F_MAP, F_EXT, F_NEVER } s_family_t;
+typedef enum {
+    F_NIL,
+    F_BOOL,
+    F_UINT,
+    F_INT,
+    F_FLOAT,
+    F_STR,
+    F_BIN,
+    F_ARRAY,
+    F_MAP,
+    F_EXT,
+    F_NEVER
+} s_family_t;
 
-static const char *s_family_names[] = {"nil",   "bool", "unsigned integer", "integer", "float", "string",
-                                       "binary", "array", "map", "extension", "reserved byte 0xc1"};
+static const char *s_family_names[] = {
+    "nil",   "bool", "unsigned integer", "integer",           "float", "string", "binary",
+    "array", "map",  "extension",        "reserved byte 0xc1"};
 
 static s_family_t
 s_family (uint8_t b)
@@ -57,7 +70,7 @@ s_family (uint8_t b)
     case 0xdd: return F_ARRAY;
     case 0xde:
     case 0xdf: return F_MAP;
-    default: return F_NEVER;   //  0xc1
+    default: return F_NEVER;  //  0xc1
     }
 }
 
@@ -174,10 +187,22 @@ mm_rd_uint (mm_rd_t *rd, uint64_t *value, mm_error_t *err, const char *field)
     case 0xcd: n = 2; break;
     case 0xce: n = 4; break;
     case 0xcf: n = 8; break;
-    case 0xd0: n = 1; is_signed = true; break;
-    case 0xd1: n = 2; is_signed = true; break;
-    case 0xd2: n = 4; is_signed = true; break;
-    case 0xd3: n = 8; is_signed = true; break;
+    case 0xd0:
+        n = 1;
+        is_signed = true;
+        break;
+    case 0xd1:
+        n = 2;
+        is_signed = true;
+        break;
+    case 0xd2:
+        n = 4;
+        is_signed = true;
+        break;
+    case 0xd3:
+        n = 8;
+        is_signed = true;
+        break;
     default:
         if (b >= 0xe0)
             return mm_error_set (err, MM_ERR_RANGE, mm_rd_offset (rd), field,

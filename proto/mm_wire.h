@@ -14,9 +14,9 @@
 #include "mm_error.h"
 
 typedef struct {
-    const uint8_t *base;   //  start of the message, for offsets in errors
-    const uint8_t *p;      //  next byte to read
-    const uint8_t *end;    //  one past the last byte
+    const uint8_t *base;  //  start of the message, for offsets in errors
+    const uint8_t *p;     //  next byte to read
+    const uint8_t *end;   //  one past the last byte
 } mm_rd_t;
 
 static inline void
@@ -39,8 +39,7 @@ int mm_rd_map (mm_rd_t *rd, uint32_t *count, mm_error_t *err, const char *field)
 int mm_rd_array (mm_rd_t *rd, uint32_t *count, mm_error_t *err, const char *field);
 int mm_rd_uint (mm_rd_t *rd, uint64_t *value, mm_error_t *err, const char *field);
 int mm_rd_str (mm_rd_t *rd, const char **ptr, uint32_t *len, mm_error_t *err, const char *field);
-int mm_rd_bin (mm_rd_t *rd, const uint8_t **ptr, uint32_t *len, mm_error_t *err,
-               const char *field);
+int mm_rd_bin (mm_rd_t *rd, const uint8_t **ptr, uint32_t *len, mm_error_t *err, const char *field);
 //  A map key: an integer 0..127 in any integer encoding.
 int mm_rd_key (mm_rd_t *rd, unsigned *key, mm_error_t *err, const char *field);
 //  Skips one value of any type, nesting at most `depth_left` levels.

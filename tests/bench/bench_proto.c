@@ -80,7 +80,7 @@ s_reference_pack (msgpack_packer *pk, const mm_event_t *ev)
 
 typedef struct {
     const char *name;
-    double best_s;      //  best of the repeats, CPU seconds
+    double best_s;  //  best of the repeats, CPU seconds
 } s_result_t;
 
 static void
@@ -158,7 +158,8 @@ main (int argc, char **argv)
         t = s_cpu_seconds ();
         for (long i = 0; i < n; i++) {
             size_t off = 0;
-            if (msgpack_unpack_next (&up, (const char *) wire, size, &off) != MSGPACK_UNPACK_SUCCESS)
+            if (msgpack_unpack_next (&up, (const char *) wire, size, &off) !=
+                MSGPACK_UNPACK_SUCCESS)
                 return 1;
             s_sink += up.data.via.map.size;
         }

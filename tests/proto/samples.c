@@ -4,10 +4,11 @@
 
 #include <string.h>
 
-const uint8_t mm_sample_kinds[MM_SAMPLE_EVENT_KINDS] = {
-    MM_KIND_FLOW, MM_KIND_DNS, MM_KIND_TLS, MM_KIND_HTTP, MM_KIND_SSH, MM_KIND_SMB, MM_KIND_FINDING};
+const uint8_t mm_sample_kinds[MM_SAMPLE_EVENT_KINDS] = {MM_KIND_FLOW,   MM_KIND_DNS, MM_KIND_TLS,
+                                                        MM_KIND_HTTP,   MM_KIND_SSH, MM_KIND_SMB,
+                                                        MM_KIND_FINDING};
 
-static const uint64_t s_t0 = 1795330800000000000ULL;   //  2026-11-22T07:00:00Z (16:00 in Tokyo)
+static const uint64_t s_t0 = 1795330800000000000ULL;  //  2026-11-22T07:00:00Z (16:00 in Tokyo)
 
 static void
 s_envelope (mm_event_t *ev, uint8_t kind)
@@ -21,9 +22,9 @@ s_envelope (mm_event_t *ev, uint8_t kind)
     ev->severity = MM_SEV_INFO;
     ev->proto = 6;
     ev->src.len = 4;
-    memcpy (ev->src.b, "\xc0\x00\x02\x0a", 4);       //  192.0.2.10
+    memcpy (ev->src.b, "\xc0\x00\x02\x0a", 4);  //  192.0.2.10
     ev->dst.len = 4;
-    memcpy (ev->dst.b, "\xc6\x33\x64\x07", 4);       //  198.51.100.7
+    memcpy (ev->dst.b, "\xc6\x33\x64\x07", 4);  //  198.51.100.7
     ev->has |= MM_EV_HAS_PORTS;
     ev->sport = 51515;
     ev->dport = 443;
@@ -44,7 +45,7 @@ mm_sample_event (mm_event_t *ev, uint8_t kind)
         ev->vlan[1] = 4095;
         ev->app = mm_str ("tls");
         ev->pkts_orig = 12;
-        ev->pkts_resp = 0;     //  zero counters are information: must survive
+        ev->pkts_resp = 0;  //  zero counters are information: must survive
         ev->bytes_orig = 1840;
         ev->bytes_resp = 0;
         ev->duration_us = 2500000;
@@ -55,10 +56,10 @@ mm_sample_event (mm_event_t *ev, uint8_t kind)
     case MM_KIND_DNS:
         ev->proto = 17;
         ev->src.len = 16;
-        memcpy (ev->src.b, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);   //  2001:db8::1
+        memcpy (ev->src.b, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);  //  2001:db8::1
         ev->dst.len = 16;
         memcpy (ev->dst.b, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x35", 16);
-        ev->sport = 0;     //  port 0 is legal and must survive
+        ev->sport = 0;  //  port 0 is legal and must survive
         ev->dport = 53;
         ev->app = mm_str ("dns");
         ev->has |= MM_EV_HAS_DNS;
@@ -67,8 +68,8 @@ mm_sample_event (mm_event_t *ev, uint8_t kind)
         ev->dns.qtype = 1;
         ev->dns.rcode = 0;
         ev->dns.n_answers = 2;
-        ev->dns.answers[0] = (mm_dns_answer_t) {5, mm_str ("cdn.example.net"), 300};
-        ev->dns.answers[1] = (mm_dns_answer_t) {1, mm_str ("203.0.113.80"), 0};
+        ev->dns.answers[0] = (mm_dns_answer_t){5, mm_str ("cdn.example.net"), 300};
+        ev->dns.answers[1] = (mm_dns_answer_t){1, mm_str ("203.0.113.80"), 0};
         break;
     case MM_KIND_TLS:
         ev->app = mm_str ("tls");
@@ -79,9 +80,12 @@ mm_sample_event (mm_event_t *ev, uint8_t kind)
         ev->tls.n_alpn = 2;
         ev->tls.alpn[0] = mm_str ("h2");
         ev->tls.alpn[1] = mm_str ("http/1.1");
-        memcpy (ev->tls.ja3, "\x77\x3e\x1f\x58\x5f\x97\x2a\x6b\x1c\x0b\xd8\xe2\x0e\x38\x9a\xe0", 16);
+        memcpy (ev->tls.ja3, "\x77\x3e\x1f\x58\x5f\x97\x2a\x6b\x1c\x0b\xd8\xe2\x0e\x38\x9a\xe0",
+                16);
         ev->tls.ja4 = mm_str ("t13d1516h2_8daaf6152771_02713d6af862");
-        memcpy (ev->tls.cert_sha1, "\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23\x45\x67", 20);
+        memcpy (ev->tls.cert_sha1,
+                "\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23\x45\x67",
+                20);
         ev->tls.subject = mm_str ("CN=login.example.jp");
         ev->tls.issuer = mm_str ("CN=Example CA,O=Example");
         break;
@@ -106,26 +110,25 @@ mm_sample_event (mm_event_t *ev, uint8_t kind)
         ev->ssh.has = MM_SSH_HAS_HASSH | MM_SSH_HAS_HASSH_SERVER;
         ev->ssh.client = mm_str ("SSH-2.0-libssh_0.9.6");
         ev->ssh.server = mm_str ("SSH-2.0-OpenSSH_9.2p1 Debian-2");
-        memcpy (ev->ssh.hassh, "\xec\x7f\x28\x51\x89\xa6\x1a\x6c\x4c\x2f\x0a\x81\x25\x61\x8d\x1a", 16);
-        memcpy (ev->ssh.hassh_server, "\xb1\x2d\x2b\x70\x4c\x58\x4b\xcc\x8c\x9d\x04\x3b\x12\x65\x64\x82", 16);
+        memcpy (ev->ssh.hassh, "\xec\x7f\x28\x51\x89\xa6\x1a\x6c\x4c\x2f\x0a\x81\x25\x61\x8d\x1a",
+                16);
+        memcpy (ev->ssh.hassh_server,
+                "\xb1\x2d\x2b\x70\x4c\x58\x4b\xcc\x8c\x9d\x04\x3b\x12\x65\x64\x82", 16);
         break;
     case MM_KIND_SMB:
         ev->dport = 445;
         ev->direction = MM_DIR_INTERNAL;
-        ev->dst.b[0] = 10;   //  an internal host, 10.51.100.7
+        ev->dst.b[0] = 10;  //  an internal host, 10.51.100.7
         ev->app = mm_str ("smb");
         ev->has |= MM_EV_HAS_SMB;
         ev->smb.has = MM_SMB_HAS_COMMAND | MM_SMB_HAS_STATUS;
-        ev->smb.command = 3;   //  TREE_CONNECT
+        ev->smb.command = 3;  //  TREE_CONNECT
         ev->smb.share = mm_str ("\\\\FILESRV01\\ADMIN$");
         ev->smb.file = mm_str ("Windows\\Temp\\psexesvc.exe");
-        ev->smb.status = 0;    //  STATUS_SUCCESS is zero and must survive
+        ev->smb.status = 0;  //  STATUS_SUCCESS is zero and must survive
         break;
-    case MM_KIND_FINDING:
-        mm_sample_finding (ev);
-        break;
-    default:
-        break;
+    case MM_KIND_FINDING: mm_sample_finding (ev); break;
+    default: break;
     }
 }
 
@@ -230,7 +233,7 @@ mm_sample_watchlist (mm_watchlist_t *wl)
     wl->org = mm_str ("org-0007");
     wl->serial = 17;
     wl->n_entries = 2;
-    wl->entries[0] = (mm_wl_entry_t) {
+    wl->entries[0] = (mm_wl_entry_t){
         .op = MM_WL_ADD,
         .type = MM_IOC_DOMAIN,
         .value = mm_str ("update-check.example.net"),
@@ -240,7 +243,7 @@ mm_sample_watchlist (mm_watchlist_t *wl)
         .expires = s_t0 + 7 * 86400 * 1000000000ULL,
         .warning_id = mm_str ("w-2026-000123"),
     };
-    wl->entries[1] = (mm_wl_entry_t) {
+    wl->entries[1] = (mm_wl_entry_t){
         .op = MM_WL_REVOKE,
         .type = MM_IOC_IP,
         .value = mm_str ("203.0.113.66"),

@@ -68,8 +68,8 @@ s_roundtrip (const void *msg, void *decoded, s_encode_fn encode, s_decode_fn dec
     mm_buf_free (&json2);
 }
 
-#define S_ROUNDTRIP(T, msg, decoded, name)                                                        \
-    s_roundtrip (msg, decoded, (s_encode_fn) name##_encode, (s_decode_fn) name##_decode,         \
+#define S_ROUNDTRIP(T, msg, decoded, name)                                                         \
+    s_roundtrip (msg, decoded, (s_encode_fn) name##_encode, (s_decode_fn) name##_decode,           \
                  (s_json_fn) name##_to_json)
 
 Test (roundtrip, every_event_kind)
@@ -138,8 +138,8 @@ Test (roundtrip, finding_fields)
     cr_assert_eq (f->evidence.jitter_ms, 850);
     cr_assert_eq (back.confidence, 90);
     //  Strings borrow from the wire buffer, never copies.
-    cr_assert ((const uint8_t *) f->detector.ptr >= wire.data
-               && (const uint8_t *) f->detector.ptr < wire.data + wire.len);
+    cr_assert ((const uint8_t *) f->detector.ptr >= wire.data &&
+               (const uint8_t *) f->detector.ptr < wire.data + wire.len);
     mm_buf_free (&wire);
 }
 
@@ -210,10 +210,10 @@ Test (roundtrip, at_the_limits)
     memset (big, 'a', sizeof big);
     mm_event_t ev, back;
     mm_sample_event (&ev, MM_KIND_HTTP);
-    ev.sensor = (mm_str_t) {big, MM_ID_MAX};
-    ev.http.uri = (mm_str_t) {big, MM_LONG_MAX};
-    ev.http.host = (mm_str_t) {big, MM_NAME_MAX};
-    ev.http.user_agent = (mm_str_t) {big, MM_TEXT_MAX};
+    ev.sensor = (mm_str_t){big, MM_ID_MAX};
+    ev.http.uri = (mm_str_t){big, MM_LONG_MAX};
+    ev.http.host = (mm_str_t){big, MM_NAME_MAX};
+    ev.http.user_agent = (mm_str_t){big, MM_TEXT_MAX};
     ev.severity = MM_SEV_FATAL;
     ev.confidence = 100;
     ev.seq = UINT64_MAX;
@@ -228,8 +228,8 @@ Test (roundtrip, at_the_limits)
     wl->serial = 1;
     wl->n_entries = MM_WATCHLIST_MAX;
     for (int i = 0; i < MM_WATCHLIST_MAX; i++)
-        wl->entries[i] = (mm_wl_entry_t) {.op = MM_WL_ADD, .type = MM_IOC_DOMAIN,
-                                          .value = {big, 200}};
+        wl->entries[i] =
+            (mm_wl_entry_t){.op = MM_WL_ADD, .type = MM_IOC_DOMAIN, .value = {big, 200}};
     S_ROUNDTRIP (mm_watchlist_t, wl, wback, mm_watchlist);
     free (wl);
     free (wback);
