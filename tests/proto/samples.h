@@ -1,22 +1,2 @@
-/*  samples: fully populated example messages, one per type (and one per event kind), shared by
-    the round-trip, golden-vector and JSON tests, the fuzz seed corpus, the benchmark and the
-    protocol document generator. Every optional field of every message is set somewhere here. */
-#ifndef MM_SAMPLES_H
-#define MM_SAMPLES_H
-
-#include "mm_json.h"
-
-//  Event kinds covered by mm_sample_event, in order.
-#define MM_SAMPLE_EVENT_KINDS 7
-extern const uint8_t mm_sample_kinds[MM_SAMPLE_EVENT_KINDS];
-
-//  Fills `ev` with a sample of `kind` (flow, dns, tls, http, ssh, smb or finding).
-void mm_sample_event (mm_event_t *ev, uint8_t kind);
-//  A port-scan finding as the benchmark and docs use it.
-void mm_sample_finding (mm_event_t *ev);
-void mm_sample_heartbeat (mm_heartbeat_t *hb);
-void mm_sample_ack (mm_ack_t *ack);
-void mm_sample_warning (mm_warning_t *w);
-void mm_sample_watchlist (mm_watchlist_t *wl);
-
-#endif
+/*  Transition shim: the samples live in proto/mm_sample.h. */
+#include "mm_sample.h"

@@ -1,6 +1,6 @@
-/*  samples: example messages (see samples.h). Addresses are from the documentation ranges
+/*  mm_sample: example messages (see mm_sample.h). Addresses are from the documentation ranges
     (RFC 5737, RFC 3849); times are around 2026-11-22. */
-#include "samples.h"
+#include "mm_sample.h"
 
 #include <string.h>
 
