@@ -25,7 +25,7 @@ s_get_uint (const void *obj, uint32_t offset, uint8_t width)
         return v;
     }
     default: {
-        uint64_t v;
+        uint64_t v = 0;
         memcpy (&v, p, 8);
         return v;
     }
@@ -326,7 +326,7 @@ s_decode_field (const mm_schema_t *s, const mm_field_t *f, void *obj, mm_rd_t *r
     const uint8_t *at = rd->p;
     switch (f->type) {
     case MM_F_UINT: {
-        uint64_t v;
+        uint64_t v = 0;
         if (mm_rd_uint (rd, &v, err, f->name) == -1)
             return s_dec_fail (err, s);
         if (v < f->min || v > f->max)
@@ -389,7 +389,7 @@ s_decode_field (const mm_schema_t *s, const mm_field_t *f, void *obj, mm_rd_t *r
             }
         }
         else if (f->type == MM_F_ARR_UINT) {
-            uint64_t v;
+            uint64_t v = 0;
             const uint8_t *el = rd->p;
             if (mm_rd_uint (rd, &v, err, f->name) == -1)
                 return s_dec_fail (err, s);
@@ -427,7 +427,7 @@ s_decode_map (const mm_schema_t *s, void *obj, mm_rd_t *rd, int depth, mm_error_
         seen[key >> 6] |= 1ULL << (key & 63);
         if (s->msg_type && (key == MM_K_VERSION || key == MM_K_TYPE)) {
             const uint8_t *at = rd->p;
-            uint64_t v;
+            uint64_t v = 0;
             if (mm_rd_uint (rd, &v, err, key == MM_K_VERSION ? "v" : "type") == -1)
                 return s_dec_fail (err, s);
             if (key == MM_K_VERSION && v != MM_PROTO_VERSION)

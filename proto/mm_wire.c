@@ -274,7 +274,7 @@ mm_rd_key (mm_rd_t *rd, unsigned *key, mm_error_t *err, const char *field)
                                  "map key is a %s; keys are integers 0..127", s_family_names[f]);
     }
     const uint8_t *at = rd->p;
-    uint64_t v;
+    uint64_t v = 0;
     if (mm_rd_uint (rd, &v, err, field) == -1) {
         if (err && err->code == MM_ERR_RANGE)
             mm_error_set (err, MM_ERR_KEY, mm_rd_offset (rd), field,
