@@ -83,7 +83,8 @@ s_string (s_jw_t *jw, const char *ptr, size_t len)
         run = 0;
         char esc[8];
         if (n == 0) {
-            //  Not UTF-8: keep the byte visible and recoverable, as Zeek does.
+            //  Not UTF-8: keep the byte visible, as Zeek does. (Text that literally reads \xHH
+            //  renders the same: this is for people; the wire message stays exact.)
             memcpy (esc, "\\\\x", 3);
             esc[3] = hex[b >> 4];
             esc[4] = hex[b & 15];

@@ -1,7 +1,7 @@
 /*  mm_json: JSON Lines rendering of every message, for people and SIEMs.
     Field names follow Suricata EVE where EVE has the field (src_ip, dest_port, dns.rrname,
     tls.sni, http.http_user_agent, ...), then Elastic ECS / Zeek. Each call appends exactly one
-    line ending in '\n'. Text that is not valid UTF-8 is kept, byte by byte, as "\xHH". */
+    line ending in '\n'. Bytes that are not valid UTF-8 are shown as the text "\xHH". */
 #ifndef MM_JSON_H
 #define MM_JSON_H
 

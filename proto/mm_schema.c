@@ -334,7 +334,16 @@ s_decode_field (const mm_schema_t *s, const mm_field_t *f, void *obj, mm_rd_t *r
         s_set_uint (obj, f->offset, f->width, v);
         return 0;
     }
-    case MM_F_STR: return s_decode_str (s, f, at_obj, f->max, rd, err);
+    case MM_F_STR:
+        if (s_decode_str (s, f, at_obj, f->max, rd, err) == -1)
+            return -1;
+        //  "" means absent (mm_proto.h), so a required string may not be empty.
+        if ((f->flags & MM_FF_REQUIRED) && ((mm_str_t *) at_obj)->len == 0) {
+            mm_error_set (err, MM_ERR_MISSING, (size_t) (at - rd->base), f->name,
+                          "required string is empty");
+            return s_dec_fail (err, s);
+        }
+        return 0;
     case MM_F_BIN:
     case MM_F_ADDR: {
         const uint8_t *p;
@@ -397,8 +406,9 @@ s_decode_field (const mm_schema_t *s, const mm_field_t *f, void *obj, mm_rd_t *r
                 return s_dec_range (err, rd, s, f, el, v, f->min, f->max_value);
             ((uint16_t *) at_obj)[i] = (uint16_t) v;
         }
+        //  The array is one level below this map, its element maps two.
         else if (s_decode_map (f->sub, (uint8_t *) at_obj + (size_t) i * f->elem_size, rd,
-                               depth + 1, err) == -1)
+                               depth + 2, err) == -1)
             return -1;
     }
     return 0;
@@ -457,6 +467,9 @@ s_decode_map (const mm_schema_t *s, void *obj, mm_rd_t *rd, int depth, mm_error_
     if (s->msg_type && !((seen[0] >> MM_K_VERSION) & 1))
         return mm_error_set (err, MM_ERR_MISSING, (size_t) (start - rd->base), s->name,
                              "required key 0 (v) is absent");
+    if (s->msg_type && !((seen[0] >> MM_K_TYPE) & 1))
+        return mm_error_set (err, MM_ERR_MISSING, (size_t) (start - rd->base), s->name,
+                             "required key 1 (type) is absent");
     for (unsigned k = 0; k < s->nfields; k++) {
         const mm_field_t *f = &s->fields[k];
         if ((f->flags & MM_FF_REQUIRED) && !((seen[k >> 6] >> (k & 63)) & 1))
@@ -474,15 +487,17 @@ s_decode_map (const mm_schema_t *s, void *obj, mm_rd_t *rd, int depth, mm_error_
 static void
 s_prefer_header_error (const mm_schema_t *s, const uint8_t *data, size_t len, mm_error_t *err)
 {
-    if (!err || err->code == MM_ERR_VERSION || err->code == MM_ERR_MSG_TYPE)
+    if (!err || err->code == MM_ERR_VERSION)
         return;
     mm_error_t peek_err;
     mm_msg_type_t type;
+    bool have_type_error = err->code == MM_ERR_MSG_TYPE;  //  already precise: keep it
     if (mm_msg_peek (data, len, &type, &peek_err) == -1) {
-        if (peek_err.code == MM_ERR_VERSION || peek_err.code == MM_ERR_MSG_TYPE)
+        if (peek_err.code == MM_ERR_VERSION ||
+            (peek_err.code == MM_ERR_MSG_TYPE && !have_type_error))
             *err = peek_err;
     }
-    else if (type != s->msg_type)
+    else if (type != s->msg_type && !have_type_error)
         mm_error_set (err, MM_ERR_MSG_TYPE, 0, s->name,
                       "message type %u (%s) given to the %s decoder", (unsigned) type,
                       mm_msg_type_name (type), s->name);
