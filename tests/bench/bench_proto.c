@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "samples.h"
+#include "mm_sample.h"
 
 static double
 s_cpu_seconds (void)

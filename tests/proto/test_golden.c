@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "samples.h"
+#include "mm_sample.h"
 
 typedef struct {
     const char *name;

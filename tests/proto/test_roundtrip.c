@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "samples.h"
+#include "mm_sample.h"
 
 //  msgpack-c must read the bytes as exactly one map with ascending integer keys 0..127.
 static void
