@@ -90,8 +90,8 @@ int mm_schema_decode_msg (const mm_schema_t *s, void *obj, const uint8_t *data, 
 #define MM_FD_UINT(T, m, nm, lo, hi, fl, bit, d)                                                   \
     {                                                                                              \
         .type = MM_F_UINT, .width = MM_WIDTH (T, m), .flags = (fl),                                \
-        .has_bit = (int8_t) ((bit) != 0u ? MM_BIT (bit) : -1), .name = (nm), .offset = MM_OFF (T, m),    \
-        .min = (lo), .max = (hi), .doc = (d)                                                       \
+        .has_bit = (int8_t) ((bit) != 0u ? MM_BIT (bit) : -1), .name = (nm),                       \
+        .offset = MM_OFF (T, m), .min = (lo), .max = (hi), .doc = (d)                              \
     }
 #define MM_FD_STR(T, m, nm, lim, fl, d)                                                            \
     {                                                                                              \
@@ -110,7 +110,7 @@ int mm_schema_decode_msg (const mm_schema_t *s, void *obj, const uint8_t *data, 
     }
 #define MM_FD_MAP(T, m, nm, sch, fl, bit, d)                                                       \
     {                                                                                              \
-        .type = MM_F_MAP, .flags = (fl), .has_bit = (int8_t) ((bit) != 0u ? MM_BIT (bit) : -1),          \
+        .type = MM_F_MAP, .flags = (fl), .has_bit = (int8_t) ((bit) != 0u ? MM_BIT (bit) : -1),    \
         .name = (nm), .offset = MM_OFF (T, m), .sub = (sch), .doc = (d)                            \
     }
 #define MM_FD_ARR_STR(T, m, cnt, nm, n_max, len_max, fl, d)                                        \
