@@ -1,0 +1,38 @@
+/*  sn_smb: SMB2/3 metadata from one TCP connection (port 445, NetBIOS session framing): the
+    share path of every TREE_CONNECT and the file name of every CREATE (the admin-share and
+    tool-copy signs of lateral movement), with the server's NT status. SMB1 is recognised and
+    counted but not parsed. Encrypted SMB3 (transform header) is skipped. Fed the in-order TCP
+    payload of each direction; never buffers more than SN_SMB_BUF_MAX bytes per direction, and
+    skips READ/WRITE payloads without buffering them. Owner: sensor. */
+#ifndef SN_SMB_H
+#define SN_SMB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mm_event.h"
+
+#define SN_SMB_BUF_MAX 8192
+
+typedef struct {
+    uint16_t command;                  //  3 TREE_CONNECT, 5 CREATE
+    bool has_status;
+    uint32_t status;                   //  from the matching response, if seen
+    char share[MM_NAME_MAX + 1];       //  UTF-8, from the UTF-16LE path
+    char file[MM_LONG_MAX + 1];
+} sn_smb_record_t;
+
+typedef void (sn_smb_record_fn) (void *arg, const sn_smb_record_t *rec);
+
+typedef struct sn_smb sn_smb_t;
+
+sn_smb_t *sn_smb_new (sn_smb_record_fn *fn, void *arg);
+void sn_smb_destroy (sn_smb_t **self_p);
+//  0, or -1 once the stream is clearly not SMB (then stop feeding).
+int sn_smb_feed (sn_smb_t *self, int dir, const uint8_t *data, size_t len);
+//  Emits requests whose response never came when the connection ends.
+void sn_smb_flush (sn_smb_t *self);
+void sn_smb_to_event (const sn_smb_record_t *rec, mm_smb_t *smb);
+
+#endif
