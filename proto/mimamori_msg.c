@@ -26,40 +26,50 @@ s_hexval (int c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+//  Turns one line of hex (whitespace ignored) into bytes. NULL, or a reason it cannot.
+static const char *
+s_unhex_line (const char *line, uint8_t *bytes, size_t cap, size_t *n)
+{
+    *n = 0;
+    int hi = -1;
+    for (const char *p = line; *p; p++) {
+        if (isspace ((unsigned char) *p))
+            continue;
+        int v = s_hexval ((unsigned char) *p);
+        if (v < 0)
+            return "not a hex digit in the line";
+        if (hi < 0) {
+            hi = v;
+            continue;
+        }
+        if (*n >= cap)
+            return "more than 65,536 bytes: larger than any message";
+        bytes[(*n)++] = (uint8_t) (hi << 4 | v);
+        hi = -1;
+    }
+    return hi >= 0 ? "an odd number of hex digits" : NULL;
+}
+
 static int
 s_cmd_decode (void)
 {
-    static char line[4 * MM_MSG_MAX];
-    static uint8_t bytes[2 * MM_MSG_MAX];
+    static uint8_t bytes[MM_MSG_MAX];
     mm_buf_t out = MM_BUF_INIT;
+    char *line = NULL;
+    size_t line_cap = 0;
     int failures = 0;
     unsigned long lineno = 0;
-    while (fgets (line, sizeof line, stdin)) {
+    //  getline: a line of any length is read whole, never split into two messages.
+    while (getline (&line, &line_cap, stdin) != -1) {
         lineno++;
-        size_t n = 0;
-        int hi = -1;
-        bool bad = false;
-        for (char *p = line; *p; p++) {
-            if (isspace ((unsigned char) *p))
-                continue;
-            int v = s_hexval ((unsigned char) *p);
-            if (v < 0 || n >= sizeof bytes) {
-                bad = true;
-                break;
-            }
-            if (hi < 0)
-                hi = v;
-            else {
-                bytes[n++] = (uint8_t) (hi << 4 | v);
-                hi = -1;
-            }
-        }
-        if (n == 0 && !bad)
+        size_t n;
+        const char *bad = s_unhex_line (line, bytes, sizeof bytes, &n);
+        if (!bad && n == 0)
             continue;
         mm_error_t err;
         mm_buf_clear (&out);
-        if (bad || hi >= 0) {
-            fprintf (stderr, "line %lu: not an even number of hex digits\n", lineno);
+        if (bad) {
+            fprintf (stderr, "line %lu: %s\n", lineno, bad);
             failures++;
         }
         else if (mm_msg_to_json (bytes, n, &out, &err) == -1) {
@@ -69,6 +79,7 @@ s_cmd_decode (void)
         else
             fwrite (out.data, 1, out.len, stdout);
     }
+    free (line);
     mm_buf_free (&out);
     return failures ? 1 : 0;
 }

@@ -6,7 +6,7 @@
 static const mm_field_t s_fields[] = {
     [MM_K_TS] = MM_FD_UINT (mm_ack_t, ts, "ts", 0, UINT64_MAX, 0, MM_NOBIT,
                             "time of the acknowledgement, ns since the epoch"),
-    [MM_K_SENSOR] = MM_FD_STR (mm_ack_t, sensor, "sensor", MM_ID_MAX, 0,
+    [MM_K_SENSOR] = MM_FD_STR (mm_ack_t, sensor, "sensor", MM_ID_MAX, MM_FF_REQUIRED,
                                "sensor whose events are acknowledged"),
     [MM_K_SEQ] = MM_FD_UINT (mm_ack_t, seq, "seq", 0, UINT64_MAX, MM_FF_REQUIRED, MM_NOBIT,
                              "every seq <= this is durable"),

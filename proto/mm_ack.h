@@ -8,7 +8,7 @@
 
 typedef struct {
     uint64_t ts;      //  optional, ns since the epoch
-    mm_str_t sensor;  //  optional: whose events (a broker acks many sensors to the aggregator)
+    mm_str_t sensor;  //  whose events: required, a broker acks many sensors' streams
     uint64_t seq;     //  highest contiguous sequence number made durable (0: none yet)
 } mm_ack_t;
 

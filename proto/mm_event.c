@@ -179,10 +179,10 @@ static const mm_field_t s_event_fields[] = {
     [MM_EK_PROTO] =
         MM_FD_UINT (mm_event_t, proto, "proto", 0, UINT8_MAX, 0, MM_NOBIT, "IP protocol number"),
     [MM_EK_SRC] = MM_FD_ADDR (mm_event_t, src, "src", 0, "originator address, 4 or 16 bytes"),
-    [MM_EK_SPORT] = MM_FD_UINT (mm_event_t, sport, "sport", 0, UINT16_MAX, 0, MM_EV_HAS_PORTS,
+    [MM_EK_SPORT] = MM_FD_UINT (mm_event_t, sport, "sport", 0, UINT16_MAX, 0, MM_EV_HAS_SPORT,
                                 "originator port"),
     [MM_EK_DST] = MM_FD_ADDR (mm_event_t, dst, "dst", 0, "responder address, 4 or 16 bytes"),
-    [MM_EK_DPORT] = MM_FD_UINT (mm_event_t, dport, "dport", 0, UINT16_MAX, 0, MM_EV_HAS_PORTS,
+    [MM_EK_DPORT] = MM_FD_UINT (mm_event_t, dport, "dport", 0, UINT16_MAX, 0, MM_EV_HAS_DPORT,
                                 "responder port"),
     [MM_EK_DIR] = MM_FD_UINT (mm_event_t, direction, "direction", 0, 4, MM_FF_ENUM_NAMED, MM_NOBIT,
                               "direction relative to home_net"),
@@ -195,23 +195,23 @@ static const mm_field_t s_event_fields[] = {
     [MM_EK_APP] =
         MM_FD_STR (mm_event_t, app, "app", MM_SHORT_MAX, 0, "application protocol, e.g. dns, tls"),
     [MM_EK_PKTS_ORIG] = MM_FD_UINT (mm_event_t, pkts_orig, "pkts_orig", 0, UINT64_MAX, 0,
-                                    MM_EV_HAS_COUNTERS, "packets from the originator"),
+                                    MM_EV_HAS_PKTS_ORIG, "packets from the originator"),
     [MM_EK_PKTS_RESP] = MM_FD_UINT (mm_event_t, pkts_resp, "pkts_resp", 0, UINT64_MAX, 0,
-                                    MM_EV_HAS_COUNTERS, "packets from the responder"),
+                                    MM_EV_HAS_PKTS_RESP, "packets from the responder"),
     [MM_EK_BYTES_ORIG] = MM_FD_UINT (mm_event_t, bytes_orig, "bytes_orig", 0, UINT64_MAX, 0,
-                                     MM_EV_HAS_COUNTERS, "IP bytes from the originator"),
+                                     MM_EV_HAS_BYTES_ORIG, "IP bytes from the originator"),
     [MM_EK_BYTES_RESP] = MM_FD_UINT (mm_event_t, bytes_resp, "bytes_resp", 0, UINT64_MAX, 0,
-                                     MM_EV_HAS_COUNTERS, "IP bytes from the responder"),
+                                     MM_EV_HAS_BYTES_RESP, "IP bytes from the responder"),
     [MM_EK_DURATION] = MM_FD_UINT (mm_event_t, duration_us, "duration_us", 0, UINT64_MAX, 0,
-                                   MM_EV_HAS_COUNTERS, "duration, microseconds"),
+                                   MM_EV_HAS_DURATION, "duration, microseconds"),
     [MM_EK_STATE] = MM_FD_UINT (mm_event_t, state, "state", 0, MM_STATE_OTH, MM_FF_ENUM_NAMED,
                                 MM_NOBIT, "connection state (Zeek conn_state)"),
     [MM_EK_TCP_FLAGS_ORIG] =
         MM_FD_UINT (mm_event_t, tcp_flags_orig, "tcp_flags_orig", 0, UINT8_MAX, 0,
-                    MM_EV_HAS_TCP_FLAGS, "OR of TCP flags from the originator"),
+                    MM_EV_HAS_TCP_FLAGS_ORIG, "OR of TCP flags from the originator"),
     [MM_EK_TCP_FLAGS_RESP] =
         MM_FD_UINT (mm_event_t, tcp_flags_resp, "tcp_flags_resp", 0, UINT8_MAX, 0,
-                    MM_EV_HAS_TCP_FLAGS, "OR of TCP flags from the responder"),
+                    MM_EV_HAS_TCP_FLAGS_RESP, "OR of TCP flags from the responder"),
     [MM_EK_DNS] =
         MM_FD_MAP (mm_event_t, dns, "dns", &s_dns_schema, 0, MM_EV_HAS_DNS, "DNS metadata"),
     [MM_EK_TLS] =

@@ -134,15 +134,28 @@ typedef struct {
     mm_evidence_t evidence;
 } mm_finding_t;
 
-#define MM_EV_HAS_PORTS (1u << 0)     //  sport and dport
-#define MM_EV_HAS_COUNTERS (1u << 1)  //  packets, bytes, duration
-#define MM_EV_HAS_TCP_FLAGS (1u << 2)
-#define MM_EV_HAS_DNS (1u << 3)
-#define MM_EV_HAS_TLS (1u << 4)
-#define MM_EV_HAS_HTTP (1u << 5)
-#define MM_EV_HAS_SSH (1u << 6)
-#define MM_EV_HAS_SMB (1u << 7)
-#define MM_EV_HAS_FINDING (1u << 8)
+//  One has-bit per field whose zero is meaningful, so a decoder never invents a value that
+//  was not sent; the group masks are for writers that set (or test) a whole group.
+#define MM_EV_HAS_SPORT (1u << 0)
+#define MM_EV_HAS_DPORT (1u << 1)
+#define MM_EV_HAS_PKTS_ORIG (1u << 2)
+#define MM_EV_HAS_PKTS_RESP (1u << 3)
+#define MM_EV_HAS_BYTES_ORIG (1u << 4)
+#define MM_EV_HAS_BYTES_RESP (1u << 5)
+#define MM_EV_HAS_DURATION (1u << 6)
+#define MM_EV_HAS_TCP_FLAGS_ORIG (1u << 7)
+#define MM_EV_HAS_TCP_FLAGS_RESP (1u << 8)
+#define MM_EV_HAS_DNS (1u << 9)
+#define MM_EV_HAS_TLS (1u << 10)
+#define MM_EV_HAS_HTTP (1u << 11)
+#define MM_EV_HAS_SSH (1u << 12)
+#define MM_EV_HAS_SMB (1u << 13)
+#define MM_EV_HAS_FINDING (1u << 14)
+#define MM_EV_HAS_PORTS (MM_EV_HAS_SPORT | MM_EV_HAS_DPORT)
+#define MM_EV_HAS_COUNTERS                                                                         \
+    (MM_EV_HAS_PKTS_ORIG | MM_EV_HAS_PKTS_RESP | MM_EV_HAS_BYTES_ORIG | MM_EV_HAS_BYTES_RESP |     \
+     MM_EV_HAS_DURATION)
+#define MM_EV_HAS_TCP_FLAGS (MM_EV_HAS_TCP_FLAGS_ORIG | MM_EV_HAS_TCP_FLAGS_RESP)
 
 typedef struct {
     uint32_t has;

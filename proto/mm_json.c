@@ -341,21 +341,22 @@ s_event_flow (s_jw_t *jw, const mm_event_t *ev)
     if (!(ev->has & (MM_EV_HAS_COUNTERS | MM_EV_HAS_TCP_FLAGS)) && !ev->state)
         return;
     s_open (jw, "flow", '{');
-    if (ev->has & MM_EV_HAS_COUNTERS) {
+    if (ev->has & MM_EV_HAS_PKTS_ORIG)
         s_uint (jw, "pkts_toserver", ev->pkts_orig);
+    if (ev->has & MM_EV_HAS_PKTS_RESP)
         s_uint (jw, "pkts_toclient", ev->pkts_resp);
+    if (ev->has & MM_EV_HAS_BYTES_ORIG)
         s_uint (jw, "bytes_toserver", ev->bytes_orig);
+    if (ev->has & MM_EV_HAS_BYTES_RESP)
         s_uint (jw, "bytes_toclient", ev->bytes_resp);
+    if (ev->has & MM_EV_HAS_DURATION)
         s_uint (jw, "duration_us", ev->duration_us);
-    }
     if (ev->state)
         s_enum (jw, "conn_state", mm_state_name (ev->state), ev->state);
-    if (ev->has & MM_EV_HAS_TCP_FLAGS) {
-        uint8_t f[1] = {ev->tcp_flags_orig};
-        s_hex (jw, "tcp_flags_ts", f, 1, false);
-        f[0] = ev->tcp_flags_resp;
-        s_hex (jw, "tcp_flags_tc", f, 1, false);
-    }
+    if (ev->has & MM_EV_HAS_TCP_FLAGS_ORIG)
+        s_hex (jw, "tcp_flags_ts", &ev->tcp_flags_orig, 1, false);
+    if (ev->has & MM_EV_HAS_TCP_FLAGS_RESP)
+        s_hex (jw, "tcp_flags_tc", &ev->tcp_flags_resp, 1, false);
     s_close (jw, '}');
 }
 
@@ -422,13 +423,28 @@ s_event_http (s_jw_t *jw, const mm_http_t *h)
     s_close (jw, '}');
 }
 
+//  EVE splits a banner "SSH-2.0-OpenSSH_9.2p1 Debian" into proto_version "2.0" and
+//  software_version "OpenSSH_9.2p1 Debian"; a banner not of that form goes whole into the
+//  software version.
 static void
 s_ssh_side (s_jw_t *jw, const char *key, mm_str_t banner, const uint8_t *hassh, bool has_hassh)
 {
     if (!banner.len && !has_hassh)
         return;
     s_open (jw, key, '{');
-    s_str (jw, "banner", banner);
+    if (banner.len > 4 && memcmp (banner.ptr, "SSH-", 4) == 0) {
+        const char *dash = memchr (banner.ptr + 4, '-', banner.len - 4);
+        if (dash) {
+            s_str (jw, "proto_version",
+                   (mm_str_t){banner.ptr + 4, (uint32_t) (dash - banner.ptr - 4)});
+            s_str (jw, "software_version",
+                   (mm_str_t){dash + 1, (uint32_t) (banner.ptr + banner.len - dash - 1)});
+        }
+        else
+            s_str (jw, "software_version", banner);
+    }
+    else
+        s_str (jw, "software_version", banner);
     if (has_hassh) {
         s_open (jw, "hassh", '{');
         s_hex (jw, "hash", hassh, 16, false);
@@ -525,10 +541,10 @@ mm_event_to_json (const mm_event_t *ev, mm_buf_t *out)
         s_uint (&jw, "flow_id", ev->flow_id);
     s_str (&jw, "community_id", ev->community_id);
     s_ip (&jw, "src_ip", &ev->src);
-    if (ev->has & MM_EV_HAS_PORTS)
+    if (ev->has & MM_EV_HAS_SPORT)
         s_uint (&jw, "src_port", ev->sport);
     s_ip (&jw, "dest_ip", &ev->dst);
-    if (ev->has & MM_EV_HAS_PORTS)
+    if (ev->has & MM_EV_HAS_DPORT)
         s_uint (&jw, "dest_port", ev->dport);
     if (ev->proto)
         s_enum (&jw, "proto", s_proto_name (ev->proto), ev->proto);

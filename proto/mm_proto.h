@@ -20,11 +20,11 @@
 //  Limits. Every length on the wire is bounded by one of these; the decoder rejects more.
 #define MM_MSG_MAX 65536  //  bytes in one message (also the sockets' ZMQ_MAXMSGSIZE)
 #define MM_DEPTH_MAX 8    //  nesting of maps/arrays, counting the message map as 1
-#define MM_ID_MAX 64      //  sensor id, org id, warning id, feed name
-#define MM_NAME_MAX 255   //  DNS names, hosts, SNI, SMB share
-#define MM_TEXT_MAX 512   //  user agent, banners, certificate names, messages
+#define MM_ID_MAX 64      //  sensor/org/warning ids, feed names, Community ID, JA4, ALPN
+#define MM_NAME_MAX 255   //  DNS names, hosts, SNI, SMB share, SSH banners, content type
+#define MM_TEXT_MAX 512   //  user agent, certificate names, finding messages
 #define MM_LONG_MAX 2048  //  URIs, file paths, indicator values, advice text
-#define MM_SHORT_MAX 32   //  app protocol, HTTP method, ALPN, ATT&CK ids, versions
+#define MM_SHORT_MAX 32   //  app protocol, HTTP method, ATT&CK ids, software versions
 #define MM_DNS_ANSWERS_MAX 32
 #define MM_ALPN_MAX 8
 #define MM_ATTACK_MAX 8

@@ -13,7 +13,7 @@ extern const uint8_t mm_sample_kinds[MM_SAMPLE_EVENT_KINDS];
 
 //  Fills `ev` with a sample of `kind` (flow, dns, tls, http, ssh, smb or finding).
 void mm_sample_event (mm_event_t *ev, uint8_t kind);
-//  A port-scan finding as the benchmark and docs use it.
+//  A C2-beacon finding with an indicator and full evidence, as the benchmark and docs use it.
 void mm_sample_finding (mm_event_t *ev);
 void mm_sample_heartbeat (mm_heartbeat_t *hb);
 void mm_sample_ack (mm_ack_t *ack);

@@ -74,17 +74,32 @@ int mm_schema_decode_msg (const mm_schema_t *s, void *obj, const uint8_t *data, 
 
 //  Descriptor builders, so tables read as one line per key.
 //  Has-bits are given as masks (MM_EV_HAS_PORTS) and turned into bit numbers here.
+#define MM_BIT_(m)                                                                                 \
+    ((m) == 1u << 0    ? 0                                                                         \
+     : (m) == 1u << 1  ? 1                                                                         \
+     : (m) == 1u << 2  ? 2                                                                         \
+     : (m) == 1u << 3  ? 3                                                                         \
+     : (m) == 1u << 4  ? 4                                                                         \
+     : (m) == 1u << 5  ? 5                                                                         \
+     : (m) == 1u << 6  ? 6                                                                         \
+     : (m) == 1u << 7  ? 7                                                                         \
+     : (m) == 1u << 8  ? 8                                                                         \
+     : (m) == 1u << 9  ? 9                                                                         \
+     : (m) == 1u << 10 ? 10                                                                        \
+     : (m) == 1u << 11 ? 11                                                                        \
+     : (m) == 1u << 12 ? 12                                                                        \
+     : (m) == 1u << 13 ? 13                                                                        \
+     : (m) == 1u << 14 ? 14                                                                        \
+     : (m) == 1u << 15 ? 15                                                                        \
+     : (m) == 1u << 16 ? 16                                                                        \
+     : (m) == 1u << 17 ? 17                                                                        \
+     : (m) == 1u << 18 ? 18                                                                        \
+     : (m) == 1u << 19 ? 19                                                                        \
+                       : -1)
+//  A has-bit mask must be zero or a single bit below 20: anything else fails to compile
+//  (negative array size) instead of silently losing the field's presence tracking.
 #define MM_BIT(m)                                                                                  \
-    ((m) == 1u     ? 0                                                                             \
-     : (m) == 2u   ? 1                                                                             \
-     : (m) == 4u   ? 2                                                                             \
-     : (m) == 8u   ? 3                                                                             \
-     : (m) == 16u  ? 4                                                                             \
-     : (m) == 32u  ? 5                                                                             \
-     : (m) == 64u  ? 6                                                                             \
-     : (m) == 128u ? 7                                                                             \
-     : (m) == 256u ? 8                                                                             \
-                   : -1)
+    (MM_BIT_ (m) + 0 * (int) sizeof (char[((m) & ((m) -1u)) == 0 && (m) < (1u << 20) ? 1 : -1]))
 #define MM_NOBIT 0u
 
 #define MM_FD_UINT(T, m, nm, lo, hi, fl, bit, d)                                                   \
@@ -144,7 +159,8 @@ extern const mm_schema_t mm_ack_schema;
 extern const mm_schema_t mm_warning_schema;
 extern const mm_schema_t mm_watchlist_schema;
 
-//  Every message schema, NULL-terminated, for tools that print or check them. that print or check them (docs/protocol.md generation).
+//  Every message schema, NULL-terminated, for tools that print or check them
+//  (mimamori-msg doc generates the key tables of docs/protocol.md from it).
 extern const mm_schema_t *const mm_schemas[];
 
 #endif

@@ -105,7 +105,7 @@ s_find (const char *name)
 }
 
 //  Encoding the sample gives exactly the vector; decoding the vector gives back the sample
-//  (compared through its JSON rendering, which shows every field).
+//  (compared through its JSON rendering, which shows every field on the wire).
 static void
 s_check (const char *name, const mm_buf_t *encoded, const mm_buf_t *sample_json,
          int (*decode_to_json) (const uint8_t *, size_t, mm_buf_t *, mm_error_t *))

@@ -501,11 +501,71 @@ Test (event, ssh)
     char *line = s_sample_line (MM_KIND_SSH);
     s_has_envelope (line, "\"ssh\"");
     s_has (line, "\"direction\":\"inbound\"");
-    s_has (line, "\"ssh\":{\"client\":{\"banner\":\"SSH-2.0-libssh_0.9.6\","
+    //  EVE's split of the banner: proto_version and software_version.
+    s_has (line, "\"ssh\":{\"client\":{\"proto_version\":\"2.0\","
+                 "\"software_version\":\"libssh_0.9.6\","
                  "\"hassh\":{\"hash\":\"ec7f285189a61a6c4c2f0a8125618d1a\"}},"
-                 "\"server\":{\"banner\":\"SSH-2.0-OpenSSH_9.2p1 Debian-2\","
+                 "\"server\":{\"proto_version\":\"2.0\","
+                 "\"software_version\":\"OpenSSH_9.2p1 Debian-2\","
                  "\"hassh\":{\"hash\":\"b12d2b704c584bcc8c9d043b12656482\"}}}}\n");
     free (line);
+}
+
+//  True if `text` occurs in the first `len` bytes of `buf`.
+static bool
+s_contains (const uint8_t *buf, size_t len, const char *text)
+{
+    size_t n = strlen (text);
+    for (size_t i = 0; n <= len && i <= len - n; i++)
+        if (memcmp (buf + i, text, n) == 0)
+            return true;
+    return false;
+}
+
+//  A banner that is not "SSH-x-y" is kept whole as the software version.
+Test (event, ssh_banner_not_in_standard_form)
+{
+    mm_event_t ev;
+    mm_sample_event (&ev, MM_KIND_SSH);
+    ev.ssh.client = mm_str ("SSH-2.0");
+    ev.ssh.server = mm_str ("hello");
+    ev.ssh.has = 0;
+    mm_buf_t out = MM_BUF_INIT;
+    cr_assert_eq (mm_event_to_json (&ev, &out), 0);
+    cr_assert (s_contains (out.data, out.len,
+                           "\"ssh\":{\"client\":{\"software_version\":\"SSH-2.0\"},"
+                           "\"server\":{\"software_version\":\"hello\"}}"),
+               "%.*s", (int) out.len, out.data);
+    mm_buf_free (&out);
+}
+
+//  A lone field keeps its own presence: a port, a counter or a flag byte sent alone comes back
+//  alone, never with an invented zero beside it.
+Test (event, lone_fields_are_not_paired_with_invented_zeros)
+{
+    mm_event_t ev, back;
+    memset (&ev, 0, sizeof ev);
+    ev.ts = 1;
+    ev.sensor = mm_str ("s");
+    ev.org = mm_str ("o");
+    ev.seq = 1;
+    ev.kind = MM_KIND_FLOW;
+    ev.has = MM_EV_HAS_SPORT | MM_EV_HAS_PKTS_ORIG | MM_EV_HAS_TCP_FLAGS_RESP;
+    ev.sport = 0;
+    ev.pkts_orig = 0;
+    ev.tcp_flags_resp = 0x12;
+    mm_buf_t wire = MM_BUF_INIT, json = MM_BUF_INIT;
+    mm_error_t err;
+    cr_assert_eq (mm_event_encode (&ev, &wire, &err), 0, "%s", err.reason);
+    cr_assert_eq (mm_event_decode (&back, wire.data, wire.len, &err), 0, "%s", err.reason);
+    cr_assert_eq (back.has, ev.has);
+    cr_assert_eq (mm_event_to_json (&back, &json), 0);
+    cr_assert (s_contains (json.data, json.len, "\"src_port\":0"));
+    cr_assert_not (s_contains (json.data, json.len, "dest_port"), "invented dest_port");
+    cr_assert_not (s_contains (json.data, json.len, "pkts_toclient"), "invented counter");
+    cr_assert_not (s_contains (json.data, json.len, "tcp_flags_ts"), "invented flags");
+    mm_buf_free (&wire);
+    mm_buf_free (&json);
 }
 
 Test (event, smb_backslashes_are_escaped)

@@ -76,6 +76,7 @@ static const s_kv_t s_heartbeat_base[] = {
 static const s_kv_t s_ack_base[] = {
     S_KV (0, "\x01"),
     S_KV (1, "\x03"),
+    S_KV (3, "\xacs-kanto-0001"),
     S_KV (5, "\x2a"),
 };
 static const s_kv_t s_warning_base[] = {
@@ -1187,6 +1188,12 @@ Test (missing, control_messages)
 
     s_build (&sb, S_BASE (s_ack_base), S_PATCH (S_DROP (5)));
     s_reject (s_dec_ack, sb.data, sb.size, MM_ERR_MISSING, "ack", "ack seq");
+    msgpack_sbuffer_clear (&sb);
+
+    //  A broker acknowledges many sensors' streams: an ACK must say whose.
+    s_build (&sb, S_BASE (s_ack_base), S_PATCH (S_DROP (3)));
+    err = s_reject (s_dec_ack, sb.data, sb.size, MM_ERR_MISSING, "ack", "ack sensor");
+    cr_assert (strstr (err.reason, "(sensor)"), "%s", err.reason);
     msgpack_sbuffer_clear (&sb);
 
     s_build (&sb, S_BASE (s_watchlist_base), S_PATCH (S_KV (11, "\x91\x82\x01\x01\x02\x03")));

@@ -175,6 +175,7 @@ Test (roundtrip, ack)
     cr_assert_eq (back.seq, 42);
     //  seq 0 ("nothing durable yet") is a valid cumulative ack.
     memset (&ack, 0, sizeof ack);
+    ack.sensor = mm_str ("s-kanto-0001");
     S_ROUNDTRIP (mm_ack_t, &ack, &back, mm_ack);
     cr_assert_eq (back.seq, 0);
 }
