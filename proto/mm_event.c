@@ -10,8 +10,8 @@
 static const mm_field_t s_answer_fields[] = {
     [1] = MM_FD_UINT (mm_dns_answer_t, type, "type", 0, UINT16_MAX, MM_FF_REQUIRED, MM_NOBIT,
                       "RR type"),
-    [2] = MM_FD_STR (mm_dns_answer_t, value, "value", MM_NAME_MAX, MM_FF_REQUIRED,
-                     "address as text, or target name"),
+    [2] = MM_FD_STR (mm_dns_answer_t, value, "value", MM_NAME_MAX, 0,
+                     "address as text, target name or text; absent for types not rendered"),
     [3] = MM_FD_UINT (mm_dns_answer_t, ttl, "ttl", 0, UINT32_MAX, MM_FF_REQUIRED, MM_NOBIT,
                       "seconds"),
 };

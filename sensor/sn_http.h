@@ -17,11 +17,11 @@
 typedef struct {
     char method[MM_SHORT_MAX + 1];
     char host[MM_NAME_MAX + 1];
-    char uri[MM_LONG_MAX + 1];             //  cut at MM_LONG_MAX bytes
+    char uri[MM_LONG_MAX + 1];  //  cut at MM_LONG_MAX bytes
     char user_agent[MM_TEXT_MAX + 1];
-    uint16_t status;                       //  0 when the response was not seen
+    uint16_t status;  //  0 when the response was not seen
     char content_type[MM_NAME_MAX + 1];
-    uint64_t request_len;                  //  body bytes
+    uint64_t request_len;  //  body bytes
     uint64_t response_len;
 } sn_http_record_t;
 

@@ -14,7 +14,7 @@
 
 typedef struct {
     uint16_t client_len;
-    char client[MM_NAME_MAX + 1];    //  banner without CR LF, e.g. "SSH-2.0-OpenSSH_9.2p1"
+    char client[MM_NAME_MAX + 1];  //  banner without CR LF, e.g. "SSH-2.0-OpenSSH_9.2p1"
     uint16_t server_len;
     char server[MM_NAME_MAX + 1];
     bool has_hassh;

@@ -12,21 +12,25 @@
 
 #include "mm_event.h"
 
-#define SN_TLS_BUF_MAX 32768   //  largest handshake message reassembled (certificate chains)
+#define SN_TLS_BUF_MAX 32768  //  largest handshake message reassembled (certificate chains)
 
+//  sni and alpn hold printable ASCII (other bytes become '?'), cut to their array size.
+//  subject and issuer are X509_NAME_print_ex text with XN_FLAG_RFC2253 minus ASN1_STRFLGS_ESC_MSB
+//  plus ASN1_STRFLGS_UTF8_CONVERT: RFC 2253 order and escaping ("CN=a,O=b\\, Inc.,C=US") in
+//  UTF-8, cut to MM_TEXT_MAX bytes at a character boundary, control bytes as '?'.
 typedef struct {
-    bool client_hello;           //  which parts were seen
+    bool client_hello;  //  which parts were seen
     bool server_hello;
     bool certificate;
-    uint16_t version;            //  highest offered (supported_versions if present)
+    uint16_t version;  //  highest offered (supported_versions if present)
     uint16_t sni_len;
     char sni[256];
     uint32_t n_alpn;
     char alpn[MM_ALPN_MAX][MM_ID_MAX + 1];
-    uint8_t ja3[16];             //  MD5 of the JA3 string (GREASE values removed)
-    char ja4[40];                //  e.g. "t13d1516h2_8daaf6152771_02713d6af862"
+    uint8_t ja3[16];  //  MD5 of the JA3 string (GREASE values removed)
+    char ja4[40];     //  e.g. "t13d1516h2_8daaf6152771_02713d6af862"
     uint8_t ja3s[16];
-    uint8_t cert_sha1[20];       //  of the first (leaf) certificate
+    uint8_t cert_sha1[20];  //  of the first (leaf) certificate
     char subject[MM_TEXT_MAX + 1];
     char issuer[MM_TEXT_MAX + 1];
 } sn_tls_info_t;

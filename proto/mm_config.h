@@ -1,0 +1,67 @@
+/*  mm_config: configuration files for every Mimamori program. The format is INI ([section]
+    then key = value; '#' or ';' comments), parsed by the inih library. Each program describes
+    its settings once, in a table (section, key, type, bounds, default, help); loading checks
+    every line against it, so an unknown key, a bad value or a value out of range is an error
+    that names the file and line. Command-line flags go through the same table. */
+#ifndef MM_CONFIG_H
+#define MM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mm_proto.h"
+
+typedef enum {
+    MM_CFG_STR = 1,  //  char[size] at offset
+    MM_CFG_UINT,     //  uint64_t at offset, in [min, max]
+    MM_CFG_BOOL,     //  bool at offset: true/false, yes/no, on/off, 1/0
+    MM_CFG_NETS,     //  mm_netlist_t at offset: CIDRs separated by commas or spaces
+} mm_cfg_type_t;
+
+typedef struct {
+    const char *section;
+    const char *key;
+    mm_cfg_type_t type;
+    size_t offset;
+    size_t size;        //  MM_CFG_STR: buffer size including the NUL
+    uint64_t min, max;  //  MM_CFG_UINT
+    const char *def;    //  default, as text (NULL: empty)
+    const char *help;
+} mm_cfg_item_t;
+
+#define MM_NETS_MAX 64
+
+typedef struct {
+    uint8_t len;     //  4 or 16
+    uint8_t prefix;  //  prefix length in bits
+    uint8_t b[16];
+} mm_net_t;
+
+typedef struct {
+    uint32_t n;
+    mm_net_t nets[MM_NETS_MAX];
+} mm_netlist_t;
+
+//  Sets every item to its default. 0, or -1 if a default is invalid (a programming error).
+int mm_config_defaults (const mm_cfg_item_t *table, size_t n, void *cfg, char *err, size_t errlen);
+
+//  Loads `path` over the current values. 0, or -1 with "path:line: reason" in `err`.
+int mm_config_load (const mm_cfg_item_t *table, size_t n, void *cfg, const char *path, char *err,
+                    size_t errlen);
+
+//  Sets one item from text (command-line flags). 0, or -1 with the reason in `err`.
+int mm_config_set (const mm_cfg_item_t *table, size_t n, void *cfg, const char *section,
+                   const char *key, const char *value, char *err, size_t errlen);
+
+//  Writes an annotated example file: every section, key, default and help line.
+void mm_config_print (const mm_cfg_item_t *table, size_t n, FILE *out);
+
+//  Parses a list of CIDRs ("10.0.0.0/8, 2001:db8::/32"; a bare address is a /32 or /128).
+int mm_netlist_parse (mm_netlist_t *list, const char *text, char *err, size_t errlen);
+
+//  True if `addr` falls in one of the networks.
+bool mm_netlist_contains (const mm_netlist_t *list, const mm_addr_t *addr);
+
+#endif
