@@ -20,10 +20,17 @@ typedef struct {
     bool failed;
 } s_jw_t;
 
-static void
+//  Most pieces are a few bytes: copy them in place, and leave growth to mm_buf_append.
+static inline void
 s_raw (s_jw_t *jw, const char *text, size_t len)
 {
-    if (!jw->failed && mm_buf_append (jw->out, text, len) == -1)
+    mm_buf_t *out = jw->out;
+    if (len <= out->cap - out->len) {
+        if (len)
+            memcpy (out->data + out->len, text, len);
+        out->len += len;
+    }
+    else if (!jw->failed && mm_buf_append (out, text, len) == -1)
         jw->failed = true;
 }
 
@@ -73,6 +80,12 @@ s_string (s_jw_t *jw, const char *ptr, size_t len)
     size_t run = 0;  //  bytes at p[i - run .. i) that need no escaping
     for (size_t i = 0; i < len;) {
         uint8_t b = p[i];
+        //  Printable ASCII is nearly all there is: take it without the UTF-8 decoder.
+        if (b >= 0x20 && b < 0x80 && b != '"' && b != '\\') {
+            i++;
+            run++;
+            continue;
+        }
         size_t n = s_utf8_len (p + i, len - i);
         if (n > 1 || (n == 1 && b >= 0x20 && b != '"' && b != '\\')) {
             i += n;
@@ -164,10 +177,15 @@ s_cstr (s_jw_t *jw, const char *key, const char *v)
 static void
 s_uint (s_jw_t *jw, const char *key, uint64_t v)
 {
+    //  By hand: snprintf costs hundreds of instructions for what is a few divisions.
     char num[24];
-    int n = snprintf (num, sizeof num, "%llu", (unsigned long long) v);
+    size_t n = sizeof num;
+    do {
+        num[--n] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v);
     s_key (jw, key);
-    s_raw (jw, num, (size_t) n);
+    s_raw (jw, num + n, sizeof num - n);
 }
 
 //  An enumeration: its name, or its number when this version has no name for it.

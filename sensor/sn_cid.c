@@ -4,12 +4,44 @@
 #include "sn_cid.h"
 
 #include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
+
+struct sn_cid {
+    uint16_t seed;
+    EVP_MD *sha1;
+    EVP_MD_CTX *ctx;
+};
+
+sn_cid_t *
+sn_cid_new (uint16_t seed)
+{
+    sn_cid_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->seed = seed;
+    self->sha1 = EVP_MD_fetch (NULL, "SHA1", NULL);
+    self->ctx = EVP_MD_CTX_new ();
+    if (!self->sha1 || !self->ctx)
+        sn_cid_destroy (&self);
+    return self;
+}
+
+void
+sn_cid_destroy (sn_cid_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    EVP_MD_free ((*self_p)->sha1);
+    EVP_MD_CTX_free ((*self_p)->ctx);
+    free (*self_p);
+    *self_p = NULL;
+}
 
 //  ICMP types that come in request/reply pairs: such a flow is two-way, and its "ports" are
 //  the type and its counterpart. Any other ICMP type is one-way (type, code), never reordered.
-static bool
-s_icmp_counterpart (uint8_t proto, uint16_t type, uint16_t *other)
+bool
+sn_cid_icmp_counterpart (uint8_t proto, uint16_t type, uint16_t *other)
 {
     static const uint8_t v4[][2] = {{8, 0}, {13, 14}, {15, 16}, {10, 9}, {17, 18}};
     static const uint8_t v6[][2] = {{128, 129}, {130, 131}, {133, 134},
@@ -33,13 +65,26 @@ int
 sn_cid (uint16_t seed, const mm_addr_t *src, const mm_addr_t *dst, uint8_t proto, uint16_t sport,
         uint16_t dport, char out[SN_CID_LEN + 1])
 {
+    sn_cid_t *cid = sn_cid_new (seed);
+    if (!cid)
+        return -1;
+    int rc = sn_cid_compute (cid, src, dst, proto, sport, dport, out);
+    sn_cid_destroy (&cid);
+    return rc;
+}
+
+int
+sn_cid_compute (sn_cid_t *self, const mm_addr_t *src, const mm_addr_t *dst, uint8_t proto,
+                uint16_t sport, uint16_t dport, char out[SN_CID_LEN + 1])
+{
+    uint16_t seed = self->seed;
     if ((src->len != 4 && src->len != 16) || src->len != dst->len)
         return -1;
     bool ports = proto == 6 || proto == 17 || proto == 132 || proto == 1 || proto == 58;
     bool one_way = false;
     if (proto == 1 || proto == 58) {
         uint16_t other;
-        if (s_icmp_counterpart (proto, sport, &other))
+        if (sn_cid_icmp_counterpart (proto, sport, &other))
             dport = other;
         else
             one_way = true;
@@ -71,7 +116,8 @@ sn_cid (uint16_t seed, const mm_addr_t *src, const mm_addr_t *dst, uint8_t proto
     }
     uint8_t digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = 0;
-    if (!EVP_Digest (in, n, digest, &digest_len, EVP_sha1 (), NULL) || digest_len != 20)
+    if (!EVP_DigestInit_ex (self->ctx, self->sha1, NULL) || !EVP_DigestUpdate (self->ctx, in, n) ||
+        !EVP_DigestFinal_ex (self->ctx, digest, &digest_len) || digest_len != 20)
         return -1;
     memcpy (out, "1:", 2);
     //  28 base64 characters and a NUL for 20 bytes.

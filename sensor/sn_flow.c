@@ -6,6 +6,8 @@
     takes the stalest tail. */
 #include "sn_flow.h"
 
+#include "sn_cid.h"
+
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,8 @@ struct sn_flow_table {
     sn_flow_t *pool;
     uint32_t *buckets;  //  index + 1 of the first flow in the chain, 0: empty
     uint32_t bucket_mask;
-    uint32_t free_head;  //  free list through hash_next (index + 1)
+    uint32_t free_head;  //  recycled entries, linked through hash_next (index + 1)
+    uint32_t fresh;      //  entries [fresh, max_flows) were never used
     s_lru_t lru[S_CLASSES];
     uint64_t timeout_ns[S_CLASSES];
     uint64_t next_id;
@@ -114,9 +117,8 @@ sn_flow_table_new (const sn_flow_config_t *cfg, sn_flow_end_fn *end_fn, void *ar
         sn_flow_table_destroy (&self);
         return NULL;
     }
-    for (uint32_t i = 0; i < cfg->max_flows; i++)
-        self->pool[i].hash_next = i + 2 <= cfg->max_flows ? i + 2 : 0;
-    self->free_head = 1;
+    //  The pool comes from calloc untouched: entries are handed out from `fresh` first, so
+    //  the memory the process really uses follows the flows it sees, not max_flows.
     for (int c = 0; c < S_CLASSES; c++)
         self->lru[c].head = self->lru[c].tail = S_NONE;
     self->timeout_ns[S_CLASS_TCP_EST] = (uint64_t) cfg->tcp_established_s * 1000000000u;
@@ -140,6 +142,19 @@ sn_flow_table_destroy (sn_flow_table_t **self_p)
     *self_p = NULL;
 }
 
+//  The ports a packet is keyed by. ICMP request and reply types are one exchange: both are
+//  keyed (type, counterpart), seen from each side, so a ping and its answer share a flow.
+static void
+s_key_ports (const sn_pkt_t *pkt, uint16_t *sport, uint16_t *dport)
+{
+    *sport = pkt->sport;
+    *dport = pkt->dport;
+    uint16_t other;
+    if ((pkt->proto == 1 || pkt->proto == 58) &&
+        sn_cid_icmp_counterpart (pkt->proto, pkt->sport, &other))
+        *dport = other;
+}
+
 //  The key in a canonical order (smaller address and port first), so both directions hash
 //  alike. 2 + 1 + 1 + 2*16 + 2*2 bytes at most.
 static uint32_t
@@ -148,13 +163,15 @@ s_hash (const sn_flow_table_t *self, const sn_pkt_t *pkt)
     uint8_t key[44];
     size_t n = 0;
     const mm_addr_t *a = &pkt->src, *b = &pkt->dst;
-    uint16_t pa = pkt->sport, pb = pkt->dport;
+    uint16_t sport, dport;
+    s_key_ports (pkt, &sport, &dport);
+    uint16_t pa = sport, pb = dport;
     int cmp = memcmp (a->b, b->b, a->len);
     if (cmp > 0 || (cmp == 0 && pa > pb)) {
         a = &pkt->dst;
         b = &pkt->src;
-        pa = pkt->dport;
-        pb = pkt->sport;
+        pa = dport;
+        pb = sport;
     }
     uint16_t vlan = pkt->n_vlan ? pkt->vlan[0] : 0;
     key[n++] = (uint8_t) (vlan >> 8);
@@ -184,11 +201,13 @@ s_match (const sn_flow_t *f, const sn_pkt_t *pkt)
     if (f->proto != pkt->proto || f->vlan != vlan || f->orig.len != pkt->src.len)
         return -1;
     size_t n = f->orig.len;
-    if (f->orig_port == pkt->sport && f->resp_port == pkt->dport &&
-        memcmp (f->orig.b, pkt->src.b, n) == 0 && memcmp (f->resp.b, pkt->dst.b, n) == 0)
+    uint16_t sport, dport;
+    s_key_ports (pkt, &sport, &dport);
+    if (f->orig_port == sport && f->resp_port == dport && memcmp (f->orig.b, pkt->src.b, n) == 0 &&
+        memcmp (f->resp.b, pkt->dst.b, n) == 0)
         return 0;
-    if (f->orig_port == pkt->dport && f->resp_port == pkt->sport &&
-        memcmp (f->orig.b, pkt->dst.b, n) == 0 && memcmp (f->resp.b, pkt->src.b, n) == 0)
+    if (f->orig_port == dport && f->resp_port == sport && memcmp (f->orig.b, pkt->dst.b, n) == 0 &&
+        memcmp (f->resp.b, pkt->src.b, n) == 0)
         return 1;
     return -1;
 }
@@ -265,21 +284,45 @@ s_evict_stalest (sn_flow_table_t *self)
         s_end (self, stalest, SN_END_EVICTED);
 }
 
+//  Reply types of the ICMP request/reply pairs (echo reply, timestamp reply, router
+//  advertisement, ...): a flow first seen through one of these is reversed, as for a SYN-ACK.
+static bool
+s_icmp_is_reply (uint8_t proto, uint16_t type)
+{
+    if (proto == 1)
+        return type == 0 || type == 14 || type == 16 || type == 9 || type == 18;
+    return type == 129 || type == 131 || type == 134 || type == 136 || type == 140 || type == 145;
+}
+
 static sn_flow_t *
 s_create (sn_flow_table_t *self, const sn_pkt_t *pkt, uint32_t bucket, uint64_t now_ns, int *dir)
 {
-    if (!self->free_head)
+    uint32_t idx;
+    if (self->free_head) {
+        idx = self->free_head;
+        self->free_head = self->pool[idx - 1].hash_next;
+    }
+    else if (self->fresh < self->cfg.max_flows)
+        idx = ++self->fresh;
+    else {
         s_evict_stalest (self);
-    uint32_t idx = self->free_head;
+        idx = self->free_head;
+        self->free_head = self->pool[idx - 1].hash_next;
+    }
     sn_flow_t *f = &self->pool[idx - 1];
-    self->free_head = f->hash_next;
     memset (f, 0, sizeof *f);
     //  A first packet that is a SYN-ACK comes from the responder (we missed the SYN).
     bool flip = pkt->proto == 6 && (pkt->tcp_flags & 0x12) == 0x12;
+    //  ICMP: a first reply comes from the responder too.
+    uint16_t sport, dport, other;
+    s_key_ports (pkt, &sport, &dport);
+    if ((pkt->proto == 1 || pkt->proto == 58) &&
+        sn_cid_icmp_counterpart (pkt->proto, sport, &other) && s_icmp_is_reply (pkt->proto, sport))
+        flip = true;
     f->orig = flip ? pkt->dst : pkt->src;
     f->resp = flip ? pkt->src : pkt->dst;
-    f->orig_port = flip ? pkt->dport : pkt->sport;
-    f->resp_port = flip ? pkt->sport : pkt->dport;
+    f->orig_port = flip ? dport : sport;
+    f->resp_port = flip ? sport : dport;
     f->proto = pkt->proto;
     f->ip_version = pkt->ip_version;
     f->vlan = pkt->n_vlan ? pkt->vlan[0] : 0;
@@ -367,6 +410,14 @@ sn_flow_update (sn_flow_table_t *self, const sn_pkt_t *pkt, uint64_t now_ns, int
     f->ip_bytes[d] += pkt->ip_len;
     if (pkt->proto == 6) {
         f->tcp_flags[d] |= pkt->tcp_flags;
+        if (!(pkt->tcp_flags & 0x04))
+            f->history[d] |= pkt->tcp_flags;
+        //  The SYN fixes the initial sequence number: data is delivered from ISN + 1 only, so a
+        //  lost first segment is a gap, not a silent skip.
+        if ((pkt->tcp_flags & 0x02) && !f->seq_known[d]) {
+            f->seq_known[d] = 1;
+            f->next_seq[d] = pkt->tcp_seq + 1;
+        }
         s_tcp_update (f, d, pkt->tcp_flags);
     }
     else if (f->tcp_state[d] == SN_TCP_INACTIVE)
@@ -445,8 +496,11 @@ sn_flow_conn_state (const sn_flow_t *f)
         return o_inactive ? MM_STATE_RSTRH : MM_STATE_RSTR;
     }
     if (os == SN_TCP_RESET) {
+        //  Zeek: RSTOS0 is a SYN then a RST with nothing from the originator in between
+        //  (history ^?S[^HAFGIQ]*R), so an ACK or FIN from it makes the flow OTH.
         if (r_inactive)
-            return (f->tcp_flags[0] & 0x02) ? MM_STATE_RSTOS0 : MM_STATE_OTH;
+            return (f->history[0] & 0x02) && !(f->history[0] & (0x10 | 0x01)) ? MM_STATE_RSTOS0
+                                                                              : MM_STATE_OTH;
         return MM_STATE_RSTO;
     }
     if (rs == SN_TCP_CLOSED && os == SN_TCP_CLOSED)

@@ -37,7 +37,7 @@ typedef struct sn_flow sn_flow_t;
 struct sn_flow {
     //  Key, in originator -> responder order.
     mm_addr_t orig, resp;
-    uint16_t orig_port, resp_port;
+    uint16_t orig_port, resp_port;  //  ICMP: type and counterpart type (or code), as Zeek
     uint16_t vlan;
     uint8_t proto;
     uint8_t ip_version;
@@ -47,6 +47,7 @@ struct sn_flow {
     uint64_t pkts[2];
     uint64_t ip_bytes[2];
     uint8_t tcp_flags[2];
+    uint8_t history[2];    //  OR of flags from packets other than RSTs (Zeek's history)
     uint8_t tcp_state[2];  //  sn_tcp_state_t
     uint8_t n_vlan;
     uint16_t vlans[MM_VLAN_MAX];

@@ -30,6 +30,7 @@ struct sn_sensor {
     sn_event_fn *fn;
     void *arg;
     sn_flow_table_t *flows;
+    sn_cid_t *cid;
     sn_decode_stats_t dstats;
     sn_sensor_stats_t stats;
     uint64_t seq;
@@ -58,7 +59,10 @@ sn_sensor_new (const sn_config_t *cfg, sn_event_fn *fn, void *arg)
         .active_s = (uint32_t) cfg->active_timeout,
     };
     self->flows = sn_flow_table_new (&fc, s_flow_end, self);
-    if (!self->flows) {
+    self->cid = sn_cid_new ((uint16_t) cfg->community_id_seed);
+    if (!self->flows || !self->cid) {
+        sn_flow_table_destroy (&self->flows);
+        sn_cid_destroy (&self->cid);
         free (self);
         return NULL;
     }
@@ -98,8 +102,8 @@ s_event_init (sn_sensor_t *self, mm_event_t *ev, const sn_flow_t *f, uint8_t kin
         ev->dport = f->resp_port;
     }
     ev->direction = s_direction (self, f);
-    if (sn_cid ((uint16_t) self->cfg.community_id_seed, &f->orig, &f->resp, f->proto, f->orig_port,
-                f->resp_port, cid) == 0)
+    if (sn_cid_compute (self->cid, &f->orig, &f->resp, f->proto, f->orig_port, f->resp_port, cid) ==
+        0)
         ev->community_id = (mm_str_t){cid, SN_CID_LEN};
     ev->flow_id = f->id;
     ev->n_vlan = f->n_vlan;
@@ -402,6 +406,7 @@ sn_sensor_destroy (sn_sensor_t **self_p)
     self->fn = NULL;
     sn_flow_flush (self->flows);
     sn_flow_table_destroy (&self->flows);
+    sn_cid_destroy (&self->cid);
     free (self);
     *self_p = NULL;
 }

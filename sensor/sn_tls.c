@@ -599,6 +599,85 @@ s_name (const X509_NAME *name, char out[MM_TEXT_MAX + 1])
     BIO_free (bio);
 }
 
+//  One DER TLV at *p (before end): its tag, and where its whole encoding (tlv, tlv_len) and
+//  its contents (val, val_len) are. Advances *p past it. 0, or -1 if it does not fit.
+static int
+s_der_next (const uint8_t **p, const uint8_t *end, uint8_t *tag, const uint8_t **tlv,
+            size_t *tlv_len, const uint8_t **val, size_t *val_len)
+{
+    const uint8_t *q = *p;
+    if (end - q < 2)
+        return -1;
+    *tag = q[0];
+    size_t n = q[1];
+    q += 2;
+    if (n & 0x80) {  //  long form: 1 to 4 length bytes (certificates are far below 4 GB)
+        size_t bytes = n & 0x7f;
+        if (bytes == 0 || bytes > 4 || (size_t) (end - q) < bytes)
+            return -1;
+        n = 0;
+        for (size_t i = 0; i < bytes; i++)
+            n = n << 8 | q[i];
+        q += bytes;
+    }
+    if ((size_t) (end - q) < n)
+        return -1;
+    *tlv = *p;
+    *tlv_len = (size_t) (q - *p) + n;
+    *val = q;
+    *val_len = n;
+    *p = q + n;
+    return 0;
+}
+
+//  Finds the issuer and subject Names in a certificate's DER without decoding the rest:
+//  Certificate { tbsCertificate { [0] version?, serial, signature, issuer, validity, subject
+//  ... } ... }. Full d2i_X509 costs about a million instructions per certificate (it decodes
+//  and caches every extension); the names alone are all we report.
+static int
+s_cert_names (const uint8_t *der, size_t len, const uint8_t **issuer, size_t *issuer_len,
+              const uint8_t **subject, size_t *subject_len)
+{
+    const uint8_t *p = der, *end = der + len, *tlv, *val;
+    size_t tlv_len, val_len;
+    uint8_t tag;
+    if (s_der_next (&p, end, &tag, &tlv, &tlv_len, &val, &val_len) == -1 || tag != 0x30)
+        return -1;
+    p = val;
+    end = val + val_len;
+    if (s_der_next (&p, end, &tag, &tlv, &tlv_len, &val, &val_len) == -1 || tag != 0x30)
+        return -1;
+    p = val;
+    end = val + val_len;
+    //  version [0] (optional), serialNumber, signature, then issuer.
+    if (s_der_next (&p, end, &tag, &tlv, &tlv_len, &val, &val_len) == -1)
+        return -1;
+    if (tag == 0xa0 && s_der_next (&p, end, &tag, &tlv, &tlv_len, &val, &val_len) == -1)
+        return -1;
+    if (tag != 0x02 || s_der_next (&p, end, &tag, &tlv, &tlv_len, &val, &val_len) == -1 ||
+        tag != 0x30)
+        return -1;
+    if (s_der_next (&p, end, &tag, issuer, issuer_len, &val, &val_len) == -1 || tag != 0x30)
+        return -1;
+    if (s_der_next (&p, end, &tag, &tlv, &tlv_len, &val, &val_len) == -1 || tag != 0x30)
+        return -1;
+    if (s_der_next (&p, end, &tag, subject, subject_len, &val, &val_len) == -1 || tag != 0x30)
+        return -1;
+    return 0;
+}
+
+static void
+s_name_der (const uint8_t *der, size_t len, char out[MM_TEXT_MAX + 1])
+{
+    out[0] = 0;
+    const unsigned char *p = der;
+    X509_NAME *name = d2i_X509_NAME (NULL, &p, (long) len);
+    if (name) {
+        s_name (name, out);
+        X509_NAME_free (name);
+    }
+}
+
 static int
 s_leaf_certificate (const uint8_t *der, size_t len, sn_tls_info_t *info)
 {
@@ -606,12 +685,11 @@ s_leaf_certificate (const uint8_t *der, size_t len, sn_tls_info_t *info)
         return -1;
     info->certificate = true;
     info->subject[0] = info->issuer[0] = 0;
-    const unsigned char *p = der;
-    X509 *x509 = d2i_X509 (NULL, &p, (long) len);
-    if (x509) {
-        s_name (X509_get_subject_name (x509), info->subject);
-        s_name (X509_get_issuer_name (x509), info->issuer);
-        X509_free (x509);
+    const uint8_t *issuer, *subject;
+    size_t issuer_len, subject_len;
+    if (s_cert_names (der, len, &issuer, &issuer_len, &subject, &subject_len) == 0) {
+        s_name_der (subject, subject_len, info->subject);
+        s_name_der (issuer, issuer_len, info->issuer);
     }
     //  Leave no parse errors behind in this thread's OpenSSL error queue.
     ERR_clear_error ();
