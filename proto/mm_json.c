@@ -407,7 +407,13 @@ s_event_tls (s_jw_t *jw, const mm_tls_t *t)
 {
     s_open (jw, "tls", '{');
     s_str (jw, "sni", t->sni);
-    if (t->version)
+    if ((t->version & 0xff00) == 0x7f00) {
+        //  TLS 1.3 drafts (0x7fNN) as Suricata names them, e.g. "TLS 1.3 draft-28".
+        char draft[32];
+        snprintf (draft, sizeof draft, "TLS 1.3 draft-%u", (unsigned) (t->version & 0xff));
+        s_cstr (jw, "version", draft);
+    }
+    else if (t->version)
         s_enum (jw, "version", s_tls_version_name (t->version), t->version);
     s_str_array (jw, "alpn", t->alpn, t->n_alpn);
     if (t->has & MM_TLS_HAS_JA3) {

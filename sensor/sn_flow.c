@@ -347,7 +347,10 @@ s_tcp_update (sn_flow_t *f, int dir, uint8_t flags)
     uint8_t *me = &f->tcp_state[dir], *peer = &f->tcp_state[!dir];
     bool syn = flags & 0x02, ack = flags & 0x10, fin = flags & 0x01, rst = flags & 0x04;
     if (rst) {
-        *me = SN_TCP_RESET;
+        //  After both FINs the connection is over; a trailing RST does not make it aborted
+        //  (Zeek still reports SF).
+        if (!(*me == SN_TCP_CLOSED && *peer == SN_TCP_CLOSED))
+            *me = SN_TCP_RESET;
         return;
     }
     if (fin) {

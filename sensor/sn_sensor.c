@@ -321,10 +321,10 @@ s_app_feed (sn_sensor_t *self, sn_flow_t *f, int dir, const uint8_t *p, uint32_t
 }
 
 static void
-s_dns (sn_sensor_t *self, sn_flow_t *f, const sn_pkt_t *pkt, uint64_t ts)
+s_dns (sn_sensor_t *self, sn_flow_t *f, const uint8_t *msg, uint32_t len, uint64_t ts)
 {
     const char *reason;
-    if (sn_dns_parse (pkt->payload, pkt->payload_len, &self->dns, &reason) == -1) {
+    if (sn_dns_parse (msg, len, &self->dns, &reason) == -1) {
         self->stats.dns_malformed++;
         return;
     }
@@ -335,6 +335,24 @@ s_dns (sn_sensor_t *self, sn_flow_t *f, const sn_pkt_t *pkt, uint64_t ts)
     ev.has |= MM_EV_HAS_DNS;
     sn_dns_to_event (&self->dns, &ev.dns);
     s_emit (self, &ev);
+}
+
+//  DNS over TCP: each message has a 2-byte length. Messages that arrive whole in one segment
+//  (nearly all of them) are parsed; one split across segments is skipped and counted rather
+//  than buffered, which keeps this free of per-flow memory.
+static void
+s_dns_tcp (sn_sensor_t *self, sn_flow_t *f, const uint8_t *p, uint32_t n, uint64_t ts)
+{
+    while (n >= 2) {
+        uint32_t len = (uint32_t) p[0] << 8 | p[1];
+        if (len == 0 || len > n - 2) {
+            self->stats.dns_tcp_split++;
+            return;
+        }
+        s_dns (self, f, p + 2, len, ts);
+        p += 2 + len;
+        n -= 2 + len;
+    }
 }
 
 static bool
@@ -359,7 +377,7 @@ sn_sensor_packet (sn_sensor_t *self, int link, const uint8_t *data, uint32_t cap
         return;
     if (pkt.proto == 17) {
         if (self->cfg.dns && (s_dns_port (f->orig_port) || s_dns_port (f->resp_port)))
-            s_dns (self, f, &pkt, ts_ns);
+            s_dns (self, f, pkt.payload, pkt.payload_len, ts_ns);
         return;
     }
     if (pkt.proto != 6 || (f->app_done && !f->app))
@@ -368,6 +386,10 @@ sn_sensor_packet (sn_sensor_t *self, int link, const uint8_t *data, uint32_t cap
     uint32_t n = sn_flow_stream (self->flows, f, dir, &pkt, &p);
     if (n == 0)
         return;
+    if (self->cfg.dns && (f->orig_port == 53 || f->resp_port == 53)) {
+        s_dns_tcp (self, f, p, n, ts_ns);
+        return;
+    }
     if (f->app_kind == S_APP_NONE)
         s_app_detect (self, f, dir, p, n);
     if (f->app)

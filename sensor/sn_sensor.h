@@ -21,6 +21,7 @@ typedef struct {
     uint64_t events_by_kind[MM_KIND_FINDING + 1];
     uint64_t parser_errors;  //  streams a parser gave up on (not its protocol, or malformed)
     uint64_t dns_malformed;  //  DNS-port datagrams that were not DNS
+    uint64_t dns_tcp_split;  //  DNS-over-TCP messages split across segments (not parsed)
 } sn_sensor_stats_t;
 
 typedef struct sn_sensor sn_sensor_t;
