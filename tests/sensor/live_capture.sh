@@ -12,6 +12,12 @@ if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v python3 >/
     exit 77
 fi
 tag=mm$$
+# Root is not always enough (a container without CAP_SYS_ADMIN cannot make namespaces).
+if ! ip netns add "${tag}probe" 2>/dev/null; then
+    echo "SKIPPED: cannot create a network namespace here"
+    exit 77
+fi
+ip netns del "${tag}probe"
 ns_sensor=${tag}s
 ns_peer=${tag}p
 work=$(mktemp -d)
