@@ -82,6 +82,20 @@ static const mm_field_t s_smb_fields[] = {
 static const mm_schema_t s_smb_schema =
     MM_SCHEMA ("event.smb", 0, mm_smb_t, s_smb_fields, (int) offsetof (mm_smb_t, has), NULL);
 
+static const mm_field_t s_krb_fields[] = {
+    [1] = MM_FD_UINT (mm_krb_t, msg_type, "msg_type", 0, UINT8_MAX, 0, MM_NOBIT,
+                      "Kerberos message type (10 AS-REQ ... 30 KRB-ERROR)"),
+    [2] = MM_FD_STR (mm_krb_t, cname, "cname", MM_NAME_MAX, 0, "client principal"),
+    [3] = MM_FD_STR (mm_krb_t, realm, "realm", MM_NAME_MAX, 0, "realm"),
+    [4] = MM_FD_STR (mm_krb_t, sname, "sname", MM_NAME_MAX, 0, "service principal"),
+    [5] = MM_FD_UINT (mm_krb_t, etype, "etype", 0, UINT16_MAX, 0, MM_KRB_HAS_ETYPE,
+                      "ticket encryption type"),
+    [6] = MM_FD_UINT (mm_krb_t, error_code, "error_code", 0, UINT32_MAX, 0, MM_KRB_HAS_ERROR,
+                      "KRB-ERROR code"),
+};
+static const mm_schema_t s_krb_schema =
+    MM_SCHEMA ("event.krb", 0, mm_krb_t, s_krb_fields, (int) offsetof (mm_krb_t, has), NULL);
+
 static const mm_field_t s_ioc_fields[] = {
     [1] = MM_FD_UINT (mm_ioc_t, type, "type", 1, UINT8_MAX, MM_FF_REQUIRED | MM_FF_ENUM_NAMED,
                       MM_NOBIT, "indicator type"),
@@ -148,6 +162,7 @@ s_event_validate (const void *obj, size_t offset, mm_error_t *err)
         {MM_KIND_HTTP, MM_EV_HAS_HTTP, MM_EK_HTTP},
         {MM_KIND_SSH, MM_EV_HAS_SSH, MM_EK_SSH},
         {MM_KIND_SMB, MM_EV_HAS_SMB, MM_EK_SMB},
+        {MM_KIND_KRB, MM_EV_HAS_KRB, MM_EK_KRB},
         {MM_KIND_FINDING, MM_EV_HAS_FINDING, MM_EK_FINDING},
     };
     for (size_t i = 0; i < sizeof needs / sizeof needs[0]; i++)
@@ -222,6 +237,8 @@ static const mm_field_t s_event_fields[] = {
         MM_FD_MAP (mm_event_t, ssh, "ssh", &s_ssh_schema, 0, MM_EV_HAS_SSH, "SSH metadata"),
     [MM_EK_SMB] =
         MM_FD_MAP (mm_event_t, smb, "smb", &s_smb_schema, 0, MM_EV_HAS_SMB, "SMB metadata"),
+    [MM_EK_KRB] =
+        MM_FD_MAP (mm_event_t, krb, "krb", &s_krb_schema, 0, MM_EV_HAS_KRB, "Kerberos metadata"),
     [MM_EK_FINDING] = MM_FD_MAP (mm_event_t, finding, "finding", &s_finding_schema, 0,
                                  MM_EV_HAS_FINDING, "detection finding"),
 };

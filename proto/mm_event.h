@@ -36,6 +36,7 @@ enum {
     MM_EK_HTTP = 42,
     MM_EK_SSH = 43,
     MM_EK_SMB = 44,
+    MM_EK_KRB = 45,
     MM_EK_FINDING = 50,
 };
 
@@ -102,6 +103,18 @@ typedef struct {
     uint32_t status;  //  NT status
 } mm_smb_t;
 
+#define MM_KRB_HAS_ETYPE (1u << 0)
+#define MM_KRB_HAS_ERROR (1u << 1)  //  error code 0 is KDC_ERR_NONE
+typedef struct {
+    uint32_t has;
+    uint8_t msg_type;  //  10 AS-REQ, 11 AS-REP, 12 TGS-REQ, 13 TGS-REP, 30 KRB-ERROR
+    mm_str_t cname;    //  client principal
+    mm_str_t realm;
+    mm_str_t sname;       //  service principal, e.g. "MSSQLSvc/db1.corp.local:1433"
+    uint16_t etype;       //  ticket encryption type (23 = RC4-HMAC: weak, kerberoasting)
+    uint32_t error_code;  //  KRB-ERROR
+} mm_krb_t;
+
 typedef struct {
     uint8_t type;  //  mm_ioc_type_t
     mm_str_t value;
@@ -151,6 +164,7 @@ typedef struct {
 #define MM_EV_HAS_SSH (1u << 12)
 #define MM_EV_HAS_SMB (1u << 13)
 #define MM_EV_HAS_FINDING (1u << 14)
+#define MM_EV_HAS_KRB (1u << 15)
 #define MM_EV_HAS_PORTS (MM_EV_HAS_SPORT | MM_EV_HAS_DPORT)
 #define MM_EV_HAS_COUNTERS                                                                         \
     (MM_EV_HAS_PKTS_ORIG | MM_EV_HAS_PKTS_RESP | MM_EV_HAS_BYTES_ORIG | MM_EV_HAS_BYTES_RESP |     \
@@ -193,6 +207,7 @@ typedef struct {
     mm_http_t http;
     mm_ssh_t ssh;
     mm_smb_t smb;
+    mm_krb_t krb;
     mm_finding_t finding;
 } mm_event_t;
 

@@ -502,6 +502,35 @@ s_event_smb (s_jw_t *jw, const mm_smb_t *s)
     s_close (jw, '}');
 }
 
+//  EVE's krb5 record; etypes 1, 3, 23 and 24 (DES and RC4) are weak, as Suricata flags them.
+static void
+s_event_krb (s_jw_t *jw, const mm_krb_t *k)
+{
+    static const char *msg_types[] = {[10] = "KRB_AS_REQ",
+                                      [11] = "KRB_AS_REP",
+                                      [12] = "KRB_TGS_REQ",
+                                      [13] = "KRB_TGS_REP",
+                                      [30] = "KRB_ERROR"};
+    s_open (jw, "krb5", '{');
+    if (k->msg_type)
+        s_enum (jw, "msg_type",
+                k->msg_type < sizeof msg_types / sizeof msg_types[0] ? msg_types[k->msg_type]
+                                                                     : NULL,
+                k->msg_type);
+    s_str (jw, "cname", k->cname);
+    s_str (jw, "realm", k->realm);
+    s_str (jw, "sname", k->sname);
+    if (k->has & MM_KRB_HAS_ETYPE) {
+        s_uint (jw, "encryption", k->etype);
+        s_key (jw, "weak_encryption");
+        bool weak = k->etype == 1 || k->etype == 3 || k->etype == 23 || k->etype == 24;
+        s_raw (jw, weak ? "true" : "false", weak ? 4 : 5);
+    }
+    if (k->has & MM_KRB_HAS_ERROR)
+        s_uint (jw, "error_code", k->error_code);
+    s_close (jw, '}');
+}
+
 static void
 s_event_finding (s_jw_t *jw, const mm_finding_t *f)
 {
@@ -592,6 +621,8 @@ mm_event_to_json (const mm_event_t *ev, mm_buf_t *out)
         s_event_ssh (&jw, &ev->ssh);
     if (ev->has & MM_EV_HAS_SMB)
         s_event_smb (&jw, &ev->smb);
+    if (ev->has & MM_EV_HAS_KRB)
+        s_event_krb (&jw, &ev->krb);
     if (ev->has & MM_EV_HAS_FINDING)
         s_event_finding (&jw, &ev->finding);
     return s_end (&jw);

@@ -80,9 +80,9 @@ mm_msg_peek (const uint8_t *data, size_t len, mm_msg_type_t *type, mm_error_t *e
 
 static const char *s_msg_types[] = {NULL, "event", "heartbeat", "ack", "warning", "watchlist"};
 static const char *s_kinds[] = {
-    [MM_KIND_FLOW] = "flow",      [MM_KIND_DNS] = "dns", [MM_KIND_TLS] = "tls",
-    [MM_KIND_HTTP] = "http",      [MM_KIND_SSH] = "ssh", [MM_KIND_SMB] = "smb",
-    [MM_KIND_FINDING] = "finding"};
+    [MM_KIND_FLOW] = "flow", [MM_KIND_DNS] = "dns",        [MM_KIND_TLS] = "tls",
+    [MM_KIND_HTTP] = "http", [MM_KIND_SSH] = "ssh",        [MM_KIND_SMB] = "smb",
+    [MM_KIND_KRB] = "krb5",  [MM_KIND_FINDING] = "finding"};
 static const char *s_sevs[] = {"unknown", "informational", "low",  "medium",
                                "high",    "critical",      "fatal"};
 static const char *s_dirs[] = {"unknown", "inbound", "outbound", "internal", "external"};

@@ -81,6 +81,7 @@ typedef enum {
     MM_KIND_HTTP = 4,
     MM_KIND_SSH = 5,
     MM_KIND_SMB = 6,
+    MM_KIND_KRB = 7,
     MM_KIND_FINDING = 16,
 } mm_kind_t;
 

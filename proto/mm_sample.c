@@ -4,9 +4,9 @@
 
 #include <string.h>
 
-const uint8_t mm_sample_kinds[MM_SAMPLE_EVENT_KINDS] = {MM_KIND_FLOW,   MM_KIND_DNS, MM_KIND_TLS,
-                                                        MM_KIND_HTTP,   MM_KIND_SSH, MM_KIND_SMB,
-                                                        MM_KIND_FINDING};
+const uint8_t mm_sample_kinds[MM_SAMPLE_EVENT_KINDS] = {MM_KIND_FLOW, MM_KIND_DNS,    MM_KIND_TLS,
+                                                        MM_KIND_HTTP, MM_KIND_SSH,    MM_KIND_SMB,
+                                                        MM_KIND_KRB,  MM_KIND_FINDING};
 
 static const uint64_t s_t0 = 1795330800000000000ULL;  //  2026-11-22T07:00:00Z (16:00 in Tokyo)
 
@@ -126,6 +126,20 @@ mm_sample_event (mm_event_t *ev, uint8_t kind)
         ev->smb.share = mm_str ("\\\\FILESRV01\\ADMIN$");
         ev->smb.file = mm_str ("Windows\\Temp\\psexesvc.exe");
         ev->smb.status = 0;  //  STATUS_SUCCESS is zero and must survive
+        break;
+    case MM_KIND_KRB:
+        ev->proto = 17;
+        ev->dport = 88;
+        ev->direction = MM_DIR_INTERNAL;
+        ev->dst.b[0] = 10;  //  the domain controller, 10.51.100.7
+        ev->app = mm_str ("krb5");
+        ev->has |= MM_EV_HAS_KRB;
+        ev->krb.has = MM_KRB_HAS_ETYPE;
+        ev->krb.msg_type = 13;  //  TGS-REP
+        ev->krb.cname = mm_str ("alice");
+        ev->krb.realm = mm_str ("CORP.EXAMPLE.JP");
+        ev->krb.sname = mm_str ("MSSQLSvc/db1.corp.example.jp:1433");
+        ev->krb.etype = 23;  //  RC4-HMAC: the kerberoasting sign
         break;
     case MM_KIND_FINDING: mm_sample_finding (ev); break;
     default: break;

@@ -8,7 +8,7 @@
 #include "mm_json.h"
 
 //  Event kinds covered by mm_sample_event, in order.
-#define MM_SAMPLE_EVENT_KINDS 7
+#define MM_SAMPLE_EVENT_KINDS 8
 extern const uint8_t mm_sample_kinds[MM_SAMPLE_EVENT_KINDS];
 
 //  Fills `ev` with a sample of `kind` (flow, dns, tls, http, ssh, smb or finding).

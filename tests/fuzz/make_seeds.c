@@ -143,15 +143,14 @@ s_edges (void)
     s_write ("edge-empty-map.bin", &buf, MM_ERR_MISSING);
     mm_buf_clear (&buf);
 
-    //  The smallest valid message: ACK {0: 1, 1: 3, 5: 0}.
-    S_PUT (&buf, 0x83, 0x00, 0x01, 0x01, 0x03, 0x05, 0x00);
+    //  The smallest valid message: ACK {0: 1, 1: 3, 3: "s", 5: 0}.
+    S_PUT (&buf, 0x84, 0x00, 0x01, 0x01, 0x03, 0x03, 0xa1, 's', 0x05, 0x00);
     s_write ("edge-ack-minimal.bin", &buf, MM_OK);
     mm_buf_clear (&buf);
 
-    //  An ACK with an empty optional string: "" and absent are the same on the wire, so the
-    //  canonical re-encoding drops key 3.
+    //  An ACK whose required sensor is "": the empty string means absent, so it is missing.
     S_PUT (&buf, 0x84, 0x00, 0x01, 0x01, 0x03, 0x03, 0xa0, 0x05, 0x09);
-    s_write ("edge-ack-empty-string.bin", &buf, MM_OK);
+    s_write ("edge-ack-empty-string.bin", &buf, MM_ERR_MISSING);
     mm_buf_clear (&buf);
 
     //  The minimal ACK as another encoder might write it: keys and values in wider and signed
@@ -170,12 +169,13 @@ s_edges (void)
 
     //  An ACK with unknown keys (a newer peer's fields) holding every MessagePack family the
     //  skipper must step over: nil, bool, negative ints, floats, str, bin, ext, fixext.
-    S_PUT (&buf, 0x8f, 0x00, 0x01, 0x01, 0x03, 0x05, 0x07,  //  header and seq: 3 entries
-           0x06, 0xc0,                                      //  6: nil
-           0x07, 0xc3,                                      //  7: true
-           0x08, 0xff,                                      //  8: -1
-           0x09, 0xd1, 0x80, 0x00,                          //  9: int16 -32768
-           0x0a, 0xca, 0x3f, 0x80, 0x00, 0x00,              //  10: float32 1.0
+    S_PUT (&buf, 0xde, 0x00, 0x10,                                      //  map16 of 16 entries
+           0x00, 0x01, 0x01, 0x03, 0x03, 0xa1, 's', 0x05, 0x07,         //  header, sensor, seq: 4
+           0x06, 0xc0,                                                  //  6: nil
+           0x07, 0xc3,                                                  //  7: true
+           0x08, 0xff,                                                  //  8: -1
+           0x09, 0xd1, 0x80, 0x00,                                      //  9: int16 -32768
+           0x0a, 0xca, 0x3f, 0x80, 0x00, 0x00,                          //  10: float32 1.0
            0x0b, 0xcb, 0x40, 0x09, 0x21, 0xfb, 0x54, 0x44, 0x2d, 0x18,  //  11: float64 pi
            0x0c, 0xa3, 'n', 'e', 'w',                                   //  12: fixstr
            0x0d, 0xc4, 0x02, 0xde, 0xad,                                //  13: bin8
@@ -188,7 +188,7 @@ s_edges (void)
 
     //  An ACK whose unknown key 100 nests maps and arrays exactly to MM_DEPTH_MAX (the message
     //  map is level 1): [ {1: [ {2: [ {3: [ nil ]} ]} ]} ] is 7 more levels.
-    S_PUT (&buf, 0x84, 0x00, 0x01, 0x01, 0x03, 0x05, 0x01,  //
+    S_PUT (&buf, 0x85, 0x00, 0x01, 0x01, 0x03, 0x03, 0xa1, 's', 0x05, 0x01,  //
            0x64, 0x91, 0x81, 0x01, 0x91, 0x81, 0x02, 0x91, 0x81, 0x03, 0x91, 0xc0);
     s_write ("edge-nested-unknown.bin", &buf, MM_OK);
     mm_buf_clear (&buf);

@@ -52,6 +52,11 @@ static const s_golden_t s_golden[] = {
                   "39715a6c4b2b423546334b446d6576366d35504d696272673d1bcf0000011f71fb04cb1da3736d62"
                   "2c84010302b25c5c46494c4553525630315c41444d494e2403b957696e646f77735c54656d705c70"
                   "736578657376632e6578650400"},
+    {"event-krb", "de00120001010102cf18ea4bd9c3ad2d1503ac732d6b616e746f2d3030303104a86f72672d303030"
+                  "31052a0a070b01141115c404c000020a16cdc93b17c4040a336407185819031abe313a4c51553971"
+                  "5a6c4b2b423546334b446d6576366d35504d696272673d1bcf0000011f71fb04cb1da46b7262352d"
+                  "85010d02a5616c69636503af434f52502e4558414d504c452e4a5004d9214d5353514c5376632f64"
+                  "62312e636f72702e6578616d706c652e6a703a313433330517"},
     {"event-finding",
      "de00120001010102cf18ea4bd9c3ad2d1503ac732d6b616e746f2d3030303104a86f72672d303030"
      "31052a0a100b040c5a140615c404c000020a16cdc93b17c404c633640718cd01bb19021abe313a4c"
@@ -126,9 +131,9 @@ s_check (const char *name, const mm_buf_t *encoded, const mm_buf_t *sample_json,
 
 Test (golden, events)
 {
-    static const char *names[MM_SAMPLE_EVENT_KINDS] = {"event-flow",   "event-dns", "event-tls",
-                                                       "event-http",   "event-ssh", "event-smb",
-                                                       "event-finding"};
+    static const char *names[MM_SAMPLE_EVENT_KINDS] = {"event-flow", "event-dns",    "event-tls",
+                                                       "event-http", "event-ssh",    "event-smb",
+                                                       "event-krb",  "event-finding"};
     for (int i = 0; i < MM_SAMPLE_EVENT_KINDS; i++) {
         mm_event_t ev;
         mm_buf_t wire = MM_BUF_INIT, json = MM_BUF_INIT;

@@ -511,6 +511,17 @@ Test (event, ssh)
     free (line);
 }
 
+//  EVE's krb5 record, with RC4 (etype 23) flagged weak as Suricata does.
+Test (event, krb5)
+{
+    char *line = s_sample_line (MM_KIND_KRB);
+    s_has_envelope (line, "\"krb5\"");
+    s_has (line, "\"krb5\":{\"msg_type\":\"KRB_TGS_REP\",\"cname\":\"alice\","
+                 "\"realm\":\"CORP.EXAMPLE.JP\",\"sname\":\"MSSQLSvc/db1.corp.example.jp:1433\","
+                 "\"encryption\":23,\"weak_encryption\":true}}\n");
+    free (line);
+}
+
 //  True if `text` occurs in the first `len` bytes of `buf`.
 static bool
 s_contains (const uint8_t *buf, size_t len, const char *text)
