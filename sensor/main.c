@@ -67,6 +67,8 @@ s_usage (FILE *out)
         "      --sensor-id ID     this sensor's id\n"
         "      --org-id ID        the company's id\n"
         "      --no-flows         no flow records, only protocol records\n"
+        "      --stats-interval S live capture: a summary with capture drops every S seconds\n"
+        "                         on stderr (default 300; 0: only at the end)\n"
         "  -c, --config FILE      settings file (INI); flags override it\n"
         "      --print-config     print every setting with its default and exit\n"
         "  -q, --quiet            no summary on stderr at the end\n"
@@ -85,6 +87,7 @@ enum {
     O_ORG_ID,
     O_NO_FLOWS,
     O_PRINT_CONFIG,
+    O_STATS_INTERVAL,
 };
 
 static const struct option s_options[] = {
@@ -103,6 +106,7 @@ static const struct option s_options[] = {
     {"no-flows", no_argument, NULL, O_NO_FLOWS},
     {"config", required_argument, NULL, 'c'},
     {"print-config", no_argument, NULL, O_PRINT_CONFIG},
+    {"stats-interval", required_argument, NULL, O_STATS_INTERVAL},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
@@ -182,10 +186,14 @@ s_summary (const sn_sensor_t *sensor, const sn_capture_stats_t *cap, uint64_t wr
     fprintf (stderr, "\n");
 }
 
-//  Runs one capture to its end (file) or until interrupted (live). 0, or -1 on a read error.
+//  Runs one capture to its end (file) or until interrupted (live). A live capture prints a
+//  summary with the kernel's drop counts every `stats_s` seconds (0: never), so a sensor that
+//  runs for weeks shows its health in the journal. 0, or -1 on a read error.
 static int
-s_run_capture (sn_capture_t *cap, const char *name, sn_sensor_t *sensor, s_pacer_t *pacer)
+s_run_capture (sn_capture_t *cap, const char *name, sn_sensor_t *sensor, s_pacer_t *pacer,
+               uint64_t stats_s, const uint64_t *write_errors)
 {
+    uint64_t next_stats = s_now_ns () + stats_s * 1000000000u, packets = 0;
     int link = sn_capture_link (cap);
     if (!sn_decode_link_supported (link))
         fprintf (stderr,
@@ -200,10 +208,18 @@ s_run_capture (sn_capture_t *cap, const char *name, sn_sensor_t *sensor, s_pacer
             struct timespec ts;
             clock_gettime (CLOCK_REALTIME, &ts);
             sn_sensor_tick (sensor, (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec);
-            continue;
         }
-        s_pace (pacer, frame.ts_ns);
-        sn_sensor_packet (sensor, link, frame.data, frame.caplen, frame.ts_ns);
+        else {
+            s_pace (pacer, frame.ts_ns);
+            sn_sensor_packet (sensor, link, frame.data, frame.caplen, frame.ts_ns);
+        }
+        //  The clock is read on idle timeouts and once per 1,024 packets, not per packet.
+        if (stats_s && (rc == 0 || (++packets & 0x3ff) == 0) && s_now_ns () >= next_stats) {
+            sn_capture_stats_t cs;
+            if (sn_capture_stats (cap, &cs) == 0)
+                s_summary (sensor, &cs, *write_errors);
+            next_stats = s_now_ns () + stats_s * 1000000000u;
+        }
     }
     if (!s_interrupted && err[0]) {
         //  A truncated or corrupt file: keep what was read, say so, go on with the next one.
@@ -238,6 +254,7 @@ main (int argc, char **argv)
     size_t n_files = 0;
     s_pacer_t pacer = {.speed = 1.0};
     bool quiet = false;
+    uint64_t stats_s = 300;
     int opt;
     while ((opt = getopt_long (argc, argv, "r:i:f:s:c:qVh", s_options, NULL)) != -1) {
         const char *section = NULL, *key = NULL, *value = optarg;
@@ -265,6 +282,19 @@ main (int argc, char **argv)
         case O_SENSOR_ID: section = "sensor", key = "id"; break;
         case O_ORG_ID: section = "sensor", key = "org"; break;
         case O_NO_FLOWS: section = "output", key = "flows", value = "false"; break;
+        case O_STATS_INTERVAL: {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull (optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-' || v > 86400) {
+                fprintf (stderr, "mimamori-sensor: --stats-interval '%s' is not 0..86400\n",
+                         optarg);
+                free (files);
+                return 2;
+            }
+            stats_s = v;
+            break;
+        }
         case 'c': break;  //  loaded above
         case O_PRINT_CONFIG:
             mm_config_print (sn_config_table, sn_config_table_len, stdout);
@@ -338,7 +368,8 @@ main (int argc, char **argv)
             status = 1;
         }
         else {
-            if (s_run_capture (cap, cfg.interface, sensor, &pacer) == -1)
+            if (s_run_capture (cap, cfg.interface, sensor, &pacer, quiet ? 0 : stats_s,
+                               &output.write_errors) == -1)
                 status = 1;
             sn_capture_stats (cap, &cstats);
             sn_capture_destroy (&cap);
@@ -351,7 +382,7 @@ main (int argc, char **argv)
             status = 1;
             continue;
         }
-        if (s_run_capture (cap, files[i], sensor, &pacer) == -1)
+        if (s_run_capture (cap, files[i], sensor, &pacer, 0, &output.write_errors) == -1)
             status = 1;
         sn_capture_destroy (&cap);
     }

@@ -5,6 +5,7 @@
 #include "sn_capture.h"
 
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 struct sn_capture {
     pcap_t *pcap;
     bool live;
+    int fd;  //  live: libpcap's selectable descriptor, polled so reads return on quiet links
 };
 
 static int
@@ -91,6 +93,14 @@ sn_capture_open_live (const char *iface, const char *filter, int snaplen, bool p
     }
     self->pcap = pcap;
     self->live = true;
+    //  The read timeout alone does not wake a blocked read on a quiet Linux link, and the
+    //  sensor must expire flows and report health without traffic: read non-blocking and poll.
+    self->fd = pcap_get_selectable_fd (pcap);
+    if (self->fd < 0 || pcap_setnonblock (pcap, 1, perr) == -1) {
+        snprintf (err, errlen, "%s: cannot poll the capture: %s", iface, perr);
+        sn_capture_destroy (&self);
+        return NULL;
+    }
     return self;
 }
 
@@ -111,6 +121,12 @@ sn_capture_next (sn_capture_t *self, sn_frame_t *frame, char *err, size_t errlen
     const u_char *data;
     err[0] = 0;
     int rc = pcap_next_ex (self->pcap, &hdr, &data);
+    if (rc == 0 && self->live) {
+        //  Nothing buffered: wait up to 100 ms for the descriptor, then try once more.
+        struct pollfd pfd = {self->fd, POLLIN, 0};
+        if (poll (&pfd, 1, 100) > 0)
+            rc = pcap_next_ex (self->pcap, &hdr, &data);
+    }
     if (rc == 1) {
         frame->data = data;
         frame->caplen = hdr->caplen;
