@@ -49,6 +49,7 @@ const mm_cfg_item_t sn_config_table[] = {
     S_BOOL ("parsers", "http", http, "true", "HTTP/1.x requests and responses"),
     S_BOOL ("parsers", "ssh", ssh, "true", "SSH banners and HASSH"),
     S_BOOL ("parsers", "smb", smb, "true", "SMB2/3 tree connects and file opens"),
+    S_BOOL ("parsers", "krb", krb, "true", "Kerberos 5 tickets, encryption types and errors"),
 };
 
 const size_t sn_config_table_len = sizeof sn_config_table / sizeof sn_config_table[0];

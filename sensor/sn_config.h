@@ -32,7 +32,7 @@ typedef struct {
     char jsonl[1024];
     bool flows;
     //  [parsers]
-    bool dns, tls, http, ssh, smb;
+    bool dns, tls, http, ssh, smb, krb;
 } sn_config_t;
 
 extern const mm_cfg_item_t sn_config_table[];

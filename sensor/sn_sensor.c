@@ -1,6 +1,8 @@
 /*  sn_sensor: the packet path (see sn_sensor.h).
-    A flow's application protocol is recognised from its first payload bytes (ports only for
-    DNS), not from ports alone, so TLS on 8443 or SSH on 2222 are seen for what they are. */
+    A TCP flow's application protocol is recognised from its first payload bytes, not from its
+    ports, so TLS on 8443 or SSH on 2222 are seen for what they are. Datagram protocols have no
+    handshake to recognise and go by port: DNS (53, 5353, 5355, also over TCP), Kerberos (88,
+    also over TCP), QUIC (UDP 443, client Initials only). */
 #include "sn_sensor.h"
 
 #include <stdlib.h>
@@ -9,6 +11,8 @@
 #include "sn_cid.h"
 #include "sn_dns.h"
 #include "sn_http.h"
+#include "sn_krb.h"
+#include "sn_quic.h"
 #include "sn_smb.h"
 #include "sn_ssh.h"
 #include "sn_tls.h"
@@ -20,10 +24,12 @@ typedef enum {
     S_APP_HTTP,
     S_APP_SSH,
     S_APP_SMB,
+    S_APP_QUIC,
+    S_APP_KRB,
     S_APP_OTHER,  //  payload seen, no parser of ours wanted it
 } s_app_t;
 
-static const char *s_app_names[] = {NULL, "dns", "tls", "http", "ssh", "smb", NULL};
+static const char *s_app_names[] = {NULL, "dns", "tls", "http", "ssh", "smb", "quic", "krb5", NULL};
 
 struct sn_sensor {
     sn_config_t cfg;
@@ -36,7 +42,9 @@ struct sn_sensor {
     uint64_t seq;
     sn_flow_t *current;  //  the flow whose parser is calling back
     uint64_t now_ns;
-    sn_dns_msg_t dns;  //  scratch: one DNS message at a time
+    sn_dns_msg_t dns;          //  scratch: one DNS message at a time
+    sn_krb_msg_t krb;          //  scratch: one Kerberos message at a time
+    sn_tls_info_t quic_hello;  //  scratch: the ClientHello of a QUIC flow being reported
 };
 
 static void s_flow_end (void *arg, sn_flow_t *flow, sn_end_t reason);
@@ -235,6 +243,12 @@ s_app_close (sn_sensor_t *self, sn_flow_t *f)
         sn_smb_destroy (&smb);
         break;
     }
+    case S_APP_QUIC: {
+        //  Nothing to report: the ClientHello is reported as soon as it is complete.
+        sn_quic_t *quic = f->app;
+        sn_quic_destroy (&quic);
+        break;
+    }
     default: break;
     }
     f->app = NULL;
@@ -355,10 +369,99 @@ s_dns_tcp (sn_sensor_t *self, sn_flow_t *f, const uint8_t *p, uint32_t n, uint64
     }
 }
 
+//  QUIC on UDP 443: the client's Initial packets carry its TLS ClientHello, reported as a TLS
+//  event with app "quic". A flow gets a parser on its first client datagram that looks like an
+//  Initial; one whose first few client datagrams do not is left alone.
+static void
+s_quic (sn_sensor_t *self, sn_flow_t *f, const uint8_t *p, uint32_t n)
+{
+    if (f->app_done)
+        return;
+    if (f->app_kind == S_APP_NONE) {
+        if (!sn_quic_is_initial (p, n)) {
+            if (f->pkts[0] >= 4) {
+                f->app_kind = S_APP_OTHER;
+                f->app_done = 1;
+            }
+            return;
+        }
+        f->app = sn_quic_new ();
+        f->app_kind = S_APP_QUIC;
+        if (!f->app) {
+            f->app_done = 1;
+            return;
+        }
+    }
+    if (f->app_kind != S_APP_QUIC || !f->app)
+        return;
+    self->current = f;
+    int rc = sn_quic_feed (f->app, p, n, &self->quic_hello);
+    if (rc == 1) {
+        mm_event_t ev;
+        char cid[SN_CID_LEN + 1];
+        s_event_init (self, &ev, f, MM_KIND_TLS, self->now_ns, cid);
+        ev.has |= MM_EV_HAS_TLS;
+        sn_tls_to_event (&self->quic_hello, &ev.tls);
+        s_emit (self, &ev);
+    }
+    else if (rc == -1)
+        self->stats.parser_errors++;
+    if (rc != 0) {
+        f->app_done = 1;
+        s_app_close (self, f);
+    }
+}
+
 static bool
 s_dns_port (uint16_t port)
 {
     return port == 53 || port == 5353 || port == 5355;
+}
+
+//  Kerberos on port 88: like DNS, one event per message and no per-flow state. Datagrams that
+//  are not Kerberos count as parser errors.
+static void
+s_krb_emit (sn_sensor_t *self, sn_flow_t *f, uint64_t ts)
+{
+    f->app_kind = S_APP_KRB;
+    mm_event_t ev;
+    char cid[SN_CID_LEN + 1];
+    s_event_init (self, &ev, f, MM_KIND_KRB, ts, cid);
+    ev.has |= MM_EV_HAS_KRB;
+    sn_krb_to_event (&self->krb, &ev.krb);
+    s_emit (self, &ev);
+}
+
+static void
+s_krb (sn_sensor_t *self, sn_flow_t *f, const uint8_t *msg, uint32_t len, uint64_t ts)
+{
+    if (sn_krb_parse (msg, len, &self->krb) == -1) {
+        self->stats.parser_errors++;
+        return;
+    }
+    s_krb_emit (self, f, ts);
+}
+
+//  Kerberos over TCP: each record has a 4-byte length (RFC 4120 7.2.2). A record longer than
+//  its segment (tickets with a PAC often are) is read from what the segment holds: a reply's
+//  ticket sname and etype come before its cipher text. The segments carrying the tail fail the
+//  record-length and pvno checks and are skipped, so nothing is buffered per flow.
+static void
+s_krb_tcp (sn_sensor_t *self, sn_flow_t *f, const uint8_t *p, uint32_t n, uint64_t ts)
+{
+    while (n >= 4) {
+        uint32_t len = (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+        if (len == 0 || len > SN_KRB_RECORD_MAX)
+            return;
+        if (len > n - 4) {
+            if (sn_krb_parse_partial (p + 4, n - 4, &self->krb) == 0)
+                s_krb_emit (self, f, ts);
+            return;
+        }
+        s_krb (self, f, p + 4, len, ts);
+        p += 4 + len;
+        n -= 4 + len;
+    }
 }
 
 //  ---------------------------------------------------------------------------------------------
@@ -378,6 +481,10 @@ sn_sensor_packet (sn_sensor_t *self, int link, const uint8_t *data, uint32_t cap
     if (pkt.proto == 17) {
         if (self->cfg.dns && (s_dns_port (f->orig_port) || s_dns_port (f->resp_port)))
             s_dns (self, f, pkt.payload, pkt.payload_len, ts_ns);
+        else if (self->cfg.krb && (f->orig_port == 88 || f->resp_port == 88))
+            s_krb (self, f, pkt.payload, pkt.payload_len, ts_ns);
+        else if (self->cfg.tls && dir == 0 && (f->orig_port == 443 || f->resp_port == 443))
+            s_quic (self, f, pkt.payload, pkt.payload_len);
         return;
     }
     if (pkt.proto != 6 || (f->app_done && !f->app))
@@ -388,6 +495,10 @@ sn_sensor_packet (sn_sensor_t *self, int link, const uint8_t *data, uint32_t cap
         return;
     if (self->cfg.dns && (f->orig_port == 53 || f->resp_port == 53)) {
         s_dns_tcp (self, f, p, n, ts_ns);
+        return;
+    }
+    if (self->cfg.krb && (f->orig_port == 88 || f->resp_port == 88)) {
+        s_krb_tcp (self, f, p, n, ts_ns);
         return;
     }
     if (f->app_kind == S_APP_NONE)
