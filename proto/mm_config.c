@@ -182,39 +182,65 @@ typedef struct {
     const mm_cfg_item_t *table;
     size_t n;
     void *cfg;
-    char reason[192];
+    FILE *file;
+    int line;          //  lines read so far: inih calls the handler right after reading one
+    int error_line;    //  the first line our handler refused, 0 if none
+    char reason[192];  //  why
 } s_load_t;
 
-//  inih calls this per key; returning 0 makes ini_parse report this line as the error.
+//  inih reads through this so we know which line the handler is looking at.
+static char *
+s_read_line (char *str, int num, void *stream)
+{
+    s_load_t *load = stream;
+    char *line = fgets (str, num, load->file);
+    if (line)
+        load->line++;
+    return line;
+}
+
+//  inih calls this per key; returning 0 marks the line as an error. Only the first error is
+//  kept: inih goes on parsing, and a later one must not take the blame for the first.
 static int
 s_on_key (void *user, const char *section, const char *key, const char *value)
 {
     s_load_t *load = user;
+    char reason[sizeof load->reason];
+    int ok;
     if (!section[0]) {
-        snprintf (load->reason, sizeof load->reason, "'%s' is outside any [section]", key);
-        return 0;
+        snprintf (reason, sizeof reason, "'%s' is outside any [section]", key);
+        ok = 0;
     }
-    return mm_config_set (load->table, load->n, load->cfg, section, key, value, load->reason,
-                          sizeof load->reason) == 0
-               ? 1
-               : 0;
+    else
+        ok = mm_config_set (load->table, load->n, load->cfg, section, key, value, reason,
+                            sizeof reason) == 0;
+    if (!ok && !load->error_line) {
+        load->error_line = load->line;
+        memcpy (load->reason, reason, sizeof reason);
+    }
+    return ok;
 }
 
 int
 mm_config_load (const mm_cfg_item_t *table, size_t n, void *cfg, const char *path, char *err,
                 size_t errlen)
 {
-    s_load_t load = {table, n, cfg, ""};
-    int rc = ini_parse (path, s_on_key, &load);
+    s_load_t load = {table, n, cfg, NULL, 0, 0, ""};
+    load.file = fopen (path, "r");
+    if (!load.file) {
+        snprintf (err, errlen, "%s: cannot open: %s", path, strerror (errno));
+        return -1;
+    }
+    int rc = ini_parse_stream (s_read_line, &load, s_on_key, &load);
+    fclose (load.file);
     if (rc == 0)
         return 0;
-    if (rc == -1)
-        snprintf (err, errlen, "%s: cannot open: %s", path, strerror (errno));
-    else if (rc == -2)
+    if (rc < 0)
         snprintf (err, errlen, "%s: out of memory", path);
-    else
-        snprintf (err, errlen, "%s:%d: %s", path, rc,
-                  load.reason[0] ? load.reason : "not a '[section]' or 'key = value' line");
+    else if (rc == load.error_line)
+        snprintf (err, errlen, "%s:%d: %s", path, rc, load.reason);
+    else  //  inih's own syntax error came first
+        snprintf (err, errlen, "%s:%d: not a '[section]' or 'key = value' line", path, rc);
     return -1;
 }
 

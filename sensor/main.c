@@ -239,23 +239,26 @@ main (int argc, char **argv)
         fprintf (stderr, "mimamori-sensor: %s\n", err);
         return 1;
     }
-    //  The config file first (wherever -c appears), then the flags over it.
-    for (int i = 1; i < argc - 1; i++)
-        if (strcmp (argv[i], "-c") == 0 || strcmp (argv[i], "--config") == 0) {
-            if (mm_config_load (sn_config_table, sn_config_table_len, &cfg, argv[i + 1], err,
-                                sizeof err) == -1) {
-                fprintf (stderr, "mimamori-sensor: %s\n", err);
-                return 2;
-            }
-        }
     const char **files = calloc ((size_t) argc, sizeof *files);
     if (!files)
         return 1;
     size_t n_files = 0;
+    //  Two passes over the flags: the config file first (wherever -c appears, in any of its
+    //  forms), then every other flag over it.
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long (argc, argv, "r:i:f:s:c:qVh", s_options, NULL)) != -1)
+        if (opt == 'c' && mm_config_load (sn_config_table, sn_config_table_len, &cfg, optarg, err,
+                                          sizeof err) == -1) {
+            fprintf (stderr, "mimamori-sensor: %s\n", err);
+            free (files);
+            return 2;
+        }
+    optind = 0;  //  glibc: start a fresh scan
+    opterr = 1;
     s_pacer_t pacer = {.speed = 1.0};
     bool quiet = false;
     uint64_t stats_s = 300;
-    int opt;
     while ((opt = getopt_long (argc, argv, "r:i:f:s:c:qVh", s_options, NULL)) != -1) {
         const char *section = NULL, *key = NULL, *value = optarg;
         switch (opt) {
@@ -376,6 +379,9 @@ main (int argc, char **argv)
         }
     }
     for (size_t i = 0; i < n_files && !s_interrupted; i++) {
+        //  Each file is paced from its own start: captures made years apart must not wait
+        //  for the gap between them.
+        pacer.started = false;
         sn_capture_t *cap = sn_capture_open_file (files[i], cfg.filter, err, sizeof err);
         if (!cap) {
             fprintf (stderr, "mimamori-sensor: %s\n", err);

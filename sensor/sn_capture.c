@@ -72,7 +72,9 @@ sn_capture_open_live (const char *iface, const char *filter, int snaplen, bool p
     pcap_set_snaplen (pcap, snaplen);
     pcap_set_promisc (pcap, promiscuous);
     pcap_set_timeout (pcap, 100);
-    pcap_set_buffer_size (pcap, buffer_mb * 1024 * 1024);  //  bounded by the config (<= 4 GiB)
+    //  In bytes as an int: 2047 MiB at most (the config allows more than libpcap can take).
+    int mb = buffer_mb < 1 ? 1 : buffer_mb > 2047 ? 2047 : buffer_mb;
+    pcap_set_buffer_size (pcap, mb * 1024 * 1024);
     pcap_set_tstamp_precision (pcap, PCAP_TSTAMP_PRECISION_NANO);
     int rc = pcap_activate (pcap);
     if (rc < 0) {

@@ -66,7 +66,9 @@ s_gre (s_ctx_t *c, const uint8_t *p, uint32_t len)
     len -= hdr;
     switch (type) {
     case 0x6558: return s_tunnel (c, true, p, len);  //  transparent Ethernet bridging
-    case 0x88be:                                     //  ERSPAN type II: 8-byte header
+    case 0x88be:  //  ERSPAN type I (no sequence number, no header) or II (8-byte header)
+        if (!(flags & 0x1000))
+            return s_tunnel (c, true, p, len);
         if (len < 8)
             return s_drop (c, SN_DROP_TRUNCATED);
         return s_tunnel (c, true, p + 8, len - 8);

@@ -497,7 +497,9 @@ sn_tls_parse_client_hello (const uint8_t *body, size_t len, bool quic, sn_tls_in
     s_rd_t list = h.alpn;
     uint32_t n;
     while (info->n_alpn < MM_ALPN_MAX && s_u8 (&list, &n)) {
-        s_copy_text (info->alpn[info->n_alpn++], sizeof info->alpn[0], list.p, n);
+        //  RFC 7301 forbids empty names; one would make an invalid event (found by fuzzing).
+        if (n > 0)
+            s_copy_text (info->alpn[info->n_alpn++], sizeof info->alpn[0], list.p, n);
         list.p += n;
     }
     memcpy (info->ja3, ja3, sizeof ja3);

@@ -111,6 +111,19 @@ Test (config, errors_name_the_line)
     }
 }
 
+//  Two errors: the first one is reported, with its own line and reason, whichever kind it is.
+Test (config, the_first_error_is_the_one_reported)
+{
+    s_cfg_t cfg;
+    char err[256] = "";
+    cr_assert_eq (s_load ("[main]\ncount = 500\non = maybe\n", &cfg, err, sizeof err), -1);
+    cr_assert_str_eq (err, "FILE:2: main.count: '500' is not a whole number in 1..100");
+    cr_assert_eq (s_load ("[main]\nno equals here\ncount = 500\n", &cfg, err, sizeof err), -1);
+    cr_assert_str_eq (err, "FILE:2: not a '[section]' or 'key = value' line");
+    cr_assert_eq (s_load ("[main]\ncount = 500\nno equals here\n", &cfg, err, sizeof err), -1);
+    cr_assert_str_eq (err, "FILE:2: main.count: '500' is not a whole number in 1..100");
+}
+
 Test (config, missing_file)
 {
     s_cfg_t cfg;

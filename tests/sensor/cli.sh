@@ -33,6 +33,14 @@ printf '[sensor]\nid = s-1\n\n[flow]\nmax_flows = 10\n' >"$work/bad.ini"
 expect "config error names the line" 2 "bad.ini:5: flow.max_flows: '10' is not a whole number" -- \
     "$sensor" -c "$work/bad.ini" -r "$data/sv-dns-dig.pcap"
 "$sensor" --print-config >"$work/all.ini"
+expect "--config=FILE form" 2 "bad.ini:5: flow.max_flows" -- \
+    "$sensor" --config="$work/bad.ini" -r "$data/sv-dns-dig.pcap"
+expect "-cFILE form" 2 "bad.ini:5: flow.max_flows" -- "$sensor" -c"$work/bad.ini" -r "$data/sv-dns-dig.pcap"
+# Realtime over two files whose times are apart: each is paced from its own start.
+start=$(date +%s)
+expect "realtime re-anchors per file" 0 "packets" -- timeout 20 "$sensor" --realtime --speed 1000 \
+    -r "$data/sv-dns-dig.pcap" "$data/sv-community-id-ipv4.pcap"
+[ $(( $(date +%s) - start )) -lt 15 ] || { echo "FAIL: realtime across files took too long"; fail=1; }
 expect "printed config loads back" 0 "mimamori-sensor: packets" -- \
     "$sensor" -c "$work/all.ini" -r "$data/sv-dns-dig.pcap"
 printf '[sensor]\nid = kanto-7\norg = sme-42\n' >"$work/ids.ini"
