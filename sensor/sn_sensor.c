@@ -243,6 +243,8 @@ s_app_close (sn_sensor_t *self, sn_flow_t *f)
         sn_smb_destroy (&smb);
         break;
     }
+    case S_APP_DNS:
+    case S_APP_KRB: free (f->app); break;  //  the TCP framer's state (s_framed)
     case S_APP_QUIC: {
         //  Nothing to report: the ClientHello is reported as soon as it is complete.
         sn_quic_t *quic = f->app;
@@ -351,24 +353,6 @@ s_dns (sn_sensor_t *self, sn_flow_t *f, const uint8_t *msg, uint32_t len, uint64
     s_emit (self, &ev);
 }
 
-//  DNS over TCP: each message has a 2-byte length. Messages that arrive whole in one segment
-//  (nearly all of them) are parsed; one split across segments is skipped and counted rather
-//  than buffered, which keeps this free of per-flow memory.
-static void
-s_dns_tcp (sn_sensor_t *self, sn_flow_t *f, const uint8_t *p, uint32_t n, uint64_t ts)
-{
-    while (n >= 2) {
-        uint32_t len = (uint32_t) p[0] << 8 | p[1];
-        if (len == 0 || len > n - 2) {
-            self->stats.dns_tcp_split++;
-            return;
-        }
-        s_dns (self, f, p + 2, len, ts);
-        p += 2 + len;
-        n -= 2 + len;
-    }
-}
-
 //  QUIC on UDP 443: the client's Initial packets carry its TLS ClientHello, reported as a TLS
 //  event with app "quic". A flow gets a parser on its first client datagram that looks like an
 //  Initial; one whose first few client datagrams do not is left alone.
@@ -442,25 +426,85 @@ s_krb (sn_sensor_t *self, sn_flow_t *f, const uint8_t *msg, uint32_t len, uint64
     s_krb_emit (self, f, ts);
 }
 
-//  Kerberos over TCP: each record has a 4-byte length (RFC 4120 7.2.2). A record longer than
-//  its segment (tickets with a PAC often are) is read from what the segment holds: a reply's
-//  ticket sname and etype come before its cipher text. The segments carrying the tail fail the
-//  record-length and pvno checks and are skipped, so nothing is buffered per flow.
+//  DNS and Kerberos over TCP: messages behind a length prefix (2 bytes for DNS, RFC 1035
+//  4.2.2; 4 for Kerberos, RFC 4120 7.2.2). The framer follows message boundaries in each
+//  direction with a few bytes of state and no message buffer: a message that lies whole in one
+//  delivered chunk is parsed; one that does not is skipped exactly (Kerberos still reads the
+//  start of it: a reply's ticket name and encryption type come first). So a message's tail is
+//  never taken for a message, whatever its bytes say.
+typedef struct {
+    uint8_t hdr[4];
+    uint8_t hdr_have;  //  bytes of the length prefix seen
+    uint32_t msg_len;  //  of the current message
+    uint32_t left;     //  bytes of it still to come
+} s_framer_t;
+
+typedef struct {
+    s_framer_t dir[2];
+} s_framing_t;
+
 static void
-s_krb_tcp (sn_sensor_t *self, sn_flow_t *f, const uint8_t *p, uint32_t n, uint64_t ts)
+s_framed_message (sn_sensor_t *self, sn_flow_t *f, bool krb, const uint8_t *p, uint32_t n,
+                  bool whole, uint64_t ts)
 {
-    while (n >= 4) {
-        uint32_t len = (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-        if (len == 0 || len > SN_KRB_RECORD_MAX)
-            return;
-        if (len > n - 4) {
-            if (sn_krb_parse_partial (p + 4, n - 4, &self->krb) == 0)
-                s_krb_emit (self, f, ts);
+    if (!krb) {
+        if (whole)
+            s_dns (self, f, p, n, ts);
+        else
+            self->stats.dns_tcp_split++;
+    }
+    else if (whole)
+        s_krb (self, f, p, n, ts);
+    else if (sn_krb_parse_partial (p, n, &self->krb) == 0)
+        s_krb_emit (self, f, ts);
+}
+
+static void
+s_framed (sn_sensor_t *self, sn_flow_t *f, bool krb, int dir, const uint8_t *p, uint32_t n,
+          uint64_t ts)
+{
+    if (f->app_done)
+        return;
+    if (!f->app) {
+        f->app = calloc (1, sizeof (s_framing_t));
+        if (!f->app) {
+            f->app_done = 1;
             return;
         }
-        s_krb (self, f, p + 4, len, ts);
-        p += 4 + len;
-        n -= 4 + len;
+        f->app_kind = krb ? S_APP_KRB : S_APP_DNS;
+    }
+    s_framer_t *fr = &((s_framing_t *) f->app)->dir[dir];
+    uint8_t hsize = krb ? 4 : 2;
+    uint32_t max = krb ? SN_KRB_RECORD_MAX : 65535;
+    while (n > 0) {
+        if (fr->left == 0) {
+            uint32_t need = (uint32_t) (hsize - fr->hdr_have);
+            uint32_t take = need < n ? need : n;
+            memcpy (fr->hdr + fr->hdr_have, p, take);
+            fr->hdr_have = (uint8_t) (fr->hdr_have + take);
+            p += take;
+            n -= take;
+            if (fr->hdr_have < hsize)
+                return;
+            uint32_t len = 0;
+            for (int i = 0; i < hsize; i++)
+                len = len << 8 | fr->hdr[i];
+            fr->hdr_have = 0;
+            if (len == 0 || len > max) {
+                //  Not this protocol's framing: stop reading the flow rather than guess.
+                self->stats.parser_errors++;
+                f->app_done = 1;
+                return;
+            }
+            fr->msg_len = fr->left = len;
+            continue;
+        }
+        if (fr->left == fr->msg_len)  //  the message starts here
+            s_framed_message (self, f, krb, p, n < fr->left ? n : fr->left, n >= fr->left, ts);
+        uint32_t k = fr->left < n ? fr->left : n;
+        p += k;
+        n -= k;
+        fr->left -= k;
     }
 }
 
@@ -494,11 +538,11 @@ sn_sensor_packet (sn_sensor_t *self, int link, const uint8_t *data, uint32_t cap
     if (n == 0)
         return;
     if (self->cfg.dns && (f->orig_port == 53 || f->resp_port == 53)) {
-        s_dns_tcp (self, f, p, n, ts_ns);
+        s_framed (self, f, false, dir, p, n, ts_ns);
         return;
     }
     if (self->cfg.krb && (f->orig_port == 88 || f->resp_port == 88)) {
-        s_krb_tcp (self, f, p, n, ts_ns);
+        s_framed (self, f, true, dir, p, n, ts_ns);
         return;
     }
     if (f->app_kind == S_APP_NONE)
