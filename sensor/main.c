@@ -174,8 +174,10 @@ s_summary (const sn_sensor_t *sensor, const sn_capture_stats_t *cap, uint64_t wr
         (unsigned long long) s->events_by_kind[MM_KIND_HTTP],
         (unsigned long long) s->events_by_kind[MM_KIND_SSH],
         (unsigned long long) s->events_by_kind[MM_KIND_SMB], (unsigned long long) s->parser_errors);
-    fprintf (stderr, "; dns not parsed: malformed %llu, split over TCP segments %llu",
-             (unsigned long long) s->dns_malformed, (unsigned long long) s->dns_tcp_split);
+    fprintf (stderr,
+             "; dns not parsed: malformed %llu, split over TCP segments %llu; parsers refused %llu",
+             (unsigned long long) s->dns_malformed, (unsigned long long) s->dns_tcp_split,
+             (unsigned long long) s->parsers_refused);
     fprintf (stderr, "; dropped:");
     for (int r = 0; r < SN_DROP_COUNT_; r++)
         fprintf (stderr, " %s %llu", sn_drop_name ((sn_drop_t) r),

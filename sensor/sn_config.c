@@ -33,6 +33,9 @@ const mm_cfg_item_t sn_config_table[] = {
     S_UINT ("capture", "buffer_mb", buffer_mb, 1, 4096, "32", "kernel capture buffer, MiB"),
     S_UINT ("flow", "max_flows", max_flows, 1024, 1 << 24, "262144",
             "flows kept at once; the stalest is ended early when full"),
+    S_UINT ("flow", "max_parsers", max_parsers, 0, 1 << 20, "2048",
+            "protocol parsers at work at once (each holds at most ~66 KB); beyond it, new flows "
+            "get flow records only, counted as parsers_refused"),
     S_UINT ("flow", "tcp_established_timeout", tcp_established_timeout, 1, 86400, "600",
             "idle seconds before an established TCP flow ends"),
     S_UINT ("flow", "tcp_other_timeout", tcp_other_timeout, 1, 86400, "30",

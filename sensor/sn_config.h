@@ -23,6 +23,7 @@ typedef struct {
     uint64_t buffer_mb;
     //  [flow]
     uint64_t max_flows;
+    uint64_t max_parsers;
     uint64_t tcp_established_timeout;
     uint64_t tcp_other_timeout;
     uint64_t udp_timeout;

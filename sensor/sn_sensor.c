@@ -41,6 +41,7 @@ struct sn_sensor {
     sn_sensor_stats_t stats;
     uint64_t seq;
     sn_flow_t *current;  //  the flow whose parser is calling back
+    uint64_t parsers_active;
     uint64_t now_ns;
     sn_dns_msg_t dns;          //  scratch: one DNS message at a time
     sn_krb_msg_t krb;          //  scratch: one Kerberos message at a time
@@ -255,6 +256,7 @@ s_app_close (sn_sensor_t *self, sn_flow_t *f)
     }
     f->app = NULL;
     f->app_done = 1;
+    self->parsers_active--;
 }
 
 static bool
@@ -268,6 +270,19 @@ s_is_http_request (const uint8_t *p, uint32_t n)
             return true;
     }
     return false;
+}
+
+//  Parser state is capped in number, so hostile traffic (thousands of half-finished
+//  handshakes) cannot grow memory past max_parsers times the largest parser's buffers.
+static bool
+s_parser_take (sn_sensor_t *self)
+{
+    if (self->parsers_active >= self->cfg.max_parsers) {
+        self->stats.parsers_refused++;
+        return false;
+    }
+    self->parsers_active++;
+    return true;
 }
 
 //  Recognises the protocol from the first payload of either side and creates its parser.
@@ -288,6 +303,8 @@ s_app_detect (sn_sensor_t *self, sn_flow_t *f, int dir, const uint8_t *p, uint32
         app = S_APP_SMB;
     else if (c->ssh && dir == 1 && (f->orig_port == 22 || f->resp_port == 22))
         app = S_APP_SSH;  //  servers may send lines before their banner (RFC 4253 4.2)
+    if (app != S_APP_OTHER && !s_parser_take (self))
+        app = S_APP_OTHER;
     switch (app) {
     case S_APP_TLS: f->app = sn_tls_new (); break;
     case S_APP_SSH: f->app = sn_ssh_new (); break;
@@ -295,6 +312,8 @@ s_app_detect (sn_sensor_t *self, sn_flow_t *f, int dir, const uint8_t *p, uint32
     case S_APP_SMB: f->app = sn_smb_new (s_on_smb, self); break;
     default: break;
     }
+    if (app != S_APP_OTHER && !f->app)
+        self->parsers_active--;  //  allocation failed: the slot goes back
     f->app_kind = (uint8_t) (f->app || app == S_APP_OTHER ? app : S_APP_OTHER);
     if (!f->app)
         f->app_done = 1;
@@ -369,9 +388,15 @@ s_quic (sn_sensor_t *self, sn_flow_t *f, const uint8_t *p, uint32_t n)
             }
             return;
         }
+        if (!s_parser_take (self)) {
+            f->app_kind = S_APP_OTHER;
+            f->app_done = 1;
+            return;
+        }
         f->app = sn_quic_new ();
         f->app_kind = S_APP_QUIC;
         if (!f->app) {
+            self->parsers_active--;
             f->app_done = 1;
             return;
         }
@@ -466,8 +491,13 @@ s_framed (sn_sensor_t *self, sn_flow_t *f, bool krb, int dir, const uint8_t *p, 
     if (f->app_done)
         return;
     if (!f->app) {
+        if (!s_parser_take (self)) {
+            f->app_done = 1;
+            return;
+        }
         f->app = calloc (1, sizeof (s_framing_t));
         if (!f->app) {
+            self->parsers_active--;
             f->app_done = 1;
             return;
         }

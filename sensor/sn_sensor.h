@@ -19,9 +19,10 @@ typedef void (sn_event_fn) (void *arg, const mm_event_t *ev);
 typedef struct {
     uint64_t events;  //  emitted, all kinds
     uint64_t events_by_kind[MM_KIND_FINDING + 1];
-    uint64_t parser_errors;  //  streams a parser gave up on (not its protocol, or malformed)
-    uint64_t dns_malformed;  //  DNS-port datagrams that were not DNS
-    uint64_t dns_tcp_split;  //  DNS-over-TCP messages split across segments (not parsed)
+    uint64_t parser_errors;    //  streams a parser gave up on (not its protocol, or malformed)
+    uint64_t dns_malformed;    //  DNS-port datagrams that were not DNS
+    uint64_t dns_tcp_split;    //  DNS-over-TCP messages split across segments (not parsed)
+    uint64_t parsers_refused;  //  flows left unparsed because max_parsers were at work
 } sn_sensor_stats_t;
 
 typedef struct sn_sensor sn_sensor_t;

@@ -43,9 +43,10 @@ s_query (uint8_t *out, const char *name)
     return n + 5;
 }
 
-//  One Ethernet/IPv4/TCP frame from client 192.0.2.1:40000 to 192.0.2.53:53 (or back).
+//  One Ethernet/IPv4/TCP frame from client 192.0.2.1:cport to 192.0.2.53:sport (or back).
 static size_t
-s_frame (uint8_t *f, bool to_server, uint8_t flags, uint32_t seq, const uint8_t *data, size_t n)
+s_frame_ports (uint8_t *f, uint16_t cport, uint16_t sport, bool to_server, uint8_t flags,
+               uint32_t seq, const uint8_t *data, size_t n)
 {
     memset (f, 0, 54);
     memcpy (f + 12, "\x08\x00", 2);
@@ -57,7 +58,7 @@ s_frame (uint8_t *f, bool to_server, uint8_t flags, uint32_t seq, const uint8_t 
     ip[9] = 6;
     memcpy (ip + (to_server ? 12 : 16), "\xc0\x00\x02\x01", 4);
     memcpy (ip + (to_server ? 16 : 12), "\xc0\x00\x02\x35", 4);
-    uint16_t sp = to_server ? 40000 : 53, dp = to_server ? 53 : 40000;
+    uint16_t sp = to_server ? cport : sport, dp = to_server ? sport : cport;
     tcp[0] = (uint8_t) (sp >> 8), tcp[1] = (uint8_t) sp;
     tcp[2] = (uint8_t) (dp >> 8), tcp[3] = (uint8_t) dp;
     tcp[4] = (uint8_t) (seq >> 24), tcp[5] = (uint8_t) (seq >> 16);
@@ -66,6 +67,45 @@ s_frame (uint8_t *f, bool to_server, uint8_t flags, uint32_t seq, const uint8_t 
     tcp[13] = flags;
     memcpy (tcp + 20, data, n);
     return 54 + n;
+}
+
+//  The DNS connection of the framing test: 192.0.2.1:40000 to port 53.
+static size_t
+s_frame (uint8_t *f, bool to_server, uint8_t flags, uint32_t seq, const uint8_t *data, size_t n)
+{
+    return s_frame_ports (f, 40000, 53, to_server, flags, seq, data, n);
+}
+
+//  Parsers are capped in number: five unfinished TLS handshakes with room for two leave three
+//  flows unparsed (counted); when flows end their slots come back.
+Test (sn_sensor, parsers_are_capped_in_number)
+{
+    char err[256];
+    sn_config_t cfg;
+    cr_assert_eq (sn_config_defaults (&cfg, err, sizeof err), 0, "%s", err);
+    cfg.max_parsers = 2;
+    sn_sensor_t *sensor = sn_sensor_new (&cfg, NULL, NULL);
+    cr_assert (sensor);
+    uint8_t frame[256];
+    //  The start of a ClientHello record that never completes.
+    static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03};
+    uint64_t ts = 1700000000000000000ULL;
+    for (int round = 0; round < 2; round++) {
+        for (uint16_t i = 0; i < 5; i++) {
+            uint16_t cport = (uint16_t) (41000 + round * 100 + i);
+            sn_sensor_packet (sensor, 1, frame,
+                              (uint32_t) s_frame_ports (frame, cport, 443, true, 0x02, 1, NULL, 0),
+                              ts);
+            sn_sensor_packet (
+                sensor, 1, frame,
+                (uint32_t) s_frame_ports (frame, cport, 443, true, 0x18, 2, hello, sizeof hello),
+                ts);
+        }
+        cr_assert_eq (sn_sensor_stats (sensor)->parsers_refused, 3u * (unsigned) (round + 1),
+                      "round %d", round);
+        sn_sensor_flush (sensor);  //  every flow ends: the two slots come back
+    }
+    sn_sensor_destroy (&sensor);
 }
 
 Test (sn_sensor, dns_over_tcp_follows_message_boundaries)
