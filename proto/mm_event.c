@@ -41,6 +41,7 @@ static const mm_field_t s_tls_fields[] = {
                      "SHA-1 of the server certificate"),
     [7] = MM_FD_STR (mm_tls_t, subject, "subject", MM_TEXT_MAX, 0, "certificate subject"),
     [8] = MM_FD_STR (mm_tls_t, issuer, "issuer", MM_TEXT_MAX, 0, "certificate issuer"),
+    [9] = MM_FD_BIN (mm_tls_t, ja3s, "ja3s", MM_TLS_HAS_JA3S, "JA3S (MD5 of the JA3S string)"),
 };
 static const mm_schema_t s_tls_schema =
     MM_SCHEMA ("event.tls", 0, mm_tls_t, s_tls_fields, (int) offsetof (mm_tls_t, has), NULL);

@@ -59,6 +59,7 @@ typedef struct {
 
 #define MM_TLS_HAS_JA3 (1u << 0)
 #define MM_TLS_HAS_CERT_SHA1 (1u << 1)
+#define MM_TLS_HAS_JA3S (1u << 2)
 typedef struct {
     uint32_t has;
     mm_str_t sni;
@@ -70,6 +71,7 @@ typedef struct {
     uint8_t cert_sha1[20];
     mm_str_t subject;
     mm_str_t issuer;
+    uint8_t ja3s[16];  //  MD5 of the JA3S string (ServerHello)
 } mm_tls_t;
 
 typedef struct {

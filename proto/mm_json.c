@@ -422,6 +422,11 @@ s_event_tls (s_jw_t *jw, const mm_tls_t *t)
         s_close (jw, '}');
     }
     s_str (jw, "ja4", t->ja4);
+    if (t->has & MM_TLS_HAS_JA3S) {
+        s_open (jw, "ja3s", '{');
+        s_hex (jw, "hash", t->ja3s, sizeof t->ja3s, false);
+        s_close (jw, '}');
+    }
     if (t->has & MM_TLS_HAS_CERT_SHA1)
         s_hex (jw, "fingerprint", t->cert_sha1, sizeof t->cert_sha1, true);
     s_str (jw, "subject", t->subject);

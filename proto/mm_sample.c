@@ -74,7 +74,7 @@ mm_sample_event (mm_event_t *ev, uint8_t kind)
     case MM_KIND_TLS:
         ev->app = mm_str ("tls");
         ev->has |= MM_EV_HAS_TLS;
-        ev->tls.has = MM_TLS_HAS_JA3 | MM_TLS_HAS_CERT_SHA1;
+        ev->tls.has = MM_TLS_HAS_JA3 | MM_TLS_HAS_CERT_SHA1 | MM_TLS_HAS_JA3S;
         ev->tls.sni = mm_str ("login.example.jp");
         ev->tls.version = 0x0304;
         ev->tls.n_alpn = 2;
@@ -88,6 +88,8 @@ mm_sample_event (mm_event_t *ev, uint8_t kind)
                 20);
         ev->tls.subject = mm_str ("CN=login.example.jp");
         ev->tls.issuer = mm_str ("CN=Example CA,O=Example");
+        memcpy (ev->tls.ja3s, "\x15\xaf\x97\x7c\xe2\x5d\xe4\x52\xb9\x6a\xff\xa2\xad\xdb\x13\x16",
+                16);
         break;
     case MM_KIND_HTTP:
         ev->dport = 80;

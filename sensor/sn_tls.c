@@ -942,4 +942,8 @@ sn_tls_to_event (const sn_tls_info_t *info, mm_tls_t *tls)
         if (info->issuer[0])
             tls->issuer = mm_str (info->issuer);
     }
+    if (info->server_hello) {
+        tls->has |= MM_TLS_HAS_JA3S;
+        memcpy (tls->ja3s, info->ja3s, sizeof tls->ja3s);
+    }
 }

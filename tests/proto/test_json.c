@@ -477,6 +477,7 @@ Test (event, tls)
            "\"alpn\":[\"h2\",\"http/1.1\"],"
            "\"ja3\":{\"hash\":\"773e1f585f972a6b1c0bd8e20e389ae0\"},"
            "\"ja4\":\"t13d1516h2_8daaf6152771_02713d6af862\","
+           "\"ja3s\":{\"hash\":\"15af977ce25de452b96affa2addb1316\"},"
            "\"fingerprint\":\"01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67\","
            "\"subject\":\"CN=login.example.jp\",\"issuerdn\":\"CN=Example CA,O=Example\"}}\n");
     free (line);

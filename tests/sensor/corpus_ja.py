@@ -34,7 +34,7 @@ DEFAULT_CORPUS = "/work/shared/corpus"
 #        the sensor the zone) and mDNS responses without a question.
 # The thresholds sit about one percentage point (JA3/JA4/SNI: ~7 flows) or one value (DNS)
 # below those, so a regression fails while the diagnosed differences do not.
-THRESHOLDS = {"ja3": 0.97, "ja4": 0.96, "sni": 0.97, "dns": 0.76}
+THRESHOLDS = {"ja3": 0.97, "ja4": 0.96, "sni": 0.97, "ja3s": 0.97, "dns": 0.76}
 
 FLOW_RE = re.compile(r"^\t\d+\t(\S+) (\S+) <-> (\S+) ")
 
@@ -66,6 +66,9 @@ def parse_ndpi_out(path):
                 ref["ja3"] = ja3.split()[0]
             if ja4:
                 ref["ja4"] = ja4.split()[0]
+            ja3s = field(line, "JA3S")
+            if ja3s:
+                ref["ja3s"] = ja3s.split()[0]
             sni = field(line, "Hostname/SNI")
             if sni:
                 ref["sni"] = sni
@@ -150,7 +153,8 @@ def ja4_ndpi_quirk(ours, ndpi, t, ndpi_sni):
 def sweep_ndpi(sensor, corpus):
     res_dir = os.path.join(corpus, "nDPI/tests/cfgs/default/result")
     pcap_dir = os.path.join(corpus, "nDPI/tests/cfgs/default/pcap")
-    stats = {k: {"match": 0, "quirk": 0, "differ": 0, "missing": 0} for k in ("ja3", "ja4", "sni")}
+    stats = {k: {"match": 0, "quirk": 0, "differ": 0, "missing": 0}
+             for k in ("ja3", "ja4", "sni", "ja3s")}
     diffs = []
     quirks = {}
     skipped_udp = 0
@@ -175,14 +179,14 @@ def sweep_ndpi(sensor, corpus):
         for _proto, a, b, ref, line in tcp:
             got = find_tls(tls, a, b)
             where = "%s:%d %s:%d <-> %s:%d" % (rel, line, a[0], a[1], b[0], b[1])
-            for k in ("ja3", "ja4", "sni"):
+            for k in ("ja3", "ja4", "sni", "ja3s"):
                 if k not in ref:
                     continue
                 want = ref[k]
                 vals = []
                 for t in got:
                     v = {"ja3": t.get("ja3", {}).get("hash"), "ja4": t.get("ja4"),
-                         "sni": t.get("sni")}[k]
+                         "sni": t.get("sni"), "ja3s": t.get("ja3s", {}).get("hash")}[k]
                     if v is not None:
                         vals.append((v, t))
                 if not vals:
@@ -307,7 +311,7 @@ def main():
     for w, n in sorted(quirks.items(), key=lambda x: -x[1]):
         print("  JA4 known nDPI 4.11 deviation from the JA4 spec, %3d flows: %s" % (n, w))
     failed = False
-    rows = [(k.upper() + " vs nDPI", st[k], THRESHOLDS[k]) for k in ("ja3", "ja4", "sni")]
+    rows = [(k.upper() + " vs nDPI", st[k], THRESHOLDS[k]) for k in ("ja3", "ja4", "sni", "ja3s")]
     rows.append(("DNS names vs Zeek", dst, THRESHOLDS["dns"]))
     for label, s, thr in rows:
         exact, total = rate(s)

@@ -1424,7 +1424,9 @@ Test (sn_tls, to_event_has_bits)
     tls = s_run (ja4rules_c, sizeof ja4rules_c, ja4rules_s, sizeof ja4rules_s);
     const sn_tls_info_t *info = sn_tls_info (tls);
     sn_tls_to_event (info, &ev);
-    cr_assert_eq (ev.has, MM_TLS_HAS_JA3);
+    //  The server's hello is seen too (TLS 1.3: nothing after it is in clear): JA3S, no cert.
+    cr_assert_eq (ev.has, MM_TLS_HAS_JA3 | (info->server_hello ? MM_TLS_HAS_JA3S : 0));
+    cr_assert_eq (memcmp (ev.ja3s, info->ja3s, 16), 0);
     cr_assert (mm_str_eq (ev.sni, "cloudflare-quic.com"));
     cr_assert (mm_str_eq (ev.ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1"));
     cr_assert_eq (ev.version, 0x0304);
@@ -1438,7 +1440,7 @@ Test (sn_tls, to_event_has_bits)
     tls = s_run (selfsigned_c, sizeof selfsigned_c, selfsigned_s, sizeof selfsigned_s);
     info = sn_tls_info (tls);
     sn_tls_to_event (info, &ev);
-    cr_assert_eq (ev.has, MM_TLS_HAS_JA3 | MM_TLS_HAS_CERT_SHA1);
+    cr_assert_eq (ev.has, MM_TLS_HAS_JA3 | MM_TLS_HAS_CERT_SHA1 | MM_TLS_HAS_JA3S);
     cr_assert (memcmp (ev.cert_sha1, info->cert_sha1, 20) == 0);
     cr_assert_eq (ev.subject.ptr, info->subject);
     cr_assert (mm_str_eq (ev.issuer, "O=ntop.org,ST=Some-State,C=IT"));
