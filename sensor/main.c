@@ -55,7 +55,7 @@ s_usage (FILE *out)
         "       mimamori-sensor [options] -i IFACE              capture live\n"
         "\n"
         "  -r, --read FILE        read a pcap or pcapng file (repeatable; more files may follow)\n"
-        "  -i, --interface IFACE  capture live on IFACE (needs CAP_NET_RAW, CAP_NET_ADMIN)\n"
+        "  -i, --interface IFACE  capture live on IFACE (needs CAP_NET_RAW, not root)\n"
         "  -f, --filter EXPR      BPF filter, tcpdump syntax\n"
         "  -s, --snaplen N        bytes captured per packet (live)\n"
         "      --no-promisc       do not put the interface in promiscuous mode\n"

@@ -79,7 +79,7 @@ sn_capture_open_live (const char *iface, const char *filter, int snaplen, bool p
     int rc = pcap_activate (pcap);
     if (rc < 0) {
         snprintf (err, errlen, "%s: %s%s", iface, pcap_statustostr (rc),
-                  rc == PCAP_ERROR_PERM_DENIED ? " (needs CAP_NET_RAW and CAP_NET_ADMIN)" : "");
+                  rc == PCAP_ERROR_PERM_DENIED ? " (needs CAP_NET_RAW: see docs/sensor.md)" : "");
         pcap_close (pcap);
         return NULL;
     }
@@ -172,10 +172,4 @@ sn_capture_stats (sn_capture_t *self, sn_capture_stats_t *stats)
     stats->dropped = ps.ps_drop;
     stats->if_dropped = ps.ps_ifdrop;
     return 0;
-}
-
-void
-sn_capture_break (sn_capture_t *self)
-{
-    pcap_breakloop (self->pcap);
 }

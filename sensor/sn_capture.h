@@ -1,6 +1,6 @@
 /*  sn_capture: packets from libpcap, live from an interface or from capture files (pcap or
-    pcapng), with nanosecond timestamps. Live capture needs CAP_NET_RAW (and CAP_NET_ADMIN for
-    promiscuous mode), not root: see docs/sensor.md. Owner: sensor. */
+    pcapng), with nanosecond timestamps. Live capture needs CAP_NET_RAW, not root (promiscuous
+    mode too: it is a membership of the packet socket): see docs/sensor.md. Owner: sensor. */
 #ifndef SN_CAPTURE_H
 #define SN_CAPTURE_H
 
@@ -38,7 +38,5 @@ int sn_capture_link (const sn_capture_t *self);
 const char *sn_capture_link_name (const sn_capture_t *self);
 //  Fills `stats` (live captures; zero for files). 0 or -1.
 int sn_capture_stats (sn_capture_t *self, sn_capture_stats_t *stats);
-//  Makes a blocking sn_capture_next return soon (from a signal handler).
-void sn_capture_break (sn_capture_t *self);
 
 #endif
