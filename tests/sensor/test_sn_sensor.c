@@ -65,7 +65,8 @@ s_frame_ports (uint8_t *f, uint16_t cport, uint16_t sport, bool to_server, uint8
     tcp[6] = (uint8_t) (seq >> 8), tcp[7] = (uint8_t) seq;
     tcp[12] = 0x50;
     tcp[13] = flags;
-    memcpy (tcp + 20, data, n);
+    if (n)  //  memcpy from NULL is undefined even for 0 bytes
+        memcpy (tcp + 20, data, n);
     return 54 + n;
 }
 
