@@ -28,7 +28,9 @@ typedef struct {
     uint64_t tcp_other_timeout;
     uint64_t udp_timeout;
     uint64_t other_timeout;
-    uint64_t active_timeout;
+    uint64_t tcp_active_timeout;
+    uint64_t udp_active_timeout;
+    uint64_t other_active_timeout;
     //  [output]
     char jsonl[1024];
     bool flows;

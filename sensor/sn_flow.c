@@ -45,7 +45,7 @@ sn_flow_config_defaults (sn_flow_config_t *cfg)
     cfg->tcp_other_s = 30;
     cfg->udp_s = 60;
     cfg->other_s = 60;
-    cfg->active_s = 1800;
+    cfg->active_tcp_s = cfg->active_udp_s = cfg->active_other_s = 1800;
 }
 
 //  ---------------------------------------------------------------------------------------------
@@ -376,6 +376,13 @@ s_tcp_update (sn_flow_t *f, int dir, uint8_t flags)
     }
 }
 
+//  The active timeout of a flow's protocol (seconds; 0: never reported while open).
+static uint32_t
+s_active_s (const sn_flow_config_t *cfg, uint8_t proto)
+{
+    return proto == 6 ? cfg->active_tcp_s : proto == 17 ? cfg->active_udp_s : cfg->active_other_s;
+}
+
 sn_flow_t *
 sn_flow_update (sn_flow_table_t *self, const sn_pkt_t *pkt, uint64_t now_ns, int *dir)
 {
@@ -396,8 +403,8 @@ sn_flow_update (sn_flow_table_t *self, const sn_pkt_t *pkt, uint64_t now_ns, int
         f = s_create (self, pkt, bucket, now_ns, &d);
         //  Eviction in s_create may have emptied this very bucket's chain: f is linked anew.
     }
-    else if (self->cfg.active_s && now_ns > f->first_ns &&
-             now_ns - f->first_ns >= (uint64_t) self->cfg.active_s * 1000000000u) {
+    else if (s_active_s (&self->cfg, f->proto) && now_ns > f->first_ns &&
+             now_ns - f->first_ns >= (uint64_t) s_active_s (&self->cfg, f->proto) * 1000000000u) {
         //  A long flow is reported now and goes on counting afresh.
         if (self->end_fn)
             self->end_fn (self->arg, f, SN_END_ACTIVE);

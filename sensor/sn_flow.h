@@ -3,7 +3,7 @@
     that, as Zeek does). Memory is a pool of `max_flows` entries allocated up front: when it is
     full the stalest flow is ended early and counted, so the table never grows with traffic.
     Idle timeouts depend on the protocol and TCP state; long flows are also reported every
-    `active_timeout` seconds. Each ended (or reported) flow goes to the owner's callback with the
+    active timeout of their protocol. Each ended (or reported) flow goes to the owner's callback with the
     reason. Owner: sensor. */
 #ifndef SN_FLOW_H
 #define SN_FLOW_H
@@ -71,12 +71,14 @@ typedef struct {
     uint32_t tcp_established_s;  //  idle timeouts, seconds
     uint32_t tcp_other_s;        //  handshake not completed, or closed/reset
     uint32_t udp_s;
-    uint32_t other_s;   //  ICMP and anything else
-    uint32_t active_s;  //  report long flows this often; 0: never
+    uint32_t other_s;       //  ICMP and anything else
+    uint32_t active_tcp_s;  //  report long flows this often, per protocol; 0: never
+    uint32_t active_udp_s;
+    uint32_t active_other_s;
 } sn_flow_config_t;
 
 //  Defaults close to Zeek's and Suricata's: 600 s established TCP, 30 s unfinished or closed
-//  TCP, 60 s UDP and others, 1800 s active report, 262,144 flows.
+//  TCP, 60 s UDP and others, 1800 s active report for every protocol, 262,144 flows.
 void sn_flow_config_defaults (sn_flow_config_t *cfg);
 
 typedef struct {

@@ -65,7 +65,9 @@ sn_sensor_new (const sn_config_t *cfg, sn_event_fn *fn, void *arg)
         .tcp_other_s = (uint32_t) cfg->tcp_other_timeout,
         .udp_s = (uint32_t) cfg->udp_timeout,
         .other_s = (uint32_t) cfg->other_timeout,
-        .active_s = (uint32_t) cfg->active_timeout,
+        .active_tcp_s = (uint32_t) cfg->tcp_active_timeout,
+        .active_udp_s = (uint32_t) cfg->udp_active_timeout,
+        .active_other_s = (uint32_t) cfg->other_active_timeout,
     };
     self->flows = sn_flow_table_new (&fc, s_flow_end, self);
     self->cid = sn_cid_new ((uint16_t) cfg->community_id_seed);

@@ -476,12 +476,39 @@ Test (sn_flow, closed_tcp_uses_short_timeout)
     S_STATE_EQ (ends[0].conn_state, MM_STATE_SF);
 }
 
+//  Active timeouts are per protocol: a UDP flow is reported at its 10 s while a TCP flow of the
+//  same age, under a 0 (never) TCP active timeout, is not.
+Test (sn_flow, active_timeouts_are_per_protocol)
+{
+    sn_flow_config_t cfg;
+    sn_flow_config_defaults (&cfg);
+    cfg.max_flows = 16;
+    cfg.active_udp_s = 10;
+    cfg.active_tcp_s = 0;
+    n_ends = 0;
+    table = sn_flow_table_new (&cfg, s_on_end, NULL);
+    cr_assert_not_null (table);
+    sn_pkt_t u = s_pkt (17, "10.0.0.1", 1, "10.0.0.2", 2),
+             t = s_pkt (6, "10.0.0.1", 3, "10.0.0.2", 4);
+    t.tcp_flags = 0x10;
+    s_update (&u, 0, 0);
+    s_update (&t, 0, 0);
+    for (uint64_t sec = 1; sec <= 12; sec++) {
+        s_update (&u, sec * S_SEC, 0);
+        s_update (&t, sec * S_SEC, 0);
+    }
+    cr_assert_eq (n_ends, 1u);
+    cr_assert_eq (ends[0].reason, SN_END_ACTIVE);
+    cr_assert_eq (ends[0].flow.proto, 17);
+    sn_flow_table_destroy (&table);
+}
+
 Test (sn_flow, active_timeout_reports_and_resets)
 {
     sn_flow_config_t cfg;
     sn_flow_config_defaults (&cfg);
     cfg.max_flows = 16;
-    cfg.active_s = 10;
+    cfg.active_udp_s = 10;
     n_ends = 0;
     table = sn_flow_table_new (&cfg, s_on_end, NULL);
     cr_assert_not_null (table);
@@ -639,7 +666,9 @@ Test (sn_flow, bad_configs)
     cr_assert_eq (cfg.tcp_other_s, 30u);
     cr_assert_eq (cfg.udp_s, 60u);
     cr_assert_eq (cfg.other_s, 60u);
-    cr_assert_eq (cfg.active_s, 1800u);
+    cr_assert_eq (cfg.active_tcp_s, 1800u);
+    cr_assert_eq (cfg.active_udp_s, 1800u);
+    cr_assert_eq (cfg.active_other_s, 1800u);
     cfg.max_flows = 0;
     cr_assert_null (sn_flow_table_new (&cfg, NULL, NULL));
     cr_assert_null (sn_flow_table_new (NULL, NULL, NULL));
