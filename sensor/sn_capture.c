@@ -35,15 +35,10 @@ s_filter (pcap_t *pcap, const char *filter, char *err, size_t errlen)
     return 0;
 }
 
-sn_capture_t *
-sn_capture_open_file (const char *path, const char *filter, char *err, size_t errlen)
+//  Applies the filter and wraps an opened pcap handle; on failure closes it. NULL or the capture.
+static sn_capture_t *
+s_wrap (pcap_t *pcap, const char *filter, char *err, size_t errlen)
 {
-    char perr[PCAP_ERRBUF_SIZE] = "";
-    pcap_t *pcap = pcap_open_offline_with_tstamp_precision (path, PCAP_TSTAMP_PRECISION_NANO, perr);
-    if (!pcap) {
-        snprintf (err, errlen, "%s: %s", path, perr);
-        return NULL;
-    }
     if (s_filter (pcap, filter, err, errlen) == -1) {
         pcap_close (pcap);
         return NULL;
@@ -56,6 +51,18 @@ sn_capture_open_file (const char *path, const char *filter, char *err, size_t er
     }
     self->pcap = pcap;
     return self;
+}
+
+sn_capture_t *
+sn_capture_open_file (const char *path, const char *filter, char *err, size_t errlen)
+{
+    char perr[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *pcap = pcap_open_offline_with_tstamp_precision (path, PCAP_TSTAMP_PRECISION_NANO, perr);
+    if (!pcap) {
+        snprintf (err, errlen, "%s: %s", path, perr);
+        return NULL;
+    }
+    return s_wrap (pcap, filter, err, errlen);
 }
 
 sn_capture_t *
@@ -83,17 +90,9 @@ sn_capture_open_live (const char *iface, const char *filter, int snaplen, bool p
         pcap_close (pcap);
         return NULL;
     }
-    if (s_filter (pcap, filter, err, errlen) == -1) {
-        pcap_close (pcap);
+    sn_capture_t *self = s_wrap (pcap, filter, err, errlen);
+    if (!self)
         return NULL;
-    }
-    sn_capture_t *self = calloc (1, sizeof *self);
-    if (!self) {
-        pcap_close (pcap);
-        snprintf (err, errlen, "out of memory");
-        return NULL;
-    }
-    self->pcap = pcap;
     self->live = true;
     //  The read timeout alone does not wake a blocked read on a quiet Linux link, and the
     //  sensor must expire flows and report health without traffic: read non-blocking and poll.
