@@ -3,70 +3,22 @@
     small function, so nesting is fixed by the code and nothing recurses. */
 #include "sn_krb.h"
 
-#include <string.h>
+#include "sn_der.h"
 
-//  A region of DER bytes. `cut` says the region really runs past `end` (partial parsing):
-//  an element that starts inside but ends outside is then handed out cut short too, rather
-//  than refused, and an element whose header is not all there ends the region quietly.
-typedef struct {
-    const uint8_t *p;
-    const uint8_t *end;
-    bool cut;
-} s_der_t;
+#include <string.h>
 
 //  Bounds the elements one SEQUENCE may hold, on top of each taking at least 2 bytes.
 #define S_CHILDREN_MAX 64
 
 #define S_ABSENT INT32_MIN  //  an Int32 field not seen
 
-//  Next element of `c`: its identifier byte in *tag, its content in *val. 1, 0 at the end of
-//  the region (or of what we have of it), -1 if malformed.
-static int
-s_next (s_der_t *c, uint8_t *tag, s_der_t *val)
-{
-    size_t avail = (size_t) (c->end - c->p);
-    if (avail == 0)
-        return 0;
-    if (avail < 2)
-        return c->cut ? 0 : -1;
-    uint8_t id = c->p[0];
-    if ((id & 0x1f) == 0x1f)
-        return -1;  //  high tag numbers: Kerberos has none
-    size_t hdr = 2, len = c->p[1];
-    if (len & 0x80) {
-        size_t nlen = len & 0x7f;
-        if (nlen == 0 || nlen > 4)
-            return -1;  //  indefinite (BER, not DER) or absurd
-        if (avail < 2 + nlen)
-            return c->cut ? 0 : -1;
-        len = 0;
-        for (size_t i = 0; i < nlen; i++)
-            len = len << 8 | c->p[2 + i];
-        hdr += nlen;
-    }
-    *tag = id;
-    val->p = c->p + hdr;
-    if (len <= avail - hdr) {
-        val->end = val->p + len;
-        val->cut = false;
-        c->p = val->end;
-        return 1;
-    }
-    if (!c->cut)
-        return -1;
-    val->end = c->end;
-    val->cut = true;
-    c->p = c->end;
-    return 1;
-}
-
 //  The single element inside an explicit tag [n] (or an APPLICATION wrapper), which must have
 //  tag `want`. 1, 0 if it is not all there yet (partial), -1 if malformed.
 static int
-s_inner (s_der_t *c, uint8_t want, s_der_t *val)
+s_inner (sn_der_t *c, uint8_t want, sn_der_t *val)
 {
     uint8_t tag;
-    int rc = s_next (c, &tag, val);
+    int rc = sn_der_next (c, &tag, val);
     if (rc <= 0)
         return rc;
     return tag == want ? 1 : -1;
@@ -74,7 +26,7 @@ s_inner (s_der_t *c, uint8_t want, s_der_t *val)
 
 //  The content of an INTEGER that fits an Int32 (two's complement). 1 or -1.
 static int
-s_int32_value (const s_der_t *val, int32_t *v)
+s_int32_value (const sn_der_t *val, int32_t *v)
 {
     size_t n = (size_t) (val->end - val->p);
     if (n == 0 || n > 4)
@@ -88,9 +40,9 @@ s_int32_value (const s_der_t *val, int32_t *v)
 
 //  INTEGER that fits an Int32. 1, 0 if cut short, -1 if malformed.
 static int
-s_int32 (s_der_t *c, int32_t *v)
+s_int32 (sn_der_t *c, int32_t *v)
 {
-    s_der_t val;
+    sn_der_t val;
     int rc = s_inner (c, 0x02, &val);
     if (rc <= 0)
         return rc;
@@ -135,11 +87,11 @@ s_is_string_tag (uint8_t tag)
 
 //  KerberosString (a Realm) into dst. 1, 0 if cut short (dst left empty), -1 if malformed.
 static int
-s_string (s_der_t *c, char *dst, uint16_t *dlen, bool *cut)
+s_string (sn_der_t *c, char *dst, uint16_t *dlen, bool *cut)
 {
-    s_der_t val;
+    sn_der_t val;
     uint8_t tag;
-    int rc = s_next (c, &tag, &val);
+    int rc = sn_der_next (c, &tag, &val);
     if (rc <= 0)
         return rc;
     if (!s_is_string_tag (tag))
@@ -155,9 +107,9 @@ s_string (s_der_t *c, char *dst, uint16_t *dlen, bool *cut)
 //  KerberosString }, shown as its components joined by '/'. 1, 0 if cut short (dst left
 //  empty), -1 if malformed.
 static int
-s_principal (s_der_t *c, char *dst, uint16_t *dlen, bool *cut)
+s_principal (sn_der_t *c, char *dst, uint16_t *dlen, bool *cut)
 {
-    s_der_t seq;
+    sn_der_t seq;
     int rc = s_inner (c, 0x30, &seq);
     if (rc <= 0)
         return rc;
@@ -165,24 +117,24 @@ s_principal (s_der_t *c, char *dst, uint16_t *dlen, bool *cut)
     bool have_names = false, was_cut = false;
     dst[0] = '\0';
     uint8_t tag;
-    s_der_t field;
-    for (int i = 0; i < S_CHILDREN_MAX && (rc = s_next (&seq, &tag, &field)) == 1; i++) {
+    sn_der_t field;
+    for (int i = 0; i < S_CHILDREN_MAX && (rc = sn_der_next (&seq, &tag, &field)) == 1; i++) {
         if (tag == 0xa0) {
             int32_t type;
             if (s_int32 (&field, &type) == -1)
                 return -1;
         }
         else if (tag == 0xa1) {
-            s_der_t names;
+            sn_der_t names;
             int rc2 = s_inner (&field, 0x30, &names);
             if (rc2 == -1)
                 return -1;
             if (rc2 == 0 || names.cut)
                 break;
-            s_der_t name;
+            sn_der_t name;
             uint8_t ntag;
             int n = 0, rc3;
-            while ((rc3 = s_next (&names, &ntag, &name)) == 1) {
+            while ((rc3 = sn_der_next (&names, &ntag, &name)) == 1) {
                 if (!s_is_string_tag (ntag))
                     return -1;
                 if (n++ >= SN_KRB_COMPONENTS_MAX) {
@@ -214,14 +166,14 @@ s_principal (s_der_t *c, char *dst, uint16_t *dlen, bool *cut)
 //  EncryptedData ::= SEQUENCE { etype [0] Int32, kvno [1] UInt32 OPTIONAL, cipher [2] OCTET
 //  STRING }: only the etype, which comes first. 1 with *etype set, 0 if cut short, -1.
 static int
-s_enc_etype (s_der_t *c, int32_t *etype)
+s_enc_etype (sn_der_t *c, int32_t *etype)
 {
-    s_der_t seq, field;
+    sn_der_t seq, field;
     int rc = s_inner (c, 0x30, &seq);
     if (rc <= 0)
         return rc;
     uint8_t tag;
-    rc = s_next (&seq, &tag, &field);
+    rc = sn_der_next (&seq, &tag, &field);
     if (rc <= 0)
         return rc;
     if (tag != 0xa0)
@@ -231,26 +183,26 @@ s_enc_etype (s_der_t *c, int32_t *etype)
 
 //  KDC-REQ-BODY: cname [1], realm [2], sname [3], etype [8].
 static int
-s_req_body (s_der_t *c, sn_krb_msg_t *out)
+s_req_body (sn_der_t *c, sn_krb_msg_t *out)
 {
-    s_der_t seq, field;
+    sn_der_t seq, field;
     int rc = s_inner (c, 0x30, &seq);
     if (rc <= 0)
         return rc;
     uint8_t tag;
-    for (int i = 0; i < S_CHILDREN_MAX && (rc = s_next (&seq, &tag, &field)) == 1; i++) {
+    for (int i = 0; i < S_CHILDREN_MAX && (rc = sn_der_next (&seq, &tag, &field)) == 1; i++) {
         int frc = 0;
         switch (tag) {
         case 0xa1: frc = s_principal (&field, out->cname, &out->cname_len, &out->cut); break;
         case 0xa2: frc = s_string (&field, out->realm, &out->realm_len, &out->cut); break;
         case 0xa3: frc = s_principal (&field, out->sname, &out->sname_len, &out->cut); break;
         case 0xa8: {
-            s_der_t list, item;
+            sn_der_t list, item;
             uint8_t itag;
             if ((frc = s_inner (&field, 0x30, &list)) != 1)
                 break;
             int rc2;
-            while ((rc2 = s_next (&list, &itag, &item)) == 1) {
+            while ((rc2 = sn_der_next (&list, &itag, &item)) == 1) {
                 if (itag != 0x02)
                     return -1;
                 int32_t et;
@@ -277,12 +229,12 @@ s_req_body (s_der_t *c, sn_krb_msg_t *out)
 
 //  KDC-REQ ::= SEQUENCE { pvno [1], msg-type [2], padata [3] OPTIONAL, req-body [4] }
 static int
-s_kdc_req (s_der_t *seq, sn_krb_msg_t *out, int32_t *pvno, int32_t *mtype)
+s_kdc_req (sn_der_t *seq, sn_krb_msg_t *out, int32_t *pvno, int32_t *mtype)
 {
-    s_der_t field;
+    sn_der_t field;
     uint8_t tag;
     int rc;
-    for (int i = 0; i < S_CHILDREN_MAX && (rc = s_next (seq, &tag, &field)) == 1; i++) {
+    for (int i = 0; i < S_CHILDREN_MAX && (rc = sn_der_next (seq, &tag, &field)) == 1; i++) {
         int frc = 0;
         switch (tag) {
         case 0xa1: frc = s_int32 (&field, pvno); break;
@@ -298,16 +250,16 @@ s_kdc_req (s_der_t *seq, sn_krb_msg_t *out, int32_t *pvno, int32_t *mtype)
 
 //  Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0], realm [1], sname [2], enc-part [3] }
 static int
-s_ticket (s_der_t *c, sn_krb_msg_t *out)
+s_ticket (sn_der_t *c, sn_krb_msg_t *out)
 {
-    s_der_t app, seq, field;
+    sn_der_t app, seq, field;
     int rc = s_inner (c, 0x61, &app);
     if (rc <= 0)
         return rc;
     if ((rc = s_inner (&app, 0x30, &seq)) <= 0)
         return rc;
     uint8_t tag;
-    for (int i = 0; i < S_CHILDREN_MAX && (rc = s_next (&seq, &tag, &field)) == 1; i++) {
+    for (int i = 0; i < S_CHILDREN_MAX && (rc = sn_der_next (&seq, &tag, &field)) == 1; i++) {
         int frc = 0;
         switch (tag) {
         case 0xa2: frc = s_principal (&field, out->sname, &out->sname_len, &out->cut); break;
@@ -327,12 +279,12 @@ s_ticket (s_der_t *c, sn_krb_msg_t *out)
 //  KDC-REP ::= SEQUENCE { pvno [0], msg-type [1], padata [2] OPTIONAL, crealm [3], cname [4],
 //  ticket [5], enc-part [6] }
 static int
-s_kdc_rep (s_der_t *seq, sn_krb_msg_t *out, int32_t *pvno, int32_t *mtype)
+s_kdc_rep (sn_der_t *seq, sn_krb_msg_t *out, int32_t *pvno, int32_t *mtype)
 {
-    s_der_t field;
+    sn_der_t field;
     uint8_t tag;
     int rc;
-    for (int i = 0; i < S_CHILDREN_MAX && (rc = s_next (seq, &tag, &field)) == 1; i++) {
+    for (int i = 0; i < S_CHILDREN_MAX && (rc = sn_der_next (seq, &tag, &field)) == 1; i++) {
         int frc = 0;
         switch (tag) {
         case 0xa0: frc = s_int32 (&field, pvno); break;
@@ -357,13 +309,13 @@ s_kdc_rep (s_der_t *seq, sn_krb_msg_t *out, int32_t *pvno, int32_t *mtype)
 //  susec [5], error-code [6], crealm [7] OPT, cname [8] OPT, realm [9], sname [10], e-text
 //  [11] OPT, e-data [12] OPT }
 static int
-s_krb_error (s_der_t *seq, sn_krb_msg_t *out, int32_t *pvno, int32_t *mtype)
+s_krb_error (sn_der_t *seq, sn_krb_msg_t *out, int32_t *pvno, int32_t *mtype)
 {
-    s_der_t field;
+    sn_der_t field;
     uint8_t tag;
     int rc;
     bool have_crealm = false;
-    for (int i = 0; i < S_CHILDREN_MAX && (rc = s_next (seq, &tag, &field)) == 1; i++) {
+    for (int i = 0; i < S_CHILDREN_MAX && (rc = sn_der_next (seq, &tag, &field)) == 1; i++) {
         int frc = 0;
         int32_t code;
         switch (tag) {
@@ -400,9 +352,9 @@ s_parse (const uint8_t *data, size_t len, sn_krb_msg_t *out, bool partial)
     memset (out, 0, sizeof *out);
     if (!data)
         return -1;
-    s_der_t top = {data, data + len, partial}, app, seq;
+    sn_der_t top = {data, data + len, partial}, app, seq;
     uint8_t tag;
-    if (s_next (&top, &tag, &app) != 1)
+    if (sn_der_next (&top, &tag, &app) != 1)
         return -1;
     uint8_t type = (uint8_t) (tag & 0x1f);
     if ((tag & 0xe0) != 0x60 ||

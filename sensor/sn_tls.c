@@ -3,6 +3,8 @@
     messages we parse (ClientHello, ServerHello, the start of Certificate) are ever copied. */
 #include "sn_tls.h"
 
+#include "sn_der.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -601,34 +603,17 @@ s_name (const X509_NAME *name, char out[MM_TEXT_MAX + 1])
     BIO_free (bio);
 }
 
-//  One DER TLV at *p (before end): its tag, and where its whole encoding (tlv, tlv_len) and
-//  its contents (val, val_len) are. Advances *p past it. 0, or -1 if it does not fit.
+//  The next element of `c`, required to have tag `want`: its whole encoding in (*tlv, *tlv_len)
+//  and its contents in *val. 0 or -1.
 static int
-s_der_next (const uint8_t **p, const uint8_t *end, uint8_t *tag, const uint8_t **tlv,
-            size_t *tlv_len, const uint8_t **val, size_t *val_len)
+s_der_expect (sn_der_t *c, uint8_t want, const uint8_t **tlv, size_t *tlv_len, sn_der_t *val)
 {
-    const uint8_t *q = *p;
-    if (end - q < 2)
+    const uint8_t *start = c->p;
+    uint8_t tag;
+    if (sn_der_next (c, &tag, val) != 1 || tag != want)
         return -1;
-    *tag = q[0];
-    size_t n = q[1];
-    q += 2;
-    if (n & 0x80) {  //  long form: 1 to 4 length bytes (certificates are far below 4 GB)
-        size_t bytes = n & 0x7f;
-        if (bytes == 0 || bytes > 4 || (size_t) (end - q) < bytes)
-            return -1;
-        n = 0;
-        for (size_t i = 0; i < bytes; i++)
-            n = n << 8 | q[i];
-        q += bytes;
-    }
-    if ((size_t) (end - q) < n)
-        return -1;
-    *tlv = *p;
-    *tlv_len = (size_t) (q - *p) + n;
-    *val = q;
-    *val_len = n;
-    *p = q + n;
+    *tlv = start;
+    *tlv_len = (size_t) (val->end - start);
     return 0;
 }
 
@@ -640,30 +625,22 @@ static int
 s_cert_names (const uint8_t *der, size_t len, const uint8_t **issuer, size_t *issuer_len,
               const uint8_t **subject, size_t *subject_len)
 {
-    const uint8_t *p = der, *end = der + len, *tlv, *val;
-    size_t tlv_len, val_len;
+    sn_der_t c = {der, der + len, false}, cert, tbs, skip;
+    const uint8_t *tlv;
+    size_t tlv_len;
+    if (s_der_expect (&c, 0x30, &tlv, &tlv_len, &cert) == -1 ||
+        s_der_expect (&cert, 0x30, &tlv, &tlv_len, &tbs) == -1)
+        return -1;
+    //  version [0] (optional), serialNumber, signature, issuer, validity, subject.
+    sn_der_t peek = tbs;
     uint8_t tag;
-    if (s_der_next (&p, end, &tag, &tlv, &tlv_len, &val, &val_len) == -1 || tag != 0x30)
-        return -1;
-    p = val;
-    end = val + val_len;
-    if (s_der_next (&p, end, &tag, &tlv, &tlv_len, &val, &val_len) == -1 || tag != 0x30)
-        return -1;
-    p = val;
-    end = val + val_len;
-    //  version [0] (optional), serialNumber, signature, then issuer.
-    if (s_der_next (&p, end, &tag, &tlv, &tlv_len, &val, &val_len) == -1)
-        return -1;
-    if (tag == 0xa0 && s_der_next (&p, end, &tag, &tlv, &tlv_len, &val, &val_len) == -1)
-        return -1;
-    if (tag != 0x02 || s_der_next (&p, end, &tag, &tlv, &tlv_len, &val, &val_len) == -1 ||
-        tag != 0x30)
-        return -1;
-    if (s_der_next (&p, end, &tag, issuer, issuer_len, &val, &val_len) == -1 || tag != 0x30)
-        return -1;
-    if (s_der_next (&p, end, &tag, &tlv, &tlv_len, &val, &val_len) == -1 || tag != 0x30)
-        return -1;
-    if (s_der_next (&p, end, &tag, subject, subject_len, &val, &val_len) == -1 || tag != 0x30)
+    if (sn_der_next (&peek, &tag, &skip) == 1 && tag == 0xa0)
+        tbs = peek;
+    if (s_der_expect (&tbs, 0x02, &tlv, &tlv_len, &skip) == -1 ||
+        s_der_expect (&tbs, 0x30, &tlv, &tlv_len, &skip) == -1 ||
+        s_der_expect (&tbs, 0x30, issuer, issuer_len, &skip) == -1 ||
+        s_der_expect (&tbs, 0x30, &tlv, &tlv_len, &skip) == -1 ||
+        s_der_expect (&tbs, 0x30, subject, subject_len, &skip) == -1)
         return -1;
     return 0;
 }
