@@ -144,6 +144,12 @@ static const mm_field_t s_finding_fields[] = {
                      "matched indicator {1 type, 2 value, 3 feed}"),
     [7] = MM_FD_MAP (mm_finding_t, evidence, "evidence", &s_evidence_schema, 0,
                      MM_FINDING_HAS_EVIDENCE, "evidence counters"),
+    [8] = MM_FD_UINT (mm_finding_t, id, "id", 0, UINT64_MAX, 0, MM_NOBIT,
+                      "sensor-local finding id: the seq of the event that raised it"),
+    [9] = MM_FD_UINT (mm_finding_t, revision, "revision", 0, UINT32_MAX, 0, MM_NOBIT,
+                      "0 when raised, +1 for each update of its evidence"),
+    [10] = MM_FD_UINT (mm_finding_t, action, "action", 1, UINT8_MAX, MM_FF_ENUM_NAMED,
+                       MM_FINDING_HAS_ACTION, "action the sensor took itself (block)"),
 };
 static const mm_schema_t s_finding_schema = MM_SCHEMA (
     "event.finding", 0, mm_finding_t, s_finding_fields, (int) offsetof (mm_finding_t, has), NULL);

@@ -137,8 +137,13 @@ typedef struct {
 
 #define MM_FINDING_HAS_IOC (1u << 0)
 #define MM_FINDING_HAS_EVIDENCE (1u << 1)
+#define MM_FINDING_HAS_ACTION (1u << 2)
+//  A finding is raised once per suppression window and later events revise it: (sensor, id)
+//  names it, `revision` counts its updates (0 first), and the newest revision's evidence holds.
 typedef struct {
     uint32_t has;
+    uint64_t id;        //  sensor-local finding id (the seq of the event that raised it)
+    uint32_t revision;  //  0 when raised, +1 per update
     mm_str_t detector;  //  e.g. "scan.port"
     uint16_t detector_version;
     uint8_t category;  //  mm_category_t
@@ -147,6 +152,7 @@ typedef struct {
     mm_str_t message;
     mm_ioc_t ioc;
     mm_evidence_t evidence;
+    uint8_t action;  //  mm_action_t the sensor took itself (MM_ACTION_BLOCK)
 } mm_finding_t;
 
 //  One has-bit per field whose zero is meaningful, so a decoder never invents a value that

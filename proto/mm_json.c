@@ -544,6 +544,12 @@ s_event_finding (s_jw_t *jw, const mm_finding_t *f)
     s_str (jw, "signature", f->message);
     s_enum (jw, "category", mm_category_name (f->category), f->category);
     s_str (jw, "detector", f->detector);
+    if (f->id)
+        s_uint (jw, "finding_id", f->id);
+    if (f->revision)
+        s_uint (jw, "revision", f->revision);
+    if (f->has & MM_FINDING_HAS_ACTION)
+        s_enum (jw, "action", mm_action_name (f->action), f->action);
     if (f->detector_version)
         s_uint (jw, "detector_version", f->detector_version);
     s_str_array (jw, "attack", f->attack, f->n_attack);

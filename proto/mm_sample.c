@@ -158,6 +158,8 @@ mm_sample_finding (mm_event_t *ev)
     ev->has |= MM_EV_HAS_FINDING;
     mm_finding_t *f = &ev->finding;
     f->has = MM_FINDING_HAS_IOC | MM_FINDING_HAS_EVIDENCE;
+    f->id = 17;
+    f->revision = 1;
     f->detector = mm_str ("beacon");
     f->detector_version = 1;
     f->category = MM_CAT_C2_BEACON;
