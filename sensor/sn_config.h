@@ -36,6 +36,82 @@ typedef struct {
     bool flows;
     //  [parsers]
     bool dns, tls, http, ssh, smb, krb;
+    //  [detect] the engine
+    bool detect;
+    uint64_t max_findings;
+    uint64_t suppress_window;
+    uint64_t update_quiet;
+    uint64_t update_interval;
+    //  [scan]
+    bool scan;
+    uint64_t scan_window;
+    uint64_t scan_ports;
+    uint64_t scan_hosts;
+    uint64_t scan_max_tracked;
+    mm_netlist_t scan_allow;
+    //  [bruteforce]
+    bool brute;
+    uint64_t brute_window;
+    uint64_t brute_ftp_failures;
+    uint64_t brute_ssh_attempts;
+    uint64_t brute_attempts;
+    uint64_t brute_short_bytes;
+    char brute_ports[512];
+    uint64_t brute_max_tracked;
+    mm_netlist_t brute_allow;
+    //  [exposed]
+    bool exposed;
+    char exposed_ports[512];
+    mm_netlist_t exposed_allow;
+    //  [ioc]
+    bool ioc;
+    char ioc_feeds[2048];
+    uint64_t ioc_reload_check;
+    uint64_t ioc_max;
+    //  [beacon]
+    bool beacon;
+    uint64_t beacon_min_connections;
+    uint64_t beacon_max_jitter_pct;
+    uint64_t beacon_min_period;
+    uint64_t beacon_max_period;
+    uint64_t beacon_max_tracked;
+    char beacon_allow_ports[256];
+    char beacon_allow_domains[2048];
+    mm_netlist_t beacon_allow;
+    //  [dns_tunnel]
+    bool dnst;
+    uint64_t dnst_window;
+    uint64_t dnst_name_len;
+    uint64_t dnst_label_len;
+    uint64_t dnst_entropy_centibits;
+    uint64_t dnst_unique_subdomains;
+    uint64_t dnst_txt_null;
+    uint64_t dnst_nxdomain;
+    uint64_t dnst_max_tracked;
+    char dnst_allow_domains[2048];
+    //  [lateral]
+    bool lateral;
+    bool lateral_rc4;
+    char lateral_exec_ext[256];
+    //  [exfil]
+    bool exfil;
+    uint64_t exfil_window;
+    uint64_t exfil_bytes_mb;
+    uint64_t exfil_ratio;
+    uint64_t exfil_ratio_min_mb;
+    uint64_t exfil_max_tracked;
+    mm_netlist_t exfil_allow;
+    //  [cleartext]
+    bool cleartext;
+    //  [block]
+    bool block;
+    char block_nft[256];
+    char block_table[64];
+    char block_set4[64];
+    char block_set6[64];
+    uint64_t block_timeout;
+    uint64_t block_min_severity;
+    mm_netlist_t block_never;
 } sn_config_t;
 
 extern const mm_cfg_item_t sn_config_table[];

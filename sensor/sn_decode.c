@@ -341,6 +341,25 @@ s_ppp_proto (s_ctx_t *c, uint16_t proto, const uint8_t *p, uint32_t len)
     }
 }
 
+//  ARP gives no flow (counted as not IP) but host sweeps show in it, so Ethernet/IPv4 ARP is
+//  handed out as such: src/dst are the sender and target protocol addresses, sport the op.
+static sn_decode_rc_t
+s_arp (s_ctx_t *c, const uint8_t *p, uint32_t len)
+{
+    c->stats->arp++;
+    sn_decode_rc_t rc = s_drop (c, SN_DROP_NOT_IP);
+    if (len < 28 || s_be16 (p) != 1 || s_be16 (p + 2) != 0x0800 || p[4] != 6 || p[5] != 4)
+        return rc;
+    sn_pkt_t *pkt = c->pkt;
+    pkt->sport = s_be16 (p + 6);
+    memcpy (pkt->arp_sha, p + 8, 6);
+    pkt->src.len = 4;
+    memcpy (pkt->src.b, p + 14, 4);
+    pkt->dst.len = 4;
+    memcpy (pkt->dst.b, p + 24, 4);
+    return SN_DECODE_ARP;
+}
+
 static sn_decode_rc_t
 s_ethertype (s_ctx_t *c, uint16_t type, const uint8_t *p, uint32_t len)
 {
@@ -366,7 +385,7 @@ s_ethertype (s_ctx_t *c, uint16_t type, const uint8_t *p, uint32_t len)
             return s_drop (c, SN_DROP_TRUNCATED);
         c->stats->pppoe++;
         return s_ppp_proto (c, s_be16 (p + 6), p + 8, len - 8);
-    case 0x0806: c->stats->arp++; return s_drop (c, SN_DROP_NOT_IP);
+    case 0x0806: return s_arp (c, p, len);
     default: return s_drop (c, SN_DROP_NOT_IP);
     }
 }

@@ -65,9 +65,12 @@ typedef struct {
     uint8_t n_vlan;
     uint16_t vlan[MM_VLAN_MAX];
     uint8_t tunnel_depth;  //  how many tunnels were taken off
+    uint8_t arp_sha[6];    //  SN_DECODE_ARP only
 } sn_pkt_t;
 
-typedef enum { SN_DECODE_OK = 0, SN_DECODE_DROP = -1 } sn_decode_rc_t;
+//  SN_DECODE_ARP: an Ethernet/IPv4 ARP packet (no flow; counted as a NOT_IP drop and in arp):
+//  src and dst hold the sender and target IPv4 addresses, sport the op, arp_sha the sender MAC.
+typedef enum { SN_DECODE_OK = 0, SN_DECODE_DROP = -1, SN_DECODE_ARP = 1 } sn_decode_rc_t;
 
 //  Decodes one captured frame of link type `link`. On SN_DECODE_OK `pkt` describes the (inner
 //  most) IP packet; on SN_DECODE_DROP the reason was counted in `stats`.

@@ -59,6 +59,8 @@ struct sn_flow {
     uint8_t app_kind;
     uint8_t app_done;
     void *app;
+    //  Detector engine's bits (sn_detect): set and read there only.
+    uint8_t det_flags;
     //  Table bookkeeping.
     uint32_t hash_next;  //  bucket chain, index + 1 (0 ends it)
     uint32_t lru_prev, lru_next;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sn_cid.h"
+#include "sn_detect.h"
 #include "sn_dns.h"
 #include "sn_http.h"
 #include "sn_krb.h"
@@ -37,6 +38,7 @@ struct sn_sensor {
     void *arg;
     sn_flow_table_t *flows;
     sn_cid_t *cid;
+    sn_detect_t *detect;  //  NULL when [detect] enabled = false
     sn_decode_stats_t dstats;
     sn_sensor_stats_t stats;
     uint64_t seq;
@@ -49,6 +51,7 @@ struct sn_sensor {
 };
 
 static void s_flow_end (void *arg, sn_flow_t *flow, sn_end_t reason);
+static uint64_t s_publish (void *arg, mm_event_t *ev);
 
 sn_sensor_t *
 sn_sensor_new (const sn_config_t *cfg, sn_event_fn *fn, void *arg)
@@ -71,10 +74,11 @@ sn_sensor_new (const sn_config_t *cfg, sn_event_fn *fn, void *arg)
     };
     self->flows = sn_flow_table_new (&fc, s_flow_end, self);
     self->cid = sn_cid_new ((uint16_t) cfg->community_id_seed);
-    if (!self->flows || !self->cid) {
-        sn_flow_table_destroy (&self->flows);
-        sn_cid_destroy (&self->cid);
-        free (self);
+    //  The engine keeps a pointer to our copy of the configuration.
+    if (cfg->detect)
+        self->detect = sn_detect_new (&self->cfg, s_publish, self);
+    if (!self->flows || !self->cid || (cfg->detect && !self->detect)) {
+        sn_sensor_destroy (&self);
         return NULL;
     }
     return self;
@@ -123,17 +127,33 @@ s_event_init (sn_sensor_t *self, mm_event_t *ev, const sn_flow_t *f, uint8_t kin
         ev->app = mm_str (s_app_names[f->app_kind]);
 }
 
-static void
-s_emit (sn_sensor_t *self, mm_event_t *ev)
+//  Every event leaves through here: it gets its seq, and a new finding (id 0) gets that seq as
+//  its id, so (sensor, id) names the finding in all its revisions.
+static uint64_t
+s_publish (void *arg, mm_event_t *ev)
 {
+    sn_sensor_t *self = arg;
     ev->seq = ++self->seq;
+    if (ev->kind == MM_KIND_FINDING && ev->finding.id == 0)
+        ev->finding.id = ev->seq;
     self->stats.events++;
     if (ev->kind <= MM_KIND_FINDING)
         self->stats.events_by_kind[ev->kind]++;
     if (self->fn)
         self->fn (self->arg, ev);
+    return ev->seq;
 }
 
+//  Metadata events: detectors see each before it goes out.
+static void
+s_emit (sn_sensor_t *self, mm_event_t *ev)
+{
+    if (self->detect)
+        sn_detect_event (self->detect, ev);
+    s_publish (self, ev);
+}
+
+//  Flow records feed the detectors even when they are not sent ([output] flows = false).
 static void
 s_emit_flow (sn_sensor_t *self, const sn_flow_t *f)
 {
@@ -152,7 +172,10 @@ s_emit_flow (sn_sensor_t *self, const sn_flow_t *f)
         ev.tcp_flags_orig = f->tcp_flags[0];
         ev.tcp_flags_resp = f->tcp_flags[1];
     }
-    s_emit (self, &ev);
+    if (self->detect)
+        sn_detect_event (self->detect, &ev);
+    if (self->cfg.flows)
+        s_publish (self, &ev);
 }
 
 //  Parser callbacks: they run inside sn_*_feed/flush, for self->current.
@@ -547,11 +570,20 @@ void
 sn_sensor_packet (sn_sensor_t *self, int link, const uint8_t *data, uint32_t caplen, uint64_t ts_ns)
 {
     sn_pkt_t pkt;
-    if (sn_decode (link, data, caplen, &pkt, &self->dstats) != SN_DECODE_OK)
+    sn_decode_rc_t rc = sn_decode (link, data, caplen, &pkt, &self->dstats);
+    if (rc == SN_DECODE_ARP && self->detect) {
+        sn_det_arp_t arp = {.op = pkt.sport, .sender_ip = pkt.src, .target_ip = pkt.dst,
+                            .ts = ts_ns};
+        memcpy (arp.sender_mac, pkt.arp_sha, sizeof arp.sender_mac);
+        sn_detect_arp (self->detect, &arp);
+    }
+    if (rc != SN_DECODE_OK)
         return;
     self->now_ns = ts_ns;
     int dir;
     sn_flow_t *f = sn_flow_update (self->flows, &pkt, ts_ns, &dir);
+    if (self->detect)
+        sn_detect_packet (self->detect, &pkt, f, dir, ts_ns);
     if (pkt.payload_len == 0 || pkt.fragment)
         return;
     if (pkt.proto == 17) {
@@ -589,20 +621,23 @@ s_flow_end (void *arg, sn_flow_t *f, sn_end_t reason)
     sn_sensor_t *self = arg;
     if (reason != SN_END_ACTIVE)
         s_app_close (self, f);
-    if (self->cfg.flows)
-        s_emit_flow (self, f);
+    s_emit_flow (self, f);
 }
 
 void
 sn_sensor_tick (sn_sensor_t *self, uint64_t now_ns)
 {
     sn_flow_expire (self->flows, now_ns);
+    if (self->detect)
+        sn_detect_tick (self->detect, now_ns);
 }
 
 void
 sn_sensor_flush (sn_sensor_t *self)
 {
     sn_flow_flush (self->flows);
+    if (self->detect)
+        sn_detect_flush (self->detect);
 }
 
 void
@@ -613,7 +648,9 @@ sn_sensor_destroy (sn_sensor_t **self_p)
     sn_sensor_t *self = *self_p;
     //  Flows still open are ended (their parsers freed) without being reported.
     self->fn = NULL;
-    sn_flow_flush (self->flows);
+    if (self->flows)
+        sn_flow_flush (self->flows);
+    sn_detect_destroy (&self->detect);
     sn_flow_table_destroy (&self->flows);
     sn_cid_destroy (&self->cid);
     free (self);
@@ -636,4 +673,10 @@ const sn_flow_stats_t *
 sn_sensor_flow_stats (const sn_sensor_t *self)
 {
     return sn_flow_stats (self->flows);
+}
+
+sn_detect_t *
+sn_sensor_detect (sn_sensor_t *self)
+{
+    return self->detect;
 }

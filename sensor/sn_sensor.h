@@ -12,6 +12,7 @@
 #include "mm_event.h"
 #include "sn_config.h"
 #include "sn_decode.h"
+#include "sn_detect.h"
 #include "sn_flow.h"
 
 typedef void (sn_event_fn) (void *arg, const mm_event_t *ev);
@@ -44,5 +45,8 @@ void sn_sensor_flush (sn_sensor_t *self);
 const sn_sensor_stats_t *sn_sensor_stats (const sn_sensor_t *self);
 const sn_decode_stats_t *sn_sensor_decode_stats (const sn_sensor_t *self);
 const sn_flow_stats_t *sn_sensor_flow_stats (const sn_sensor_t *self);
+
+//  The detector engine (NULL when detection is off): its statistics, indicator reloads.
+sn_detect_t *sn_sensor_detect (sn_sensor_t *self);
 
 #endif

@@ -1035,9 +1035,24 @@ Test (sn_decode, arp_and_other_non_ip)
 {
     s_frame_t arp = {.n = 0};
     s_put (&arp, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
-    for (int i = 0; i < 20; i++)
-        s_u8 (&arp, 0);
+    s_put (&arp, "\x02\x00\x00\x00\x00\x01\xc0\x00\x02\x01", 10);  //  sender MAC, IP
+    s_put (&arp, "\x00\x00\x00\x00\x00\x00\xc0\x00\x02\x63", 10);  //  target
     s_frame_t f = s_eth (0x0806, &arp);
+    //  A request is handed out as ARP (for sweep detection) and still counted as no-flow.
+    sn_decode_rc_t rc = s_decode (SN_LINK_ETHERNET, &f);
+    cr_assert_eq (rc, SN_DECODE_ARP);
+    cr_assert_eq (stats.drops[SN_DROP_NOT_IP], 1u);
+    cr_assert_eq (stats.arp, 1u);
+    cr_assert_eq (pkt.sport, 1u);
+    s_assert_addr (&pkt.src, "192.0.2.1");
+    s_assert_addr (&pkt.dst, "192.0.2.99");
+    cr_assert_eq (pkt.arp_sha[5], 1u);
+
+    //  ARP for another protocol or cut short is only counted.
+    s_setup ();
+    s_frame_t short_arp = {.n = 0};
+    s_put (&short_arp, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
+    f = s_eth (0x0806, &short_arp);
     s_assert_dropped (s_decode (SN_LINK_ETHERNET, &f), SN_DROP_NOT_IP);
     cr_assert_eq (stats.arp, 1u);
 
