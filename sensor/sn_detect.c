@@ -28,7 +28,7 @@ extern const sn_det_class_t sn_det_exfil;
 extern const sn_det_class_t sn_det_cleartext;
 
 static const sn_det_class_t *const s_classes[] = {
-    &sn_det_ioc,    &sn_det_scan,    &sn_det_brute, &sn_det_exposed,   &sn_det_beacon,
+    &sn_det_ioc,  &sn_det_scan,    &sn_det_brute, &sn_det_exposed,   &sn_det_beacon,
     &sn_det_dnst, &sn_det_lateral, &sn_det_exfil, &sn_det_cleartext,
 };
 #define S_N_CLASSES (sizeof s_classes / sizeof s_classes[0])
@@ -66,8 +66,7 @@ struct sn_detect {
     sn_detect_stats_t stats;
 };
 
-static void s_open_gone (void *arg, const uint8_t *key, size_t key_len, void *value,
-                         bool recycled);
+static void s_open_gone (void *arg, const uint8_t *key, size_t key_len, void *value, bool recycled);
 
 sn_detect_t *
 sn_detect_new (const sn_config_t *cfg, sn_detect_emit_fn *emit, void *arg)
@@ -245,8 +244,8 @@ s_maybe_block (sn_detect_t *self, const s_open_t *o)
         return;
     if (sn_block_add (self->block, target, a->ts) != 0)
         return;  //  already blocked, or nft failed (counted and logged by sn_block)
-    static const sn_det_info_t info = {
-        "defence.block", 1, MM_CAT_POLICY, MM_SEV_MEDIUM, 100, {"M1037"}};
+    static const sn_det_info_t info = {"defence.block", 1,   MM_CAT_POLICY,
+                                       MM_SEV_MEDIUM,   100, {"M1037"}};
     s_open_t b;
     memset (&b, 0, sizeof b);
     b.alert.info = &info;
@@ -482,8 +481,8 @@ sn_detect_addr_str (const mm_addr_t *a, char *buf, size_t size)
 static bool
 s_is_second_level (const char *label, size_t len)
 {
-    static const char *const sl[] = {"co", "ne", "or", "ac", "ad", "ed", "go", "gr", "lg", "com",
-                                     "net", "org", "gov", "edu", "ltd", "plc", "gen", "biz"};
+    static const char *const sl[] = {"co",  "ne",  "or",  "ac",  "ad",  "ed",  "go",  "gr",  "lg",
+                                     "com", "net", "org", "gov", "edu", "ltd", "plc", "gen", "biz"};
     for (size_t i = 0; i < sizeof sl / sizeof sl[0]; i++)
         if (strlen (sl[i]) == len && strncmp (sl[i], label, len) == 0)
             return true;

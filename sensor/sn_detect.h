@@ -43,7 +43,7 @@ typedef struct {
     uint8_t ioc_type;  //  mm_ioc_type_t; 0: no indicator
     const char *ioc_value;
     const char *ioc_feed;
-    bool block;         //  the indicator or rule asks for blocking (see sn_block)
+    bool block;  //  the indicator or rule asks for blocking (see sn_block)
     mm_evidence_t evidence;
     char message[MM_TEXT_MAX / 2];  //  short, human-readable, no line breaks
 } sn_alert_t;
@@ -52,9 +52,9 @@ typedef struct {
 typedef struct {
     const sn_pkt_t *pkt;
     const sn_flow_t *flow;
-    int dir;           //  0: the flow's originator sent it, 1: the responder
-    bool new_flow;     //  its first packet
-    bool established;  //  this packet completed the TCP handshake
+    int dir;                    //  0: the flow's originator sent it, 1: the responder
+    bool new_flow;              //  its first packet
+    bool established;           //  this packet completed the TCP handshake
     bool orig_home, resp_home;  //  originator / responder inside home_net
     uint64_t ts;
 } sn_det_pkt_t;

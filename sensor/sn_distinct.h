@@ -1,5 +1,5 @@
 /*  sn_distinct: how many distinct values (ports, hosts, names) a source touched, in a fixed
-    320 bytes however many there are. The first SN_DISTINCT_EXACT values are kept exactly, so
+    324 bytes however many there are. The first SN_DISTINCT_EXACT values are kept exactly, so
     thresholds in the tens (15 ports, 10 hosts) are decided without error; beyond that a
     2,048-bit linear-counting bitmap estimates the count (within a few percent up to ~5,000,
     then a floor). A plain value struct: embed it in tracker state. */

@@ -233,7 +233,8 @@ sn_track_flush (sn_track_t *self)
 
 void
 sn_track_foreach (sn_track_t *self,
-                  void (*fn) (void *arg, const uint8_t *key, size_t key_len, void *value), void *arg)
+                  void (*fn) (void *arg, const uint8_t *key, size_t key_len, void *value),
+                  void *arg)
 {
     for (uint32_t i = self->lru_head; i; i = self->entries[i - 1].next_lru)
         fn (arg, self->entries[i - 1].key, self->entries[i - 1].key_len, s_value (self, i - 1));

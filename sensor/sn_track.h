@@ -51,8 +51,8 @@ void sn_track_expire (sn_track_t *self, uint64_t now_ns);
 void sn_track_flush (sn_track_t *self);
 
 //  Calls `fn` for every entry, least recently touched first. `fn` must not add or remove.
-void sn_track_foreach (sn_track_t *self, void (*fn) (void *arg, const uint8_t *key, size_t key_len,
-                                                     void *value),
+void sn_track_foreach (sn_track_t *self,
+                       void (*fn) (void *arg, const uint8_t *key, size_t key_len, void *value),
                        void *arg);
 
 const sn_track_stats_t *sn_track_stats (const sn_track_t *self);
