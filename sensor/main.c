@@ -178,6 +178,21 @@ s_summary (const sn_sensor_t *sensor, const sn_capture_stats_t *cap, uint64_t wr
              "; dns not parsed: malformed %llu, split over TCP segments %llu; parsers refused %llu",
              (unsigned long long) s->dns_malformed, (unsigned long long) s->dns_tcp_split,
              (unsigned long long) s->parsers_refused);
+    sn_detect_t *det = sn_sensor_detect (sensor);
+    if (det) {
+        const sn_detect_stats_t *ds = sn_detect_stats (det);
+        fprintf (stderr,
+                 "; findings %llu (critical %llu, high %llu, medium %llu, low %llu, info %llu;"
+                 " revisions %llu, folded %llu, forgotten early %llu)",
+                 (unsigned long long) ds->raised,
+                 (unsigned long long) ds->by_severity[MM_SEV_CRITICAL],
+                 (unsigned long long) ds->by_severity[MM_SEV_HIGH],
+                 (unsigned long long) ds->by_severity[MM_SEV_MEDIUM],
+                 (unsigned long long) ds->by_severity[MM_SEV_LOW],
+                 (unsigned long long) ds->by_severity[MM_SEV_INFO],
+                 (unsigned long long) ds->updates, (unsigned long long) ds->suppressed,
+                 (unsigned long long) ds->recycled);
+    }
     fprintf (stderr, "; dropped:");
     for (int r = 0; r < SN_DROP_COUNT_; r++)
         fprintf (stderr, " %s %llu", sn_drop_name ((sn_drop_t) r),

@@ -676,7 +676,7 @@ sn_sensor_flow_stats (const sn_sensor_t *self)
 }
 
 sn_detect_t *
-sn_sensor_detect (sn_sensor_t *self)
+sn_sensor_detect (const sn_sensor_t *self)
 {
     return self->detect;
 }

@@ -47,6 +47,6 @@ const sn_decode_stats_t *sn_sensor_decode_stats (const sn_sensor_t *self);
 const sn_flow_stats_t *sn_sensor_flow_stats (const sn_sensor_t *self);
 
 //  The detector engine (NULL when detection is off): its statistics, indicator reloads.
-sn_detect_t *sn_sensor_detect (sn_sensor_t *self);
+sn_detect_t *sn_sensor_detect (const sn_sensor_t *self);
 
 #endif
