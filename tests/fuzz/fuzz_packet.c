@@ -1,6 +1,7 @@
 /*  fuzz_packet: libFuzzer target for the sensor's whole packet path (sn_sensor: link, network
     and transport decoding, the flow table, in-order stream delivery, protocol detection and
-    every application parser, event building and JSON rendering).
+    every application parser, every detector with its lowest thresholds, event building and
+    JSON rendering).
     Input: byte 0 picks the link type; then frames, each a 2-byte big-endian length and that
     many bytes, all in one flow table so state carries across packets. Each frame is 1 ms
     after the previous one; at the end every flow is flushed. Every emitted event must encode
@@ -45,6 +46,20 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         if (sn_config_defaults (&cfg, err, sizeof err) == -1)
             abort ();
         cfg.max_flows = 1024;  //  small, so eviction is exercised too
+        //  Detectors with the lowest thresholds and the smallest state, so short inputs reach
+        //  their findings, suppression, revisions and recycling.
+        cfg.max_findings = 16;
+        cfg.update_quiet = cfg.update_interval = 1;
+        cfg.scan_ports = cfg.scan_hosts = 2;
+        cfg.scan_max_tracked = cfg.brute_max_tracked = cfg.beacon_max_tracked = 16;
+        cfg.dnst_max_tracked = cfg.exfil_max_tracked = 16;
+        cfg.brute_ftp_failures = cfg.brute_ssh_attempts = cfg.brute_attempts = 1;
+        cfg.beacon_min_connections = 3;
+        cfg.dnst_unique_subdomains = cfg.dnst_txt_null = cfg.dnst_nxdomain = 2;
+        cfg.dnst_name_len = 16;
+        cfg.dnst_label_len = 8;
+        cfg.exfil_bytes_mb = cfg.exfil_ratio_min_mb = 1;
+        cfg.exfil_ratio = 2;
         ready = true;
     }
     if (size < 1)
