@@ -122,8 +122,12 @@ sn_detect_destroy (sn_detect_t **self_p)
 static uint8_t
 s_direction (const sn_detect_t *self, const sn_alert_t *a)
 {
-    if (self->cfg->home_net.n == 0 || a->src.len == 0)
+    if (a->direction)
+        return a->direction;
+    if (self->cfg->home_net.n == 0)
         return MM_DIR_UNKNOWN;
+    if (a->src.len == 0)  //  e.g. a service exposed to many outside sources
+        return a->dst.len && sn_detect_is_home (self, &a->dst) ? MM_DIR_INBOUND : MM_DIR_UNKNOWN;
     bool s = sn_detect_is_home (self, &a->src);
     if (a->dst.len == 0)
         return s ? MM_DIR_OUTBOUND : MM_DIR_INBOUND;
@@ -384,6 +388,9 @@ sn_detect_arp (sn_detect_t *self, const sn_det_arp_t *arp)
     for (size_t i = 0; i < self->n_mods; i++)
         if (self->mods[i].cls->arp)
             self->mods[i].cls->arp (self->mods[i].self, arp);
+    //  Time passes in ARP too: an ARP sweep on a quiet segment must not wait for IP traffic.
+    if (arp->ts >= self->last_tick + S_NS)
+        sn_detect_tick (self, arp->ts);
 }
 
 void

@@ -46,6 +46,7 @@ typedef struct {
     bool block;  //  the indicator or rule asks for blocking (see sn_block)
     mm_evidence_t evidence;
     char message[MM_TEXT_MAX / 2];  //  short, human-readable, no line breaks
+    uint8_t direction;              //  mm_dir_t; 0: derived from src, dst and home_net
 } sn_alert_t;
 
 //  A packet as detectors see it, after the flow table has counted it.
