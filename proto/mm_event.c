@@ -79,6 +79,10 @@ static const mm_field_t s_smb_fields[] = {
     [3] = MM_FD_STR (mm_smb_t, file, "file", MM_LONG_MAX, 0, "CREATE file name"),
     [4] = MM_FD_UINT (mm_smb_t, status, "status", 0, UINT32_MAX, 0, MM_SMB_HAS_STATUS,
                       "NT status of the response"),
+    [5] = MM_FD_UINT (mm_smb_t, access, "access", 0, UINT32_MAX, 0, MM_SMB_HAS_ACCESS,
+                      "CREATE DesiredAccess mask"),
+    [6] = MM_FD_UINT (mm_smb_t, disposition, "disposition", 0, UINT32_MAX, 0,
+                      MM_SMB_HAS_DISPOSITION, "CREATE CreateDisposition (0..5)"),
 };
 static const mm_schema_t s_smb_schema =
     MM_SCHEMA ("event.smb", 0, mm_smb_t, s_smb_fields, (int) offsetof (mm_smb_t, has), NULL);

@@ -97,12 +97,16 @@ typedef struct {
 
 #define MM_SMB_HAS_COMMAND (1u << 0)  //  command 0 is NEGOTIATE
 #define MM_SMB_HAS_STATUS (1u << 1)   //  status 0 is STATUS_SUCCESS
+#define MM_SMB_HAS_ACCESS (1u << 2)
+#define MM_SMB_HAS_DISPOSITION (1u << 3)  //  disposition 0 is FILE_SUPERSEDE
 typedef struct {
     uint32_t has;
     uint16_t command;  //  SMB2 command code (3 TREE_CONNECT, 5 CREATE, ...)
     mm_str_t share;    //  e.g. "\\\\host\\ADMIN$"
     mm_str_t file;
-    uint32_t status;  //  NT status
+    uint32_t status;       //  NT status
+    uint32_t access;       //  CREATE: DesiredAccess mask (FILE_WRITE_DATA 0x2, GENERIC_WRITE...)
+    uint32_t disposition;  //  CREATE: CreateDisposition (1 FILE_OPEN, 2 FILE_CREATE, ...)
 } mm_smb_t;
 
 #define MM_KRB_HAS_ETYPE (1u << 0)

@@ -504,6 +504,17 @@ s_event_smb (s_jw_t *jw, const mm_smb_t *s)
         snprintf (code, sizeof code, "0x%08x", (unsigned) s->status);
         s_cstr (jw, "status_code", code);
     }
+    if (s->has & MM_SMB_HAS_DISPOSITION) {
+        static const char *names[] = {"FILE_SUPERSEDE", "FILE_OPEN",      "FILE_CREATE",
+                                      "FILE_OPEN_IF",   "FILE_OVERWRITE", "FILE_OVERWRITE_IF"};
+        s_enum (jw, "disposition", s->disposition < 6 ? names[s->disposition] : NULL,
+                s->disposition);
+    }
+    if (s->has & MM_SMB_HAS_ACCESS) {
+        char mask[16];
+        snprintf (mask, sizeof mask, "0x%08x", (unsigned) s->access);
+        s_cstr (jw, "desired_access", mask);
+    }
     s_close (jw, '}');
 }
 

@@ -93,6 +93,10 @@ typedef struct {
     bool lateral;
     bool lateral_rc4;
     char lateral_exec_ext[256];
+    uint64_t lateral_window;
+    uint64_t lateral_kerberoast_services;
+    uint64_t lateral_max_tracked;
+    mm_netlist_t lateral_allow;
     //  [exfil]
     bool exfil;
     uint64_t exfil_window;

@@ -24,6 +24,7 @@ typedef struct s_pending {
     struct s_pending *next;
     uint64_t msg_id;
     uint32_t tree_id;
+    uint32_t access, disposition;  //  CREATE only
     uint16_t command;
     uint16_t len;
     char name[];
@@ -156,6 +157,11 @@ s_emit (sn_smb_t *self, const s_pending_t *p, bool has_status, uint32_t status)
     rec.command = p->command;
     rec.has_status = has_status;
     rec.status = status;
+    if (p->command == SMB2_CREATE) {
+        rec.has_access = true;
+        rec.access = p->access;
+        rec.disposition = p->disposition;
+    }
     if (p->command == SMB2_TREE_CONNECT) {
         size_t n = p->len < MM_NAME_MAX ? p->len : MM_NAME_MAX;
         memcpy (rec.share, p->name, n);
@@ -189,8 +195,8 @@ s_pending_remove (sn_smb_t *self, s_pending_t *prev, s_pending_t *p)
 }
 
 static void
-s_pending_add (sn_smb_t *self, uint16_t command, uint64_t msg_id, uint32_t tree_id,
-               const char *name, size_t len)
+s_pending_add (sn_smb_t *self, uint16_t command, uint64_t msg_id, uint32_t tree_id, uint32_t access,
+               uint32_t disposition, const char *name, size_t len)
 {
     //  Over the cap the oldest request is reported without its status rather than dropped, so
     //  that a flood of requests cannot hide an ADMIN$ connect.
@@ -208,6 +214,8 @@ s_pending_add (sn_smb_t *self, uint16_t command, uint64_t msg_id, uint32_t tree_
     p->next = NULL;
     p->msg_id = msg_id;
     p->tree_id = tree_id;
+    p->access = access;
+    p->disposition = disposition;
     p->command = command;
     p->len = (uint16_t) len;
     memcpy (p->name, name, len);
@@ -270,6 +278,7 @@ s_request (sn_smb_t *self, const uint8_t *h, size_t avail, uint16_t command, uin
     size_t blen = avail - SMB2_HDR_LEN;
     char name[MM_LONG_MAX + 1];
     size_t len;
+    uint32_t access = 0, disposition = 0;
     if (command == SMB2_TREE_CONNECT) {
         //  StructureSize 9, Flags, PathOffset, PathLength
         if (blen < 8 || s_le16 (b) != 9 ||
@@ -280,15 +289,18 @@ s_request (sn_smb_t *self, const uint8_t *h, size_t avail, uint16_t command, uin
         }
     }
     else {
-        //  StructureSize 57, ..., NameOffset at 44, NameLength at 46, Buffer at 56
+        //  StructureSize 57, ..., DesiredAccess at 24, CreateDisposition at 36, NameOffset at
+        //  44, NameLength at 46, Buffer at 56
         if (blen < 56 || s_le16 (b) != 57 ||
             s_name (h, avail, SMB2_HDR_LEN + 56, s_le16 (b + 44), s_le16 (b + 46), name,
                     MM_LONG_MAX + 1, &len) != 0) {
             self->stats.malformed++;
             return;
         }
+        access = s_le32 (b + 24);       //  DesiredAccess
+        disposition = s_le32 (b + 36);  //  CreateDisposition
     }
-    s_pending_add (self, command, msg_id, tree_id, name, len);
+    s_pending_add (self, command, msg_id, tree_id, access, disposition, name, len);
 }
 
 static void
@@ -539,6 +551,11 @@ sn_smb_to_event (const sn_smb_record_t *rec, mm_smb_t *smb)
     if (rec->has_status) {
         smb->has |= MM_SMB_HAS_STATUS;
         smb->status = rec->status;
+    }
+    if (rec->has_access) {
+        smb->has |= MM_SMB_HAS_ACCESS | MM_SMB_HAS_DISPOSITION;
+        smb->access = rec->access;
+        smb->disposition = rec->disposition;
     }
     if (rec->share[0])
         smb->share = (mm_str_t){rec->share, (uint32_t) strnlen (rec->share, MM_NAME_MAX)};

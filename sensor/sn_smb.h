@@ -1,9 +1,10 @@
 /*  sn_smb: SMB2/3 metadata from one TCP connection (port 445, NetBIOS session framing): the
-    share path of every TREE_CONNECT and the file name of every CREATE (the admin-share and
-    tool-copy signs of lateral movement), with the server's NT status. SMB1 is recognised and
-    counted but not parsed. Encrypted SMB3 (transform header) is skipped. Fed the in-order TCP
-    payload of each direction; never buffers more than SN_SMB_BUF_MAX bytes per direction, and
-    skips READ/WRITE payloads without buffering them. Owner: sensor. */
+    share path of every TREE_CONNECT and the file name of every CREATE with its access and
+    disposition (the admin-share and tool-copy signs of lateral movement), with the server's
+    NT status. SMB1 is recognised and counted but not parsed. Encrypted SMB3 (transform header)
+    is skipped. Fed the in-order TCP payload of each direction; never buffers more than
+    SN_SMB_BUF_MAX bytes per direction, and skips READ/WRITE payloads without buffering them.
+    Owner: sensor. */
 #ifndef SN_SMB_H
 #define SN_SMB_H
 
@@ -19,6 +20,9 @@ typedef struct {
     uint16_t command;  //  3 TREE_CONNECT, 5 CREATE
     bool has_status;
     uint32_t status;              //  from the matching response, if seen
+    bool has_access;              //  CREATE: what the client asked for, so a detector can
+    uint32_t access;              //  tell a file written (DesiredAccess, e.g. FILE_WRITE_DATA)
+    uint32_t disposition;         //  from one only read (CreateDisposition, 0..5)
     char share[MM_NAME_MAX + 1];  //  UTF-8, from the UTF-16LE path
     char file[MM_LONG_MAX + 1];
 } sn_smb_record_t;

@@ -1569,12 +1569,35 @@ Test (sn_smb, to_event)
     cr_expect (mm_str_eq (ev.file, "PSEXESVC.exe"));
     cr_expect_null (ev.share.ptr);
 
-    //  From a real record: the last of the psexec capture.
+    //  From a real record: the last of the psexec capture, PsExec deleting its service
+    //  binary (DELETE | FILE_READ_ATTRIBUTES, FILE_OPEN: not a write).
     out_t *out = s_run (s_psexec, N_CHUNKS (s_psexec), NULL);
     sn_smb_to_event (&out->rec[out->n - 1], &ev);
-    cr_expect_eq (ev.has, MM_SMB_HAS_COMMAND | MM_SMB_HAS_STATUS);
+    cr_expect_eq (ev.has, MM_SMB_HAS_COMMAND | MM_SMB_HAS_STATUS | MM_SMB_HAS_ACCESS |
+                              MM_SMB_HAS_DISPOSITION);
     cr_expect (mm_str_eq (ev.share, "\\\\dc1\\ADMIN$"));
     cr_expect (mm_str_eq (ev.file, "PSEXESVC.exe"));
+    cr_expect_eq (ev.access, 0x00010080u);
+    cr_expect_eq (ev.disposition, 1u);
+    free (out);
+}
+
+//  CREATE requests carry what the client asked for; TREE_CONNECT records carry nothing.
+//  Ground truth: suricata-verify tests/smb2-07/test.yaml lines 29-42 (the PsExec pipes are
+//  opened FILE_OPEN); the access masks are in the request bytes (stdout/stderr pipes
+//  0x00120089: FILE_READ_DATA | FILE_READ_EA | FILE_READ_ATTRIBUTES | READ_CONTROL |
+//  SYNCHRONIZE).
+Test (sn_smb, create_access_disposition)
+{
+    out_t *out = s_run (s_psexec, N_CHUNKS (s_psexec), NULL);
+    cr_assert_eq (out->n, N_CHUNKS (s_psexec_exp));
+    cr_expect_not (out->rec[0].has_access);  //  TREE_CONNECT
+    for (size_t i = 1; i <= 2; i++) {
+        cr_expect (out->rec[i].has_access);
+        cr_expect_eq (out->rec[i].access, 0x00120089u);
+        cr_expect_eq (out->rec[i].disposition, 1u);
+    }
+    cr_expect_not (out->rec[3].has_access);
     free (out);
 }
 
