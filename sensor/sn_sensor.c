@@ -572,8 +572,8 @@ sn_sensor_packet (sn_sensor_t *self, int link, const uint8_t *data, uint32_t cap
     sn_pkt_t pkt;
     sn_decode_rc_t rc = sn_decode (link, data, caplen, &pkt, &self->dstats);
     if (rc == SN_DECODE_ARP && self->detect) {
-        sn_det_arp_t arp = {.op = pkt.sport, .sender_ip = pkt.src, .target_ip = pkt.dst,
-                            .ts = ts_ns};
+        sn_det_arp_t arp = {
+            .op = pkt.sport, .sender_ip = pkt.src, .target_ip = pkt.dst, .ts = ts_ns};
         memcpy (arp.sender_mac, pkt.arp_sha, sizeof arp.sender_mac);
         sn_detect_arp (self->detect, &arp);
     }

@@ -603,7 +603,8 @@ Test (event, finding_is_an_alert)
     s_has (line, "\"severity\":\"high\",\"severity_id\":4,\"confidence\":90,");
     s_has (line,
            "\"alert\":{\"signature\":\"periodic connections to a known C2 address every 60 s\","
-           "\"category\":\"c2_beacon\",\"detector\":\"beacon\",\"finding_id\":17,\"revision\":1,\"detector_version\":1,"
+           "\"category\":\"c2_beacon\",\"detector\":\"beacon\",\"finding_id\":17,\"revision\":1,"
+           "\"detector_version\":1,"
            "\"attack\":[\"T1071.001\",\"T1573\"],"
            "\"indicator\":{\"type\":\"ip\",\"value\":\"198.51.100.7\","
            "\"feed\":\"abuse-ch-feodo\"},"
