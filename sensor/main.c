@@ -18,14 +18,17 @@
 #define MIMAMORI_VERSION "0.0.0"
 #endif
 
-//  The one piece of global state: signal handlers can only reach a global.
+//  The only global state: signal handlers can only reach a global.
 static volatile sig_atomic_t s_interrupted;
+static volatile sig_atomic_t s_reload;  //  SIGHUP: re-read indicator feeds
 
 static void
 s_on_signal (int sig)
 {
-    (void) sig;
-    s_interrupted = 1;
+    if (sig == SIGHUP)
+        s_reload = 1;
+    else
+        s_interrupted = 1;
 }
 
 typedef struct {
@@ -181,17 +184,16 @@ s_summary (const sn_sensor_t *sensor, const sn_capture_stats_t *cap, uint64_t wr
     sn_detect_t *det = sn_sensor_detect (sensor);
     if (det) {
         const sn_detect_stats_t *ds = sn_detect_stats (det);
-        fprintf (stderr,
-                 "; findings %llu (critical %llu, high %llu, medium %llu, low %llu, info %llu;"
-                 " revisions %llu, folded %llu, forgotten early %llu)",
-                 (unsigned long long) ds->raised,
-                 (unsigned long long) ds->by_severity[MM_SEV_CRITICAL],
-                 (unsigned long long) ds->by_severity[MM_SEV_HIGH],
-                 (unsigned long long) ds->by_severity[MM_SEV_MEDIUM],
-                 (unsigned long long) ds->by_severity[MM_SEV_LOW],
-                 (unsigned long long) ds->by_severity[MM_SEV_INFO],
-                 (unsigned long long) ds->updates, (unsigned long long) ds->suppressed,
-                 (unsigned long long) ds->recycled);
+        fprintf (
+            stderr,
+            "; findings %llu (critical %llu, high %llu, medium %llu, low %llu, info %llu;"
+            " revisions %llu, folded %llu, forgotten early %llu)",
+            (unsigned long long) ds->raised, (unsigned long long) ds->by_severity[MM_SEV_CRITICAL],
+            (unsigned long long) ds->by_severity[MM_SEV_HIGH],
+            (unsigned long long) ds->by_severity[MM_SEV_MEDIUM],
+            (unsigned long long) ds->by_severity[MM_SEV_LOW],
+            (unsigned long long) ds->by_severity[MM_SEV_INFO], (unsigned long long) ds->updates,
+            (unsigned long long) ds->suppressed, (unsigned long long) ds->recycled);
     }
     fprintf (stderr, "; dropped:");
     for (int r = 0; r < SN_DROP_COUNT_; r++)
@@ -223,6 +225,12 @@ s_run_capture (sn_capture_t *cap, const char *name, sn_sensor_t *sensor, s_pacer
     sn_frame_t frame;
     int rc;
     while (!s_interrupted && (rc = sn_capture_next (cap, &frame, err, sizeof err)) >= 0) {
+        if (s_reload) {
+            s_reload = 0;
+            sn_detect_t *detect = sn_sensor_detect (sensor);
+            if (detect)
+                sn_detect_reload (detect);
+        }
         if (rc == 0) {  //  live read timeout: let idle flows end
             struct timespec ts;
             clock_gettime (CLOCK_REALTIME, &ts);
@@ -377,6 +385,8 @@ main (int argc, char **argv)
     sa.sa_handler = s_on_signal;
     sigaction (SIGINT, &sa, NULL);
     sigaction (SIGTERM, &sa, NULL);
+    sa.sa_flags = SA_RESTART;  //  a reload request must not cut a capture read short
+    sigaction (SIGHUP, &sa, NULL);
 
     int status = 0;
     sn_capture_stats_t cstats = {0};
