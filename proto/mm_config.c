@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ini.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -178,70 +177,122 @@ mm_config_defaults (const mm_cfg_item_t *table, size_t n, void *cfg, char *err, 
     return 0;
 }
 
-typedef struct {
-    const mm_cfg_item_t *table;
-    size_t n;
-    void *cfg;
-    FILE *file;
-    int line;          //  lines read so far: inih calls the handler right after reading one
-    int error_line;    //  the first line our handler refused, 0 if none
-    char reason[192];  //  why
-} s_load_t;
+//  The INI reader. Debian's libinih is built with a 200-byte line limit, too short for a list
+//  of feed files or networks, so the few rules are implemented here: "[section]" lines,
+//  "key = value" lines, '#' or ';' comments at the start of a line or after whitespace, blank
+//  lines; surrounding whitespace trimmed. A line longer than MM_CFG_LINE_MAX is an error, never
+//  cut in two.
+#define MM_CFG_LINE_MAX 8191
 
-//  inih reads through this so we know which line the handler is looking at.
 static char *
-s_read_line (char *str, int num, void *stream)
+s_trim (char *s)
 {
-    s_load_t *load = stream;
-    char *line = fgets (str, num, load->file);
-    if (line)
-        load->line++;
-    return line;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen (s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = 0;
+    return s;
 }
 
-//  inih calls this per key; returning 0 marks the line as an error. Only the first error is
-//  kept: inih goes on parsing, and a later one must not take the blame for the first.
-static int
-s_on_key (void *user, const char *section, const char *key, const char *value)
+//  Cuts an inline comment: '#' or ';' preceded by whitespace.
+static void
+s_cut_comment (char *s)
 {
-    s_load_t *load = user;
-    char reason[sizeof load->reason];
-    int ok;
+    for (char *c = s; *c; c++)
+        if ((*c == '#' || *c == ';') && c > s && (c[-1] == ' ' || c[-1] == '\t')) {
+            *c = 0;
+            return;
+        }
+}
+
+//  One line; 0, or -1 with the reason.
+static int
+s_line (const mm_cfg_item_t *table, size_t n, void *cfg, char *text, char *section,
+        size_t section_size, char *reason, size_t reason_size)
+{
+    char *line = s_trim (text);
+    if (!*line || *line == '#' || *line == ';')
+        return 0;
+    if (*line == '[') {
+        s_cut_comment (line);
+        line = s_trim (line);
+        size_t len = strlen (line);
+        if (len < 3 || line[len - 1] != ']') {
+            snprintf (reason, reason_size, "not a '[section]' line");
+            return -1;
+        }
+        line[len - 1] = 0;
+        char *name = s_trim (line + 1);
+        if (!*name || strlen (name) >= section_size) {
+            snprintf (reason, reason_size, "not a '[section]' line");
+            return -1;
+        }
+        snprintf (section, section_size, "%s", name);
+        return 0;
+    }
+    char *eq = strchr (line, '=');
+    if (!eq) {
+        snprintf (reason, reason_size, "not a '[section]' or 'key = value' line");
+        return -1;
+    }
+    *eq = 0;
+    char *key = s_trim (line), *value = eq + 1;
+    s_cut_comment (value);
+    value = s_trim (value);
+    if (!*key) {
+        snprintf (reason, reason_size, "a value without a key");
+        return -1;
+    }
     if (!section[0]) {
-        snprintf (reason, sizeof reason, "'%s' is outside any [section]", key);
-        ok = 0;
+        snprintf (reason, reason_size, "'%s' is outside any [section]", key);
+        return -1;
     }
-    else
-        ok = mm_config_set (load->table, load->n, load->cfg, section, key, value, reason,
-                            sizeof reason) == 0;
-    if (!ok && !load->error_line) {
-        load->error_line = load->line;
-        memcpy (load->reason, reason, sizeof reason);
-    }
-    return ok;
+    return mm_config_set (table, n, cfg, section, key, value, reason, reason_size);
 }
 
 int
 mm_config_load (const mm_cfg_item_t *table, size_t n, void *cfg, const char *path, char *err,
                 size_t errlen)
 {
-    s_load_t load = {table, n, cfg, NULL, 0, 0, ""};
-    load.file = fopen (path, "r");
-    if (!load.file) {
+    FILE *file = fopen (path, "r");
+    if (!file) {
         snprintf (err, errlen, "%s: cannot open: %s", path, strerror (errno));
         return -1;
     }
-    int rc = ini_parse_stream (s_read_line, &load, s_on_key, &load);
-    fclose (load.file);
-    if (rc == 0)
-        return 0;
-    if (rc < 0)
-        snprintf (err, errlen, "%s: out of memory", path);
-    else if (rc == load.error_line)
-        snprintf (err, errlen, "%s:%d: %s", path, rc, load.reason);
-    else  //  inih's own syntax error came first
-        snprintf (err, errlen, "%s:%d: not a '[section]' or 'key = value' line", path, rc);
-    return -1;
+    char *text = NULL, section[64] = "", reason[192];
+    size_t cap = 0;
+    int lineno = 0, rc = 0;
+    ssize_t len;
+    while ((len = getline (&text, &cap, file)) >= 0) {
+        lineno++;
+        char *line = text;
+        if (lineno == 1 && len >= 3 && memcmp (line, "\xef\xbb\xbf", 3) == 0)
+            line += 3;  //  a UTF-8 byte-order mark, as editors on Windows write
+        const char *why = NULL;
+        if (len > MM_CFG_LINE_MAX)
+            why = "line too long";
+        else if (memchr (text, 0, (size_t) len))
+            why = "a NUL byte in the line";
+        if (why) {
+            snprintf (err, errlen, "%s:%d: %s (lines hold at most %d characters)", path, lineno,
+                      why, MM_CFG_LINE_MAX);
+            rc = -1;
+            break;
+        }
+        if (s_line (table, n, cfg, line, section, sizeof section, reason, sizeof reason) == -1) {
+            snprintf (err, errlen, "%s:%d: %s", path, lineno, reason);
+            rc = -1;
+            break;
+        }
+    }
+    free (text);
+    if (rc == 0 && ferror (file)) {
+        snprintf (err, errlen, "%s: read error: %s", path, strerror (errno));
+        rc = -1;
+    }
+    fclose (file);
+    return rc;
 }
 
 void

@@ -1,5 +1,5 @@
 /*  mm_config: configuration files for every Mimamori program. The format is INI ([section]
-    then key = value; '#' or ';' comments), parsed by the inih library. Each program describes
+    then key = value; '#' or ';' comments). Each program describes
     its settings once, in a table (section, key, type, bounds, default, help); loading checks
     every line against it, so an unknown key, a bad value or a value out of range is an error
     that names the file and line. Command-line flags go through the same table. */

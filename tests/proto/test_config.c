@@ -124,6 +124,37 @@ Test (config, the_first_error_is_the_one_reported)
     cr_assert_str_eq (err, "FILE:2: main.count: '500' is not a whole number in 1..100");
 }
 
+//  Real lists are long: 60 networks on one line (~900 characters) load whole; comments may
+//  follow a value after whitespace; a byte-order mark is skipped; a line beyond the limit is
+//  refused with its number, never cut in two.
+Test (config, long_lines_comments_and_limits)
+{
+    static char text[20000];
+    size_t n = (size_t) snprintf (text, sizeof text,
+                                  "\xef\xbb\xbf[main]  # the main part\n"
+                                  "count = 7 ; seven\nname = a#b\n[net]\nhome =");
+    for (int i = 0; i < 60; i++)
+        n += (size_t) snprintf (text + n, sizeof text - n, " 10.%d.0.0/16,", i);
+    snprintf (text + n, sizeof text - n, " 192.0.2.0/24\n");
+    s_cfg_t cfg;
+    char err[256] = "";
+    cr_assert_eq (s_load (text, &cfg, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (cfg.count, 7);
+    cr_assert_str_eq (cfg.name, "a#b", "a '#' inside a value is no comment");
+    cr_assert_eq (cfg.nets.n, 61);
+    cr_assert_eq (cfg.nets.nets[60].prefix, 24);
+
+    n = (size_t) snprintf (text, sizeof text, "[main]\ncount = 1\nname = ");
+    memset (text + n, 'x', 9000);
+    snprintf (text + n + 9000, sizeof text - n - 9000, "\n");
+    cr_assert_eq (s_load (text, &cfg, err, sizeof err), -1);
+    cr_assert_str_eq (err, "FILE:3: line too long (lines hold at most 8191 characters)");
+    cr_assert_eq (s_load ("[main\ncount = 1\n", &cfg, err, sizeof err), -1);
+    cr_assert_str_eq (err, "FILE:1: not a '[section]' line");
+    cr_assert_eq (s_load ("[main]\n= 5\n", &cfg, err, sizeof err), -1);
+    cr_assert_str_eq (err, "FILE:2: a value without a key");
+}
+
 Test (config, missing_file)
 {
     s_cfg_t cfg;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # Ground truth for the detectors: runs mimamori-sensor on captures (bundled in tests/data, or
 # from ../shared/corpus when present) with a per-case configuration, and checks the findings
-# against tests/data/detect/*.json (format: docs/detection.md, "Ground truth"). A finding is
+# against tests/data/detect/*.json (format: docs/detection.md, "Ground truth"; in "config"
+# values, @DATA@ and @CORPUS@ stand for the two directories). A finding is
 # counted once per finding id, whatever its revisions; checks apply to its newest revision.
 # Usage: detect_truth.py SENSOR [DATA_DIR] [CORPUS_DIR]
 # Exit 0: every case passed (corpus cases skipped when the corpus is absent, and said so);
@@ -36,19 +37,19 @@ def get_path(obj, path):
     return obj
 
 
-def write_ini(config, path, data_dir):
+def write_ini(config, path, data_dir, corpus):
     with open(path, "w") as f:
         for section, items in config.items():
             f.write("[%s]\n" % section)
             for k, v in items.items():
-                v = str(v).replace("@DATA@", data_dir)
+                v = str(v).replace("@DATA@", data_dir).replace("@CORPUS@", corpus)
                 f.write("%s = %s\n" % (k, v))
 
 
-def run_case(sensor, case, pcap, data_dir):
+def run_case(sensor, case, pcap, data_dir, corpus):
     with tempfile.TemporaryDirectory() as tmp:
         ini = os.path.join(tmp, "case.ini")
-        write_ini(case.get("config", {}), ini, data_dir)
+        write_ini(case.get("config", {}), ini, data_dir, corpus)
         cmd = [sensor, "-q", "--jsonl", "-", "-c", ini, "-r", pcap]
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         if p.returncode != 0:
@@ -117,11 +118,13 @@ def main():
         print("%s:" % os.path.relpath(path, data_dir))
         for case in cases:
             src = case["pcap"]
-            if src.startswith("corpus:"):
+            needs_corpus = src.startswith("corpus:") or "@CORPUS@" in json.dumps(case)
+            if needs_corpus:
                 if not have_corpus:
                     counts["SKIP"] += 1
                     print("  SKIP  %s (no corpus at %s)" % (case["name"], corpus))
                     continue
+            if src.startswith("corpus:"):
                 pcap = os.path.join(corpus, src[len("corpus:"):])
             else:
                 pcap = os.path.join(data_dir, src)
@@ -130,7 +133,7 @@ def main():
                 print("  FAIL  %s: capture %s missing" % (case["name"], pcap))
                 continue
             try:
-                findings = run_case(sensor, case, pcap, data_dir)
+                findings = run_case(sensor, case, pcap, data_dir, corpus)
             except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
                 counts["FAIL"] += 1
                 print("  FAIL  %s: %s" % (case["name"], e))
