@@ -771,6 +771,8 @@ mm_watchlist_to_json (const mm_watchlist_t *wl, mm_buf_t *out)
         if (e->expires)
             s_time (&jw, "expires", e->expires);
         s_str (&jw, "warning_id", e->warning_id);
+        if (e->action)
+            s_enum (&jw, "action", mm_action_name (e->action), e->action);
         s_close (&jw, '}');
     }
     s_close (&jw, ']');

@@ -19,6 +19,8 @@ static const mm_field_t s_entry_fields[] = {
                       "expiry, ns since the epoch"),
     [8] = MM_FD_STR (mm_wl_entry_t, warning_id, "warning_id", MM_ID_MAX, 0,
                      "WARNING that carried it"),
+    [9] = MM_FD_UINT (mm_wl_entry_t, action, "action", 0, UINT8_MAX, MM_FF_ENUM_NAMED, MM_NOBIT,
+                      "what a match asks of the sensor (block: its [block] defence)"),
 };
 static const mm_schema_t s_entry_schema =
     MM_SCHEMA ("watchlist.entries", 0, mm_wl_entry_t, s_entry_fields, -1, NULL);

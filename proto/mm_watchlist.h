@@ -20,6 +20,7 @@ typedef struct {
     mm_str_t feed;        //  where it came from, e.g. "lateral" or a feed name
     uint64_t expires;     //  ns since the epoch; 0: no expiry
     mm_str_t warning_id;  //  the WARNING that carried it, if any
+    uint8_t action;       //  mm_action_t a match asks of the sensor (MM_ACTION_BLOCK); 0: none
 } mm_wl_entry_t;
 
 typedef struct {

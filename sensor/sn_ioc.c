@@ -2319,6 +2319,7 @@ sn_ioc_apply_watchlist (sn_ioc_t *self, const mm_watchlist_t *wl, sn_ioc_report_
             sn_ioc_meta_t meta = {.category = e->category,
                                   .severity = e->severity <= MM_SEV_CRITICAL ? e->severity : 0,
                                   .expires = e->expires,
+                                  .block = e->action == MM_ACTION_BLOCK,
                                   .feed = feed};
             rc = sn_ioc_add (self, e->type, e->value.ptr, e->value.len, &meta, &why);
         }

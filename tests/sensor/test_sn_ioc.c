@@ -811,7 +811,18 @@ Test (sn_ioc, watchlist_add_update_revoke_expire)
     cr_assert (s_addr ("192.0.2.50"));
     cr_assert_eq (m.category, MM_CAT_MALWARE);
     cr_assert_eq (m.severity, MM_SEV_HIGH);
+    cr_assert_not (m.block);
     cr_assert_not (s_addr ("198.51.100.9"));
+
+    //  The aggregator may ask for blocking (the sensor's [block] defence decides if it can).
+    memset (&wl, 0, sizeof wl);
+    wl.ts = 2500;
+    wl.serial = 6;
+    s_entry (&wl, MM_WL_ADD, MM_IOC_IP, "192.0.2.50", MM_CAT_MALWARE, MM_SEV_HIGH, 0);
+    wl.entries[0].action = MM_ACTION_BLOCK;
+    cr_assert_eq (sn_ioc_apply_watchlist (set, &wl, NULL), 1);
+    cr_assert (s_addr ("192.0.2.50"));
+    cr_assert (m.block);
 
     //  An older list is ignored; a later one drops what expired.
     wl.serial = 4;
