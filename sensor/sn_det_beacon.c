@@ -297,6 +297,7 @@ s_raise (s_self_t *self, s_beacon_t *b, uint64_t ts)
     a.proto = b->proto;
     a.src = b->host;
     a.dst = b->dst;
+    a.offender = SN_OFFENDER_DST;  //  the place called, never the inside host
     a.has_dport = true;
     a.dport = b->dport;
     a.subject = b->subject;

@@ -63,6 +63,7 @@ s_raise (s_self_t *self, s_pair_t *p, uint64_t up, uint64_t down)
     a.proto = p->proto;
     a.src = p->host;
     a.dst = p->dst;
+    a.offender = SN_OFFENDER_DST;  //  the place called, never the inside host
     //  No port in the key: an upload split over ports (or a change of port) is one finding.
     a.evidence.count = p->flows;
     a.evidence.bytes = p->total_up;

@@ -375,8 +375,9 @@ s_what_type (uint8_t type)
 //  Reports a match. `count` says whether this sighting adds to the evidence (a DNS response
 //  repeats its query's name: it counts only when the query was not seen).
 static void
-s_raise (s_self_t *self, int det, uint64_t ts, uint8_t proto, const mm_addr_t *src,
-         const mm_addr_t *dst, bool inbound, const sn_ioc_match_t *m, bool count, const char *what)
+s_raise (s_self_t *self, int det, uint8_t offender, uint64_t ts, uint8_t proto,
+         const mm_addr_t *src, const mm_addr_t *dst, bool inbound, const sn_ioc_match_t *m,
+         bool count, const char *what)
 {
     uint8_t key[SN_TRACK_KEY_MAX];
     size_t n = 0;
@@ -410,6 +411,7 @@ s_raise (s_self_t *self, int det, uint64_t ts, uint8_t proto, const mm_addr_t *s
     a.ioc_value = m->value;
     a.ioc_feed = m->feed;
     a.block = m->block;
+    a.offender = offender;
     a.evidence.count = h->count;
     a.evidence.first_ts = h->first_ts;
     a.evidence.last_ts = ts;
@@ -442,11 +444,13 @@ s_packet (void *self_, const sn_det_pkt_t *p)
         resp_subject = m.subject;
         snprintf (what, sizeof what, "destination %s",
                   sn_detect_addr_str (&f->resp, addr, sizeof addr));
-        s_raise (self, D_IP, p->ts, f->proto, &f->orig, &f->resp, inbound, &m, true, what);
+        s_raise (self, D_IP, SN_OFFENDER_DST, p->ts, f->proto, &f->orig, &f->resp, inbound, &m,
+                 true, what);
     }
     if (s_match_addr (self, &f->orig, p->ts, &m) && !(resp_hit && m.subject == resp_subject)) {
         snprintf (what, sizeof what, "source %s", sn_detect_addr_str (&f->orig, addr, sizeof addr));
-        s_raise (self, D_IP, p->ts, f->proto, &f->orig, &f->resp, inbound, &m, true, what);
+        s_raise (self, D_IP, SN_OFFENDER_SRC, p->ts, f->proto, &f->orig, &f->resp, inbound, &m,
+                 true, what);
     }
 }
 
@@ -464,7 +468,8 @@ s_dns (s_self_t *self, const mm_event_t *ev, bool inbound)
     if (d->qname.len && s_match_domain (self, d->qname.ptr, d->qname.len, ev->ts, &m)) {
         seen[n_seen++] = m.subject;
         snprintf (what, sizeof what, "DNS query %.*s", (int) d->qname.len, d->qname.ptr);
-        s_raise (self, D_DNS, ev->ts, ev->proto, &ev->src, &ev->dst, inbound, &m, !response, what);
+        s_raise (self, D_DNS, SN_OFFENDER_NONE, ev->ts, ev->proto, &ev->src, &ev->dst, inbound, &m,
+                 !response, what);
     }
     for (uint32_t i = 0; i < d->n_answers && i < MM_DNS_ANSWERS_MAX; i++) {
         const mm_dns_answer_t *a = &d->answers[i];
@@ -494,7 +499,8 @@ s_dns (s_self_t *self, const mm_event_t *ev, bool inbound)
         if (dup)
             continue;
         seen[n_seen++] = m.subject;
-        s_raise (self, D_DNS, ev->ts, ev->proto, &ev->src, &ev->dst, inbound, &m, true, what);
+        s_raise (self, D_DNS, SN_OFFENDER_NONE, ev->ts, ev->proto, &ev->src, &ev->dst, inbound, &m,
+                 true, what);
     }
 }
 
@@ -506,23 +512,24 @@ s_tls (s_self_t *self, const mm_event_t *ev, bool inbound)
     char what[MM_NAME_MAX + 32];
     if (t->sni.len && s_match_domain (self, t->sni.ptr, t->sni.len, ev->ts, &m)) {
         snprintf (what, sizeof what, "TLS server name %.*s", (int) t->sni.len, t->sni.ptr);
-        s_raise (self, D_TLS, ev->ts, ev->proto, &ev->src, &ev->dst, inbound, &m, true, what);
+        s_raise (self, D_TLS, SN_OFFENDER_DST, ev->ts, ev->proto, &ev->src, &ev->dst, inbound, &m,
+                 true, what);
     }
     if ((t->has & MM_TLS_HAS_CERT_SHA1) &&
         (sn_ioc_match_cert_sha1 (self->watch, t->cert_sha1, ev->ts, &m) ||
          (self->feeds && sn_ioc_match_cert_sha1 (self->feeds, t->cert_sha1, ev->ts, &m))))
-        s_raise (self, D_TLS, ev->ts, ev->proto, &ev->src, &ev->dst, inbound, &m, true,
-                 "TLS server certificate");
+        s_raise (self, D_TLS, SN_OFFENDER_DST, ev->ts, ev->proto, &ev->src, &ev->dst, inbound, &m,
+                 true, "TLS server certificate");
     if ((t->has & MM_TLS_HAS_JA3) &&
         (sn_ioc_match_ja3 (self->watch, t->ja3, ev->ts, &m) ||
          (self->feeds && sn_ioc_match_ja3 (self->feeds, t->ja3, ev->ts, &m))))
-        s_raise (self, D_JA3, ev->ts, ev->proto, &ev->src, &ev->dst, inbound, &m, true,
-                 "TLS client fingerprint (JA3)");
+        s_raise (self, D_JA3, SN_OFFENDER_SRC, ev->ts, ev->proto, &ev->src, &ev->dst, inbound, &m,
+                 true, "TLS client fingerprint (JA3)");
     if (t->ja4.len &&
         (sn_ioc_match_ja4 (self->watch, t->ja4.ptr, t->ja4.len, ev->ts, &m) ||
          (self->feeds && sn_ioc_match_ja4 (self->feeds, t->ja4.ptr, t->ja4.len, ev->ts, &m))))
-        s_raise (self, D_JA4, ev->ts, ev->proto, &ev->src, &ev->dst, inbound, &m, true,
-                 "TLS client fingerprint (JA4)");
+        s_raise (self, D_JA4, SN_OFFENDER_SRC, ev->ts, ev->proto, &ev->src, &ev->dst, inbound, &m,
+                 true, "TLS client fingerprint (JA4)");
 }
 
 static void
@@ -544,7 +551,8 @@ s_http (s_self_t *self, const mm_event_t *ev, bool inbound)
     uint64_t host_subject = 0;
     if (hl && s_match_domain (self, h->host.ptr, hl, ev->ts, &m)) {
         snprintf (what, sizeof what, "HTTP host %.*s", (int) hl, h->host.ptr);
-        s_raise (self, D_HTTP, ev->ts, ev->proto, &ev->src, &ev->dst, inbound, &m, true, what);
+        s_raise (self, D_HTTP, SN_OFFENDER_DST, ev->ts, ev->proto, &ev->src, &ev->dst, inbound, &m,
+                 true, what);
         host_subject = m.subject;
     }
     if (h->uri.len &&
@@ -553,8 +561,8 @@ s_http (s_self_t *self, const mm_event_t *ev, bool inbound)
          (self->feeds && sn_ioc_match_url (self->feeds, h->host.ptr, h->host.len, h->uri.ptr,
                                            h->uri.len, ev->ts, &m))) &&
         m.subject != host_subject)
-        s_raise (self, D_HTTP, ev->ts, ev->proto, &ev->src, &ev->dst, inbound, &m, true,
-                 "HTTP request URL");
+        s_raise (self, D_HTTP, SN_OFFENDER_DST, ev->ts, ev->proto, &ev->src, &ev->dst, inbound, &m,
+                 true, "HTTP request URL");
 }
 
 static void

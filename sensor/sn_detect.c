@@ -226,15 +226,19 @@ s_open_gone (void *arg, const uint8_t *key, size_t key_len, void *value, bool re
     }
 }
 
-//  The outside party of a finding, if it is one we may block.
+//  The offender of a finding, if it is outside (an inside host is never blocked: that would
+//  cut the company off from itself; isolating one is the SOC's call).
 static const mm_addr_t *
 s_block_target (const sn_detect_t *self, const sn_alert_t *a)
 {
-    if (a->src.len && !sn_detect_is_home (self, &a->src))
-        return &a->src;
-    if (a->dst.len && !sn_detect_is_home (self, &a->dst))
-        return &a->dst;
-    return NULL;
+    const mm_addr_t *who = NULL;
+    if (a->offender == SN_OFFENDER_AUTO || a->offender == SN_OFFENDER_SRC)
+        who = &a->src;
+    else if (a->offender == SN_OFFENDER_DST)
+        who = &a->dst;
+    if (!who || who->len == 0 || sn_detect_is_home (self, who))
+        return NULL;
+    return who;
 }
 
 static void

@@ -28,6 +28,17 @@ typedef struct {
     const char *attack[MM_ATTACK_MAX];  //  ATT&CK technique ids, NULL-terminated if fewer
 } sn_det_info_t;
 
+//  Which end of a finding did the harm, for the defence: only an outside offender is ever
+//  blocked. AUTO is the source (the scanner, the guesser); a detector whose offender is the
+//  destination (a C2 server, a bad site) says DST; NONE when neither end is (a DNS resolver
+//  that carried a bad name).
+typedef enum {
+    SN_OFFENDER_AUTO = 0,
+    SN_OFFENDER_SRC,
+    SN_OFFENDER_DST,
+    SN_OFFENDER_NONE,
+} sn_offender_t;
+
 //  One detection, as a detector reports it. Evidence is cumulative: the detector reports its
 //  current totals for this (source, target) and the engine keeps the newest.
 typedef struct {
@@ -47,6 +58,7 @@ typedef struct {
     mm_evidence_t evidence;
     char message[MM_TEXT_MAX / 2];  //  short, human-readable, no line breaks
     uint8_t direction;              //  mm_dir_t; 0: derived from src, dst and home_net
+    uint8_t offender;               //  sn_offender_t
 } sn_alert_t;
 
 //  A packet as detectors see it, after the flow table has counted it.

@@ -316,6 +316,7 @@ Test (sn_block, engine_blocks_and_says_so)
     a.ts = T0;
     a.src = s_ip ("192.168.1.5");
     a.dst = s_ip ("198.51.100.66");
+    a.offender = SN_OFFENDER_DST;  //  a C2 server: the place called is the offender
     snprintf (a.message, sizeof a.message, "test");
     sn_detect_raise (d, &a);
     cr_assert_eq (out.n, 2u);

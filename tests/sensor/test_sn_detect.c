@@ -277,3 +277,48 @@ Test (sn_detect, registered_domains)
         cr_assert_str_eq (out_name, cases[i].want, "%s", cases[i].in);
     }
 }
+
+//  The defence blocks a finding's offender, and only when it is outside: the scanner (AUTO:
+//  the source), the called C2 server (DST), never a DNS resolver (NONE) nor an inside host.
+Test (sn_detect, the_defence_blocks_the_outside_offender_only)
+{
+    cfg.block = true;
+    snprintf (cfg.block_nft, sizeof cfg.block_nft, "true");  //  an nft that accepts anything
+    cfg.block_min_severity = MM_SEV_HIGH;
+    const struct {
+        const char *src, *dst;
+        uint8_t offender;
+        const char *blocked;  //  NULL: nothing
+    } cases[] = {
+        {"203.0.113.9", "192.168.1.5", SN_OFFENDER_AUTO, "203.0.113.9"},
+        {"192.168.1.5", "203.0.113.10", SN_OFFENDER_AUTO, NULL},
+        {"192.168.1.5", "203.0.113.11", SN_OFFENDER_DST, "203.0.113.11"},
+        {"192.168.1.5", "203.0.113.12", SN_OFFENDER_NONE, NULL},
+        {"192.168.1.5", "192.168.1.6", SN_OFFENDER_DST, NULL},
+        {"203.0.113.13", "192.168.1.5", SN_OFFENDER_DST, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset (&out, 0, sizeof out);
+        sn_detect_t *d = sn_detect_new (&cfg, s_emit, &out);
+        cr_assert_not_null (d);
+        sn_alert_t a = s_alert (cases[i].src, cases[i].dst, S_NS, 15);
+        a.severity = MM_SEV_CRITICAL;
+        a.offender = cases[i].offender;
+        sn_detect_raise (d, &a);
+        size_t blocks = 0;
+        char who[64] = "";
+        for (size_t k = 0; k < out.n; k++)
+            if (strcmp (out.detector[k], "defence.block") == 0) {
+                blocks++;
+                cr_assert_eq (out.ev[k].finding.action, MM_ACTION_BLOCK);
+                sn_detect_addr_str (&out.ev[k].src, who, sizeof who);
+            }
+        if (cases[i].blocked) {
+            cr_assert_eq (blocks, 1u, "case %zu", i);
+            cr_assert_str_eq (who, cases[i].blocked, "case %zu", i);
+        }
+        else
+            cr_assert_eq (blocks, 0u, "case %zu blocked %s", i, who);
+        sn_detect_destroy (&d);
+    }
+}
