@@ -285,6 +285,17 @@ s_success (s_brute_t *self, const s_what_t *what, const mm_addr_t *src, const mm
     a.info = &s_info_success;
     a.ts = ts;
     a.confidence = what->guessed ? 60 : 90;
+    //  Critical is for one of our servers taken by guessing. An inside client reaching an
+    //  outside service is not that: medium, and nobody to block. Between inside hosts, SSH
+    //  failures inferred from sizes look like automation (git or backups over SSH every 30 s),
+    //  so an inferred success there is high; failures read from the server's replies, or
+    //  guessing from outside, make it critical.
+    if (!sn_detect_is_home (self->engine, dst)) {
+        a.severity = MM_SEV_MEDIUM;
+        a.offender = SN_OFFENDER_NONE;
+    }
+    else if (what->guessed && sn_detect_is_home (self->engine, src))
+        a.severity = MM_SEV_HIGH;
     a.proto = 6;
     a.src = *src;
     a.dst = *dst;
