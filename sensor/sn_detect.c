@@ -116,6 +116,26 @@ sn_detect_destroy (sn_detect_t **self_p)
     *self_p = NULL;
 }
 
+//  The engine's clock follows capture time. Packets a little out of order do not move it
+//  back; a step back of more than S_CLOCK_STEP (a clock set back, or a future-dated packet
+//  followed by the real ones) is taken as the new time, so ticks go on instead of waiting
+//  for the old time to come again.
+#define S_CLOCK_STEP (60 * S_NS)
+
+static void
+s_clock (sn_detect_t *self, uint64_t ts)
+{
+    if (ts > self->now || self->now - ts > S_CLOCK_STEP)
+        self->now = ts;
+}
+
+//  Time for a tick: a second has passed, or the clock stepped back.
+static bool
+s_tick_due (const sn_detect_t *self)
+{
+    return self->now >= self->last_tick + S_NS || self->now < self->last_tick;
+}
+
 //  ---------------------------------------------------------------------------------------------
 //  Findings
 
@@ -304,9 +324,9 @@ sn_detect_raise (sn_detect_t *self, const sn_alert_t *alert)
         a.confidence = a.info->confidence;
     if (a.confidence > 100)
         a.confidence = 100;
-    uint64_t now = a.ts ? a.ts : self->now;
-    if (now > self->now)
-        self->now = now;
+    if (a.ts)
+        s_clock (self, a.ts);
+    uint64_t now = self->now;
     uint8_t key[SN_TRACK_KEY_MAX];
     size_t n = s_key (key, &a);
     bool created;
@@ -346,7 +366,9 @@ s_revise (void *arg, const uint8_t *key, size_t key_len, void *value)
     if (!o->dirty)
         return;
     uint64_t quiet = self->cfg->update_quiet * S_NS, every = self->cfg->update_interval * S_NS;
-    if (self->now - o->last_raise >= quiet || self->now - o->last_emit >= every) {
+    //  A clock that stepped back makes the differences wrap: treat it as time up.
+    if (self->now - o->last_raise >= quiet || self->now - o->last_emit >= every ||
+        self->now < o->last_raise) {
         o->revision++;
         s_emit (self, o, 0);
     }
@@ -358,8 +380,7 @@ s_revise (void *arg, const uint8_t *key, size_t key_len, void *value)
 void
 sn_detect_packet (sn_detect_t *self, const sn_pkt_t *pkt, sn_flow_t *flow, int dir, uint64_t ts)
 {
-    if (ts > self->now)
-        self->now = ts;
+    s_clock (self, ts);
     sn_det_pkt_t p = {.pkt = pkt, .flow = flow, .dir = dir, .ts = ts};
     if (!(flow->det_flags & S_FLOW_SEEN)) {
         flow->det_flags |= S_FLOW_SEEN;
@@ -380,20 +401,19 @@ sn_detect_packet (sn_detect_t *self, const sn_pkt_t *pkt, sn_flow_t *flow, int d
     for (size_t i = 0; i < self->n_mods; i++)
         if (self->mods[i].cls->packet)
             self->mods[i].cls->packet (self->mods[i].self, &p);
-    if (ts >= self->last_tick + S_NS)
+    if (s_tick_due (self))
         sn_detect_tick (self, ts);
 }
 
 void
 sn_detect_arp (sn_detect_t *self, const sn_det_arp_t *arp)
 {
-    if (arp->ts > self->now)
-        self->now = arp->ts;
+    s_clock (self, arp->ts);
     for (size_t i = 0; i < self->n_mods; i++)
         if (self->mods[i].cls->arp)
             self->mods[i].cls->arp (self->mods[i].self, arp);
     //  Time passes in ARP too: an ARP sweep on a quiet segment must not wait for IP traffic.
-    if (arp->ts >= self->last_tick + S_NS)
+    if (s_tick_due (self))
         sn_detect_tick (self, arp->ts);
 }
 
@@ -410,8 +430,7 @@ sn_detect_event (sn_detect_t *self, const mm_event_t *ev)
 void
 sn_detect_tick (sn_detect_t *self, uint64_t now_ns)
 {
-    if (now_ns > self->now)
-        self->now = now_ns;
+    s_clock (self, now_ns);
     self->last_tick = self->now;
     for (size_t i = 0; i < self->n_mods; i++)
         if (self->mods[i].cls->tick)

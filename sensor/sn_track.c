@@ -215,8 +215,20 @@ sn_track_remove (sn_track_t *self, const void *key, size_t key_len)
 void
 sn_track_expire (sn_track_t *self, uint64_t now_ns)
 {
+    //  Entries are in touch order, so the oldest is at the head. One touched "in the future"
+    //  (the clock stepped back since) would hold every entry behind it: it counts as touched
+    //  now and goes to the tail. That happens at most once per entry per step.
+    uint32_t moved = 0;
     while (self->lru_head) {
-        const s_entry_t *e = &self->entries[self->lru_head - 1];
+        uint32_t i = self->lru_head - 1;
+        s_entry_t *e = &self->entries[i];
+        if (now_ns < e->touched && moved < self->capacity) {
+            e->touched = now_ns;
+            s_lru_unlink (self, i);
+            s_lru_append (self, i);
+            moved++;
+            continue;
+        }
         if (now_ns < e->touched || now_ns - e->touched <= self->idle_ns)
             break;
         self->stats.expired++;

@@ -322,3 +322,26 @@ Test (sn_detect, the_defence_blocks_the_outside_offender_only)
         sn_detect_destroy (&d);
     }
 }
+
+//  One future-dated packet (a bad timestamp, or a clock set back afterwards) must not stop the
+//  engine's ticks for the rest of the capture: an ARP sweep still needs them to be judged.
+Test (sn_detect, a_future_timestamp_does_not_stop_the_clock)
+{
+    cfg.scan = true;
+    sn_detect_t *d = sn_detect_new (&cfg, s_emit, &out);
+    sn_det_arp_t arp = {.op = 1, .sender_ip = {.len = 4, .b = {192, 168, 1, 247}}};
+    arp.target_ip.len = 4;
+    memcpy (arp.target_ip.b, "\xc0\xa8\x01\x01", 4);
+    arp.ts = 4000000000ULL * S_NS;  //  year 2096
+    sn_detect_arp (d, &arp);
+    for (uint8_t i = 2; i < 60; i++) {
+        arp.target_ip.b[3] = i;
+        arp.ts = 1700000000ULL * S_NS + (uint64_t) i * 100000000ULL;
+        sn_detect_arp (d, &arp);
+    }
+    size_t sweeps = 0;
+    for (size_t k = 0; k < out.n; k++)
+        sweeps += strcmp (out.detector[k], "scan.arp_sweep") == 0;
+    cr_assert_geq (sweeps, 1u, "the sweep was judged as time went on");
+    sn_detect_destroy (&d);
+}

@@ -150,3 +150,22 @@ Test (sn_distinct, saturation_gives_a_floor_not_garbage)
     uint32_t n = sn_distinct_count (&d);
     cr_assert (n >= 10000 && n <= 200000, "saturated estimate %u", n);
 }
+
+//  An entry touched "in the future" (the clock stepped back since) must not hold back the
+//  expiry of every entry behind it.
+Test (sn_track, a_future_touch_does_not_stop_expiry)
+{
+    s_log_t log = {0};
+    sn_track_t *t = sn_track_new (8, sizeof (uint32_t), 10 * S_NS, s_gone, &log);
+    *(uint32_t *) sn_track_get (t, "future", 6, 4000000000ULL * S_NS, NULL) = 1;
+    *(uint32_t *) sn_track_get (t, "now", 3, 100 * S_NS, NULL) = 2;
+    //  The future entry was re-stamped to the time of the next touch (100 s) and so expires
+    //  with the other one, instead of holding it until 2096.
+    sn_track_expire (t, 105 * S_NS);
+    cr_assert_eq (log.gone, 0u);
+    sn_track_expire (t, 111 * S_NS);
+    cr_assert_eq (log.gone, 2u);
+    cr_assert_null (sn_track_find (t, "now", 3));
+    cr_assert_null (sn_track_find (t, "future", 6));
+    sn_track_destroy (&t);
+}
