@@ -2286,6 +2286,42 @@ s_expire (sn_ioc_t *self, uint64_t now)
     }
 }
 
+//  Drops the metas no live record uses. A WATCHLIST set sees a new meta for every distinct
+//  expiry time, and the records that used them go when they expire or are revoked: without
+//  this, a sensor that runs for months would keep every expiry it was ever sent.
+static void
+s_meta_compact (sn_ioc_t *self)
+{
+    uint32_t *remap = calloc (self->n_metas ? self->n_metas : 1, sizeof *remap);
+    if (!remap)
+        return;  //  nothing lost: the metas stay as they were
+    for (uint64_t i = 0; i < self->cap; i++) {
+        const s_rec_t *r = &self->recs[i];
+        if (r->hk && (uint8_t) r->hk != K_TOMB)
+            remap[r->pm & 0xffffff] = 1;
+    }
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < self->n_metas; i++)
+        if (remap[i]) {
+            self->metas[n] = self->metas[i];
+            remap[i] = ++n;
+        }
+    for (uint64_t i = 0; i < self->cap; i++) {
+        s_rec_t *r = &self->recs[i];
+        if (r->hk && (uint8_t) r->hk != K_TOMB)
+            r->pm = (r->pm & 0xff000000u) | (remap[r->pm & 0xffffff] - 1);
+    }
+    free (remap);
+    self->n_metas = n;
+    memset (self->meta_map, 0, self->meta_map_cap * sizeof *self->meta_map);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t j = s_meta_hash (&self->metas[i]) & (self->meta_map_cap - 1);
+        while (self->meta_map[j])
+            j = (j + 1) & (self->meta_map_cap - 1);
+        self->meta_map[j] = i + 1;
+    }
+}
+
 int
 sn_ioc_apply_watchlist (sn_ioc_t *self, const mm_watchlist_t *wl, sn_ioc_report_t *rep)
 {
@@ -2338,5 +2374,7 @@ sn_ioc_apply_watchlist (sn_ioc_t *self, const mm_watchlist_t *wl, sn_ioc_report_
     }
     if (rep)
         rep->added += (uint64_t) applied;
+    if (self->n_metas > 2 * self->live + 64)
+        s_meta_compact (self);
     return applied;
 }

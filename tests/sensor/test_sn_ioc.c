@@ -834,3 +834,34 @@ Test (sn_ioc, watchlist_add_update_revoke_expire)
     cr_assert_not (s_domain ("c2.example"));
     cr_assert_eq (sn_ioc_size (set), 1);
 }
+
+//  Months of WATCHLIST traffic (every entry with its own expiry, each revoked or expired
+//  later) must not leave the set bigger than what it holds.
+Test (sn_ioc, watchlist_churn_keeps_memory_bounded)
+{
+    sn_ioc_t *wset = sn_ioc_new (0);
+    cr_assert_not_null (wset);
+    static mm_watchlist_t wl;
+    char value[32], previous[32];  //  entries borrow their strings: one buffer each
+    uint64_t after_warmup = 0;
+    for (uint32_t i = 0; i < 20000; i++) {
+        memset (&wl, 0, sizeof wl);
+        wl.ts = 1000 + i;
+        wl.serial = i + 1;
+        snprintf (value, sizeof value, "192.0.%u.%u", (i / 250) % 250, i % 250 + 1);
+        s_entry (&wl, MM_WL_ADD, MM_IOC_IP, value, MM_CAT_MALWARE, MM_SEV_HIGH, 1000000 + i);
+        if (i) {
+            snprintf (previous, sizeof previous, "192.0.%u.%u", ((i - 1) / 250) % 250,
+                      (i - 1) % 250 + 1);
+            s_entry (&wl, MM_WL_REVOKE, MM_IOC_IP, previous, 0, 0, 0);
+        }
+        cr_assert_geq (sn_ioc_apply_watchlist (wset, &wl, NULL), 1);
+        if (i == 1000)
+            after_warmup = sn_ioc_memory (wset);
+    }
+    cr_assert_eq (sn_ioc_size (wset), 1, "%llu held", (unsigned long long) sn_ioc_size (wset));
+    uint64_t end = sn_ioc_memory (wset);
+    cr_assert_leq (end, after_warmup + 16384, "%llu bytes after 20,000 updates, %llu after 1,000",
+                   (unsigned long long) end, (unsigned long long) after_warmup);
+    sn_ioc_destroy (&wset);
+}
