@@ -301,11 +301,9 @@ s_key (uint8_t *key, const sn_alert_t *a)
     size_t n = 4;
     n += sn_track_key_addr (key + n, &a->src);
     n += sn_track_key_addr (key + n, &a->dst);
-    //  The subject folds to 24 bits so the key fits SN_TRACK_KEY_MAX (4 + 17 + 17 + 3 + 3).
-    uint64_t s = a->subject ^ (a->subject >> 24) ^ (a->subject >> 48);
-    key[n++] = (uint8_t) (s >> 16);
-    key[n++] = (uint8_t) (s >> 8);
-    key[n++] = (uint8_t) s;
+    //  4 + 17 + 17 + 8 + 3 = 49 bytes: within SN_TRACK_KEY_MAX, the whole subject kept.
+    memcpy (key + n, &a->subject, sizeof a->subject);
+    n += sizeof a->subject;
     key[n++] = a->has_dport ? (uint8_t) (a->dport >> 8) : 0;
     key[n++] = a->has_dport ? (uint8_t) a->dport : 0;
     key[n++] = a->has_dport;

@@ -14,7 +14,7 @@
 
 #include "mm_proto.h"
 
-#define SN_TRACK_KEY_MAX 48
+#define SN_TRACK_KEY_MAX 56
 
 typedef struct sn_track sn_track_t;
 
