@@ -26,9 +26,9 @@ typedef enum { S_C_TELNET = 0, S_C_FTP, S_C_HTTP, S_C_MAIL } s_what_t;
 
 static const sn_det_info_t s_info[] = {
     {"cleartext.telnet", 1, MM_CAT_POLICY, MM_SEV_INFO, 60, {"T1552", "T1040"}},
-    {"cleartext.ftp", 1, MM_CAT_POLICY, MM_SEV_LOW, 90, {"T1552", "T1040"}},
-    {"cleartext.http_basic", 1, MM_CAT_POLICY, MM_SEV_LOW, 95, {"T1552", "T1040"}},
-    {"cleartext.mail", 1, MM_CAT_POLICY, MM_SEV_LOW, 90, {"T1552", "T1040"}},
+    {"cleartext.ftp", 1, MM_CAT_POLICY, MM_SEV_INFO, 90, {"T1552", "T1040"}},
+    {"cleartext.http_basic", 1, MM_CAT_POLICY, MM_SEV_INFO, 95, {"T1552", "T1040"}},
+    {"cleartext.mail", 1, MM_CAT_POLICY, MM_SEV_INFO, 90, {"T1552", "T1040"}},
 };
 
 //  Per connection: the user a USER command named (FTP, POP3), and what was reported.

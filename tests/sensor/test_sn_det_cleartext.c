@@ -175,7 +175,7 @@ Test (sn_det_cleartext, http_basic_names_the_user_not_the_password)
     sn_detect_flush (d);
     const s_found_t *found;
     cr_assert_eq (s_findings ("cleartext.http_basic", &found), 1);
-    cr_assert_eq (found->severity, MM_SEV_LOW);
+    cr_assert_eq (found->severity, MM_SEV_INFO);
     cr_assert (s_addr_is (&found->src, "10.0.0.2") && s_addr_is (&found->dst, "198.51.100.10"));
     cr_assert_eq (found->dport, 8080);
     cr_assert_eq (found->evidence.count, 2, "two requests");
@@ -225,7 +225,7 @@ Test (sn_det_cleartext, ftp_user_and_pass)
     cr_assert_str_eq (found->message,
                       "FTP login as 'bob' to outside server 203.0.113.21:21 in clear text");
     cr_assert_null (strstr (found->message, "hunter2"));
-    cr_assert_eq (found->severity, MM_SEV_LOW);
+    cr_assert_eq (found->severity, MM_SEV_INFO);
     sn_detect_destroy (&d);
 }
 
