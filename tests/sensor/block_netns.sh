@@ -3,8 +3,9 @@
 # the operator would create (docs/detection.md, "Defence"), then mimamori-sensor with [block]
 # on, reading PsExec (suricata-verify smb2-07) rewritten so that the attacker is an outside
 # address from TEST-NET-3 and the target one of ours in TEST-NET-1. The lateral-movement
-# chain is a high finding, so the attacker must be in the set with a timeout, and the
-# sensor's output must say so with a "defence.block" finding, action "block". Needs root,
+# chain is a high finding, so the attacker must be in the set with a timeout, the
+# sensor's output must say so with a "defence.block" finding, action "block", and traffic to
+# the attacker must then be dropped. Needs root,
 # iproute2, nftables and python3 (CI runs as root); skipped (77) otherwise.
 #   block_netns.sh SENSOR DATA_DIR
 set -euo pipefail
@@ -140,6 +141,31 @@ if grep -q 'block:' "$work/sensor.err"; then
     echo "WRONG: the sensor reported a blocking failure"
     fail=1
 fi
+# The block works on traffic, not only in the set: in the namespace, a TCP connection to the
+# blocked address is dropped (its SYN never leaves), one to a neighbour address is not.
+ip -n "$ns" addr add 203.0.113.31/32 dev lo
+ip -n "$ns" addr add 203.0.113.32/32 dev lo
+if ip netns exec "$ns" python3 - <<'PY'
+import socket, sys
+srv = socket.socket()
+srv.bind(("0.0.0.0", 4445))
+srv.listen(4)
+def reaches(addr):
+    c = socket.socket()
+    c.settimeout(1.5)
+    try:
+        c.connect((addr, 4445))
+        return True
+    except OSError:
+        return False
+    finally:
+        c.close()
+ok = reaches("203.0.113.32") and not reaches("203.0.113.31")
+print("ok: traffic to the blocked address is dropped, its neighbour's is not" if ok else
+      "WRONG: the block does not drop traffic as the set says")
+sys.exit(0 if ok else 1)
+PY
+then :; else fail=1; fi
 if [ $fail -ne 0 ]; then
     echo "--- findings"; grep '"alert"' "$work/events.jsonl" || true
     echo "--- sets"; cat "$work/set4.txt" "$work/set6.txt"
