@@ -76,6 +76,13 @@ const mm_cfg_item_t sn_config_table[] = {
             "distinct targets (TCP/UDP, ICMP echo, ARP) within the window"),
     S_UINT ("scan", "max_tracked", scan_max_tracked, 16, 1 << 20, "4096",
             "sources and source->target pairs followed at once"),
+    S_UINT ("scan", "targets_alone", scan_targets_alone, 0, 65535, "8",
+            "targets of one source that get a scan.port finding each; its further targets fold "
+            "into one finding without a target"),
+    S_STR ("scan", "worm_ports", scan_worm_ports,
+           "22,23,135,139,445,1433,2323,2375,3306,3389,5555,5900,6379,7547,8291",
+           "ports worms spread by (lists and ranges): an inside host sweeping outside hosts on "
+           "one is high, likely infected; other outbound sweeps are medium"),
     S_NETS ("scan", "allow", scan_allow, "", "sources never reported (e.g. your own scanner)"),
     S_BOOL ("bruteforce", "enabled", brute, "true", "password guessing against login services"),
     S_UINT ("bruteforce", "window", brute_window, 1, 86400, "900", "seconds"),
@@ -87,6 +94,12 @@ const mm_cfg_item_t sn_config_table[] = {
             "short connections to another login service, per source and window"),
     S_UINT ("bruteforce", "short_bytes", brute_short_bytes, 1, 1 << 30, "6000",
             "a login attempt sends at most this many bytes to the server"),
+    S_UINT ("bruteforce", "ssh_max_seconds", brute_ssh_max_seconds, 1, 86400, "120",
+            "an SSH session shorter than this can be a failed login (OpenSSH's LoginGraceTime); "
+            "a longer one logged in"),
+    S_UINT ("bruteforce", "ssh_kex_bytes", brute_ssh_kex_bytes, 0, 1 << 20, "1000",
+            "bytes each way an SSH session needs to count (a key exchange: banner grabs stay "
+            "out)"),
     S_STR ("bruteforce", "ports", brute_ports,
            "21,22,23,25,110,143,445,465,587,993,995,1433,1521,3306,3389,5432,5900,5901,6379",
            "login services by port (SSH is also recognised on any port by its banner)"),
@@ -99,6 +112,8 @@ const mm_cfg_item_t sn_config_table[] = {
            "23,135,139,445,1433,1521,2375,3306,3389,5432,5900,5901,5985,5986,6379,9200,11211,"
            "27017",
            "risky services by port (admin panels are also recognised by their HTTP paths)"),
+    S_UINT ("exposed", "max_tracked", exposed_max_tracked, 16, 1 << 20, "1024",
+            "exposed services (inside host, port, service) followed at once (~500 bytes each)"),
     S_NETS ("exposed", "allow", exposed_allow, "", "outside sources allowed to reach them"),
     S_BOOL ("ioc", "enabled", ioc, "true", "match known-bad indicators"),
     S_STR ("ioc", "feeds", ioc_feeds, "",
@@ -129,6 +144,9 @@ const mm_cfg_item_t sn_config_table[] = {
     S_UINT ("dns_tunnel", "label_len", dnst_label_len, 8, 63, "52", "a long label"),
     S_UINT ("dns_tunnel", "entropy_centibits", dnst_entropy_centibits, 100, 800, "400",
             "label entropy, hundredths of a bit per character"),
+    S_UINT ("dns_tunnel", "entropy_min_len", dnst_entropy_min_len, 8, 253, "24",
+            "characters left of the registered domain needed before their entropy is judged "
+            "(a shorter string cannot show a high one)"),
     S_UINT ("dns_tunnel", "unique_subdomains", dnst_unique_subdomains, 2, 1000000, "100",
             "distinct names under one registered domain within the window"),
     S_UINT ("dns_tunnel", "txt_null", dnst_txt_null, 2, 1000000, "50",
@@ -142,6 +160,9 @@ const mm_cfg_item_t sn_config_table[] = {
            "akamaiedge.net,rackcdn.com,amazonaws.com",
            "domains never reported (with their subdomains); a tunnel needs its own name "
            "server, so a provider's domain costs no detection"),
+    S_NETS ("dns_tunnel", "allow_clients", dnst_allow_clients, "",
+            "client addresses never judged (e.g. an inside resolver that forwards for everyone, "
+            "a mail server doing blocklist lookups)"),
     S_BOOL ("lateral", "enabled", lateral, "true",
             "admin shares, executables over SMB, remote services, kerberoasting"),
     S_BOOL ("lateral", "rc4_tickets", lateral_rc4, "true",
@@ -171,6 +192,10 @@ const mm_cfg_item_t sn_config_table[] = {
     S_NETS ("exfil", "allow", exfil_allow, "", "destinations never reported (e.g. backups)"),
     S_BOOL ("cleartext", "enabled", cleartext, "true",
             "passwords leaving in clear text (Telnet, FTP, HTTP basic auth)"),
+    S_UINT ("cleartext", "max_tracked", cleartext_max_tracked, 16, 1 << 20, "2048",
+            "connections, and (client, server, port, kind) counts, followed at once"),
+    S_NETS ("cleartext", "allow", cleartext_allow, "",
+            "outside servers never reported (e.g. a partner's legacy FTP the company accepts)"),
     S_BOOL ("block", "enabled", block, "false",
             "add offending outside addresses to an nftables set (needs CAP_NET_ADMIN)"),
     S_STR ("block", "nft", block_nft, "nft", "the nft program"),

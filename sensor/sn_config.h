@@ -48,6 +48,8 @@ typedef struct {
     uint64_t scan_ports;
     uint64_t scan_hosts;
     uint64_t scan_max_tracked;
+    uint64_t scan_targets_alone;
+    char scan_worm_ports[512];
     mm_netlist_t scan_allow;
     //  [bruteforce]
     bool brute;
@@ -56,12 +58,15 @@ typedef struct {
     uint64_t brute_ssh_attempts;
     uint64_t brute_attempts;
     uint64_t brute_short_bytes;
+    uint64_t brute_ssh_max_seconds;
+    uint64_t brute_ssh_kex_bytes;
     char brute_ports[512];
     uint64_t brute_max_tracked;
     mm_netlist_t brute_allow;
     //  [exposed]
     bool exposed;
     char exposed_ports[512];
+    uint64_t exposed_max_tracked;
     mm_netlist_t exposed_allow;
     //  [ioc]
     bool ioc;
@@ -87,8 +92,10 @@ typedef struct {
     uint64_t dnst_unique_subdomains;
     uint64_t dnst_txt_null;
     uint64_t dnst_nxdomain;
+    uint64_t dnst_entropy_min_len;
     uint64_t dnst_max_tracked;
     char dnst_allow_domains[2048];
+    mm_netlist_t dnst_allow_clients;
     //  [lateral]
     bool lateral;
     bool lateral_rc4;
@@ -107,6 +114,8 @@ typedef struct {
     mm_netlist_t exfil_allow;
     //  [cleartext]
     bool cleartext;
+    uint64_t cleartext_max_tracked;
+    mm_netlist_t cleartext_allow;
     //  [block]
     bool block;
     char block_nft[256];

@@ -15,12 +15,6 @@
 
 #define S_NS 1000000000ULL
 
-//  An unauthenticated OpenSSH connection lasts at most LoginGraceTime (120 s by default): one
-//  that lasts longer logged in. A key exchange moves at least this many bytes each way (the
-//  KEXINIT alone is ~1 KB), which keeps banner grabbers out of the count.
-#define S_SSH_GRACE_US (120ULL * 1000000ULL)
-#define S_SSH_KEX_BYTES 1000
-
 //  Bytes of one segment searched for a reply or command: replies to logins are short.
 #define S_SCAN_MAX 1024
 
@@ -108,6 +102,7 @@ typedef struct {
     sn_track_t *conns;
     uint8_t *svc;  //  per port: index + 1 into s_known, S_UNKNOWN_PORT, or 0
     uint64_t window_ns;
+    uint64_t ssh_max_us;  //  [bruteforce] ssh_max_seconds, in microseconds
 } s_brute_t;
 
 //  ---------------------------------------------------------------------------------------------
@@ -261,11 +256,16 @@ s_failure (s_brute_t *self, const s_what_t *what, const mm_addr_t *src, const mm
     st->last_dport = dport;
     if (!st->raised && st->in_window < s_threshold (self, what->kind))
         return;
-    if (!st->raised) {
+    if (!st->raised)
         st->raised = true;
-        if (sn_distinct_count (&st->hosts) == 1)
-            st->raised_dst = *dst;
-    }
+    //  The finding names the target while the source has failed on one server only. Once it
+    //  fails on a second (it moved on, or sprays), its finding has no single target from then
+    //  on: a new finding, as its key changed; the one that named the first server keeps the
+    //  counts it had, true when they were sent.
+    if (sn_distinct_count (&st->hosts) == 1)
+        st->raised_dst = *dst;
+    else
+        memset (&st->raised_dst, 0, sizeof st->raised_dst);
     s_report (self, st, what, src, dst, ts);
 }
 
@@ -660,10 +660,15 @@ s_event (void *self_, const mm_event_t *ev)
         return;
     uint64_t end = ev->ts + ev->duration_us * 1000;
     if (mm_str_eq (ev->app, "ssh")) {
-        if (ev->bytes_orig < S_SSH_KEX_BYTES || ev->bytes_resp < S_SSH_KEX_BYTES)
+        //  A key exchange moves at least ssh_kex_bytes each way (the KEXINIT alone is ~1 KB),
+        //  which keeps banner grabbers out of the count. An unauthenticated OpenSSH connection
+        //  lasts at most LoginGraceTime (ssh_max_seconds, 120 s by default): a longer one
+        //  logged in.
+        uint64_t kex = self->cfg->brute_ssh_kex_bytes;
+        if (ev->bytes_orig < kex || ev->bytes_resp < kex)
             return;  //  no key exchange: a banner grab
         s_what_t what = {S_K_SSH, 22, "SSH", true};
-        if (ev->bytes_orig <= self->cfg->brute_short_bytes && ev->duration_us < S_SSH_GRACE_US)
+        if (ev->bytes_orig <= self->cfg->brute_short_bytes && ev->duration_us < self->ssh_max_us)
             s_failure (self, &what, &ev->src, &ev->dst, ev->dport, end);
         else
             s_success (self, &what, &ev->src, &ev->dst, ev->dport, end);
@@ -739,6 +744,7 @@ s_create (const sn_config_t *cfg, sn_detect_t *engine)
     self->engine = engine;
     self->cfg = cfg;
     self->window_ns = cfg->brute_window * S_NS;
+    self->ssh_max_us = cfg->brute_ssh_max_seconds * 1000000ULL;
     self->svc = calloc (65536, 1);
     if (!self->svc)
         goto fail;

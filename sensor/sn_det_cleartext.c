@@ -15,12 +15,9 @@
 #define S_SCAN_MAX 4096
 #define S_USER_MAX 64
 
-//  Bounded state: connections whose user name we hold, and counts per finding key. An office
-//  has few such connections; when there are more the oldest are forgotten, which only costs a
-//  user name in a message or a count that restarts.
-#define S_FLOWS_MAX 2048
-#define S_COUNTS_MAX 2048
-#define S_IDLE_NS (3600ULL * S_NS)
+//  Connection state (a user name, an AUTH exchange) outlives a quiet connection by this much;
+//  the flow record's end removes it sooner.
+#define S_CONN_IDLE_NS (3600ULL * S_NS)
 
 typedef enum { S_C_TELNET = 0, S_C_FTP, S_C_HTTP, S_C_MAIL } s_what_t;
 
@@ -49,6 +46,7 @@ typedef struct {
 
 typedef struct {
     sn_detect_t *engine;
+    const sn_config_t *cfg;
     sn_track_t *conns;
     sn_track_t *counts;
 } s_clear_t;
@@ -403,6 +401,8 @@ s_packet (void *self_, const sn_det_pkt_t *p)
     if (p->flow->proto != 6 || p->dir != 0 || pkt->payload_len == 0 || !p->orig_home ||
         p->resp_home)
         return;
+    if (mm_netlist_contains (&self->cfg->cleartext_allow, &p->flow->resp))
+        return;  //  a server whose clear-text logins the company accepts
     const uint8_t *data = pkt->payload;
     size_t n = pkt->payload_len < S_SCAN_MAX ? pkt->payload_len : S_SCAN_MAX;
     if (s_http_request (data, n)) {
@@ -462,8 +462,14 @@ s_create (const sn_config_t *cfg, sn_detect_t *engine)
     if (!self)
         return NULL;
     self->engine = engine;
-    self->conns = sn_track_new (S_FLOWS_MAX, sizeof (s_conn_t), S_IDLE_NS, NULL, NULL);
-    self->counts = sn_track_new (S_COUNTS_MAX, sizeof (s_count_t), S_IDLE_NS, NULL, NULL);
+    self->cfg = cfg;
+    //  Bounded state ([cleartext] max_tracked each): connections whose user name we hold, and
+    //  counts per finding key. An office has few such connections; when there are more the
+    //  least recently seen are forgotten, which only costs a user name in a message or a count
+    //  that restarts. A count lives as long as the engine keeps its finding open.
+    uint32_t cap = (uint32_t) cfg->cleartext_max_tracked;
+    self->conns = sn_track_new (cap, sizeof (s_conn_t), S_CONN_IDLE_NS, NULL, NULL);
+    self->counts = sn_track_new (cap, sizeof (s_count_t), cfg->suppress_window * S_NS, NULL, NULL);
     if (!self->conns || !self->counts) {
         s_destroy ((void **) &self);
         return NULL;

@@ -16,10 +16,6 @@
 #define S_NS 1000000000ULL
 #define S_NAME_MAX 64  //  domain text kept for messages
 #define S_DOMAINS_MAX 64
-//  Entropy is judged on the labels left of the registered domain, and only when they hold at
-//  least this many characters: a shorter string cannot show a high entropy (at most log2 of
-//  its length) and ordinary host names (mail1, eu-west-1) would be judged on noise.
-#define S_ENTROPY_MIN_LEN 24
 #define S_RAISE_EVERY_NS S_NS  //  a running tunnel is re-reported at most once a second
 
 static const sn_det_info_t s_tunnel = {"dns.tunnel",  1,  MM_CAT_DNS_TUNNEL,
@@ -156,8 +152,12 @@ s_entropy_cb (const char *s, size_t len)
     return (uint32_t) (h * 100 + 0.5);
 }
 
+//  Entropy is judged on the labels left of the registered domain, and only when they hold at
+//  least `entropy_min` characters ([dns_tunnel] entropy_min_len): a shorter string cannot show
+//  a high entropy (at most log2 of its length) and ordinary host names (mail1, eu-west-1)
+//  would be judged on noise.
 static void
-s_shape (const char *name, size_t len, size_t reg_len, s_shape_t *s)
+s_shape (const char *name, size_t len, size_t reg_len, uint64_t entropy_min, s_shape_t *s)
 {
     memset (s, 0, sizeof *s);
     s->len = len;
@@ -185,7 +185,7 @@ s_shape (const char *name, size_t len, size_t reg_len, s_shape_t *s)
         start = i + 1;
     }
     s->reversed = reversed;
-    if (s->sub_len >= S_ENTROPY_MIN_LEN)
+    if (s->sub_len >= entropy_min)
         s->entropy = s_entropy_cb (name, sub);
 }
 
@@ -373,7 +373,7 @@ s_query (s_self_t *self, const mm_event_t *ev, const char *name, size_t len, con
 {
     const sn_config_t *c = self->cfg;
     s_shape_t sh;
-    s_shape (name, len, reg_len, &sh);
+    s_shape (name, len, reg_len, c->dnst_entropy_min_len, &sh);
     if (sh.service)
         return;
     uint16_t qtype = (ev->dns.has & MM_DNS_HAS_QTYPE) ? ev->dns.qtype : 0;
@@ -489,6 +489,8 @@ s_event (void *arg, const mm_event_t *ev)
         return;
     if (!sn_detect_is_home (self->engine, &ev->src))
         return;  //  the client (the flow's originator) must be one of ours
+    if (mm_netlist_contains (&self->cfg->dnst_allow_clients, &ev->src))
+        return;  //  a forwarding resolver, a mail server's blocklist lookups
     const mm_dns_t *dns = &ev->dns;
     char name[MM_NAME_MAX + 1];
     size_t len = dns->qname.len < MM_NAME_MAX ? dns->qname.len : MM_NAME_MAX;

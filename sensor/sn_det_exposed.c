@@ -20,11 +20,6 @@
 
 #define S_NS 1000000000ULL
 
-//  Exposed services followed at once. A company exposes a handful; the bound only matters
-//  when someone fakes handshakes from many addresses to many ports, and then the least
-//  recently reached service is forgotten (its finding stays open in the engine).
-#define S_TRACKED 1024
-
 #define S_SYN 0x02
 #define S_ACK 0x10
 
@@ -210,8 +205,11 @@ s_create (const sn_config_t *cfg, sn_detect_t *engine)
     self->engine = engine;
     self->cfg = cfg;
     //  Kept as long as the engine keeps the finding open, so distinct_hosts keeps counting.
-    self->exposures =
-        sn_track_new (S_TRACKED, sizeof (s_exposure_t), cfg->suppress_window * S_NS, s_gone, self);
+    //  A company exposes a handful of services; the bound ([exposed] max_tracked) only matters
+    //  when someone fakes handshakes from many addresses to many ports, and then the least
+    //  recently reached service is forgotten (its finding stays open in the engine).
+    self->exposures = sn_track_new ((uint32_t) cfg->exposed_max_tracked, sizeof (s_exposure_t),
+                                    cfg->suppress_window * S_NS, s_gone, self);
     if (!self->exposures || s_parse_ports (self, cfg->exposed_ports) != 0) {
         void *p = self;
         s_destroy (&p);

@@ -25,10 +25,6 @@
 
 #define S_NS 1000000000ULL
 
-//  A source that scans many targets gets this many scan.port findings of its own; beyond, its
-//  further targets fold into one finding without a target (else a /24 scan raises 254).
-#define S_PAIRS_ALONE 8
-
 //  TCP flags
 #define S_FIN 0x01
 #define S_SYN 0x02
@@ -72,13 +68,6 @@ static const sn_det_info_t s_info[S_N_KIND][S_N_CLS] = {
 static const sn_det_info_t s_arp_info = {"scan.arp_sweep", 1,  MM_CAT_LATERAL_MOVEMENT,
                                          MM_SEV_MEDIUM,    70, {"T1018"}};
 
-//  Ports worms sweep the internet for (WannaCry 445, Mirai 23/2323/7547, SSH and RDP guessers,
-//  database and Docker hijackers): an inside host sweeping outside hosts on one of these is
-//  most likely infected, so the sweep is high; on other ports (P2P clients meet many dead
-//  peers) it stays medium.
-static const uint16_t s_worm_ports[] = {22,   23,   135,  139,  445,  1433, 2323, 2375,
-                                        3306, 3389, 5555, 5900, 6379, 7547, 8291};
-
 //  One source->target pair (vertical) or one source and service (sweep).
 typedef struct {
     sn_distinct_t probed;  //  ports (pair) or targets (sweep) probed
@@ -116,7 +105,15 @@ typedef struct {
     const sn_config_t *cfg;
     sn_track_t *pairs, *sweeps, *sources;
     uint32_t ports, hosts;  //  thresholds
+    //  A source that scans many targets gets `alone` scan.port findings of its own; beyond,
+    //  its further targets fold into one finding without a target (else a /24 scan raises 254).
+    uint32_t alone;
     uint32_t capacity;
+    //  Ports worms sweep the internet for (WannaCry 445, Mirai 23/2323/7547, SSH and RDP
+    //  guessers, database and Docker hijackers), from [scan] worm_ports: an inside host
+    //  sweeping outside hosts on one of these is most likely infected, so the sweep is high;
+    //  on other ports (P2P clients meet many dead peers) it stays medium.
+    uint8_t worm[65536 / 8];
     uint64_t window_ns;
     uint64_t probes, refusals, answers;
 } s_self_t;
@@ -127,6 +124,40 @@ static void s_sweep_gone (void *arg, const uint8_t *key, size_t key_len, void *v
 static void s_source_gone (void *arg, const uint8_t *key, size_t key_len, void *value,
                            bool recycled);
 static void s_destroy (void **self_p);
+
+//  "22,23,445" or ranges "5900-5910" into a bit per port; 0 or -1 with the offending text on
+//  stderr.
+static int
+s_parse_ports (uint8_t *bits, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ' || *p == ',' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        char *end;
+        unsigned long lo = strtoul (p, &end, 10), hi;
+        if (end == p || lo == 0 || lo > 65535)
+            goto bad;
+        hi = lo;
+        if (*end == '-') {
+            const char *q = end + 1;
+            hi = strtoul (q, &end, 10);
+            if (end == q || hi < lo || hi > 65535)
+                goto bad;
+        }
+        if (*end && *end != ',' && *end != ' ' && *end != '\t')
+            goto bad;
+        for (unsigned long v = lo; v <= hi; v++)
+            bits[v >> 3] |= (uint8_t) (1u << (v & 7));
+        p = end;
+    }
+    return 0;
+bad:
+    fprintf (stderr, "scan: worm_ports: cannot read '%s'\n", p);
+    return -1;
+}
 
 static void *
 s_create (const sn_config_t *cfg, sn_detect_t *engine)
@@ -142,6 +173,11 @@ s_create (const sn_config_t *cfg, sn_detect_t *engine)
     self->hosts = (uint32_t) cfg->scan_hosts;
     self->window_ns = cfg->scan_window * S_NS;
     self->capacity = (uint32_t) cfg->scan_max_tracked;
+    self->alone = (uint32_t) cfg->scan_targets_alone;
+    if (s_parse_ports (self->worm, cfg->scan_worm_ports) != 0) {
+        free (self);
+        return NULL;
+    }
     self->pairs =
         sn_track_new (self->capacity, sizeof (s_probe_t), self->window_ns, s_pair_gone, self);
     self->sweeps =
@@ -301,12 +337,9 @@ s_confidence (uint8_t base, uint64_t refused, uint64_t probes, uint32_t stealth)
 }
 
 static bool
-s_is_worm_port (uint16_t port)
+s_is_worm_port (const s_self_t *self, uint16_t port)
 {
-    for (size_t i = 0; i < sizeof s_worm_ports / sizeof s_worm_ports[0]; i++)
-        if (s_worm_ports[i] == port)
-            return true;
-    return false;
+    return self->worm[port >> 3] & (1u << (port & 7));
 }
 
 static const char *
@@ -356,7 +389,7 @@ s_raise_pair (s_self_t *self, s_probe_t *e)
     e->dirty = false;
 }
 
-//  A source's many-target port scan (beyond S_PAIRS_ALONE targets) or its sweep.
+//  A source's many-target port scan (beyond [scan] targets_alone targets) or its sweep.
 static void
 s_raise_source (s_self_t *self, s_source_t *c, int kind)
 {
@@ -475,7 +508,7 @@ s_report_pair (s_self_t *self, s_probe_t *e)
     if (!e->reported) {
         e->reported = true;
         s_source_t *c = s_source (self, &e->src, e->cls, e->last_ts, true);
-        if (c->alone < S_PAIRS_ALONE) {
+        if (c->alone < self->alone) {
             c->alone++;
             e->alone = true;
         }
@@ -508,7 +541,7 @@ s_report_sweep (s_self_t *self, s_probe_t *e)
         }
         if (e->proto == 6)
             c->swept_tcp = true;
-        if (s_is_worm_port (e->port))
+        if (s_is_worm_port (self, e->port))
             c->worm = true;
     }
     c->sweep_reported = true;

@@ -53,6 +53,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         cfg.scan_ports = cfg.scan_hosts = 2;
         cfg.scan_max_tracked = cfg.brute_max_tracked = cfg.beacon_max_tracked = 16;
         cfg.dnst_max_tracked = cfg.exfil_max_tracked = 16;
+        cfg.exposed_max_tracked = cfg.cleartext_max_tracked = 16;
         cfg.brute_ftp_failures = cfg.brute_ssh_attempts = cfg.brute_attempts = 1;
         cfg.beacon_min_connections = 3;
         cfg.dnst_unique_subdomains = cfg.dnst_txt_null = cfg.dnst_nxdomain = 2;

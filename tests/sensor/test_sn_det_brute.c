@@ -380,6 +380,40 @@ Test (sn_det_brute, spraying_many_servers_is_one_finding)
     sn_detect_destroy (&d);
 }
 
+//  A source that reaches the threshold on one server and then moves on to others: the finding
+//  raised early names that server, with the counts it had then; from the first failure on
+//  another server the source's finding names no single target and counts the servers.
+Test (sn_det_brute, source_moving_on_to_other_servers_loses_its_target)
+{
+    sn_detect_t *d = s_engine ();
+    for (uint64_t i = 0; i < 20; i++)
+        s_ftp_fail (d, i + 1, "203.0.113.7", "10.0.1.1", S_T0 + i * S_NS);
+    const s_found_t *f;
+    cr_assert_eq (s_findings ("bruteforce.ftp", &f), 1);
+    cr_assert (s_addr_is (&f->dst, "10.0.1.1"));
+    uint64_t first_id = f->id;
+    for (uint64_t i = 0; i < 5; i++)
+        s_ftp_fail (d, 100 + i, "203.0.113.7", "10.0.1.2", S_T0 + (30 + i) * S_NS);
+    for (uint64_t i = 0; i < 5; i++)
+        s_ftp_fail (d, 200 + i, "203.0.113.7", "10.0.1.1", S_T0 + (40 + i) * S_NS);
+    sn_detect_flush (d);
+    cr_assert_eq (s_findings ("bruteforce.ftp", &f), 2, "the early finding and the spraying one");
+    cr_assert_neq (f->id, first_id);
+    cr_assert_eq (f->dst.len, 0, "no single target once a second server was tried");
+    cr_assert_eq (f->evidence.count, 30);
+    cr_assert_eq (f->evidence.distinct_hosts, 2);
+    cr_assert (strstr (f->message, "30 failed logins on 2 FTP servers"), "%s", f->message);
+    //  The early finding was never revised with the other server's failures.
+    for (int i = 0; i < s_n_found; i++) {
+        if (s_found[i].id != first_id)
+            continue;
+        cr_assert (s_addr_is (&s_found[i].dst, "10.0.1.1"));
+        cr_assert_eq (s_found[i].evidence.distinct_hosts, 1, "%s", s_found[i].message);
+        cr_assert_eq (s_found[i].evidence.count, 20);
+    }
+    sn_detect_destroy (&d);
+}
+
 //  SSH is recognised by its banner on any port (app "ssh" in the flow record): connections
 //  with a key exchange, few client bytes and no longer than a login may take are attempts.
 Test (sn_det_brute, ssh_short_sessions_then_a_long_one)
@@ -444,6 +478,61 @@ Test (sn_det_brute, ssh_what_is_not_a_guess)
     }
     sn_detect_flush (d);
     cr_assert_eq (s_n_found, 0, "%s", s_n_found ? s_found[0].message : "");
+    sn_detect_destroy (&d);
+}
+
+//  ssh_max_seconds is OpenSSH's LoginGraceTime: a server configured with a shorter one ends
+//  failed logins sooner, and a session that outlasts the setting is no failed login.
+Test (sn_det_brute, ssh_max_seconds_decides_what_is_short)
+{
+    sn_detect_t *d = s_engine ();
+    uint64_t ts = S_T0;
+    for (uint64_t i = 0; i < 20; i++, ts += 5 * S_NS) {
+        mm_event_t ev =
+            s_record (i + 1, "203.0.113.50", "10.1.1.22", 22, "ssh", 4169, 3705, 30000000, ts);
+        sn_detect_event (d, &ev);
+    }
+    cr_assert_eq (s_findings ("bruteforce.ssh", NULL), 1, "30 s sessions: attempts by default");
+    sn_detect_destroy (&d);
+
+    s_cfg.brute_ssh_max_seconds = 30;
+    d = s_engine ();
+    ts = S_T0;
+    for (uint64_t i = 0; i < 20; i++, ts += 5 * S_NS) {
+        mm_event_t ev =
+            s_record (i + 1, "203.0.113.50", "10.1.1.22", 22, "ssh", 4169, 3705, 30000000, ts);
+        sn_detect_event (d, &ev);
+    }
+    sn_detect_flush (d);
+    cr_assert_eq (s_n_found, 0, "with ssh_max_seconds = 30, a 30 s session is no attempt");
+    sn_detect_destroy (&d);
+}
+
+//  ssh_kex_bytes: sessions that move less than it each way are banner grabs, not logins.
+Test (sn_det_brute, ssh_kex_bytes_decides_what_is_a_banner_grab)
+{
+    sn_detect_t *d = s_engine ();
+    uint64_t ts = S_T0;
+    for (uint64_t i = 0; i < 20; i++, ts += S_NS) {
+        mm_event_t ev =
+            s_record (i + 1, "203.0.113.50", "10.1.1.22", 22, "ssh", 800, 900, 500000, ts);
+        sn_detect_event (d, &ev);
+    }
+    sn_detect_flush (d);
+    cr_assert_eq (s_n_found, 0, "800 bytes: no key exchange by default");
+    sn_detect_destroy (&d);
+
+    s_cfg.brute_ssh_kex_bytes = 500;
+    d = s_engine ();
+    ts = S_T0;
+    for (uint64_t i = 0; i < 20; i++, ts += S_NS) {
+        mm_event_t ev =
+            s_record (i + 1, "203.0.113.50", "10.1.1.22", 22, "ssh", 800, 900, 500000, ts);
+        sn_detect_event (d, &ev);
+    }
+    const s_found_t *f;
+    cr_assert_eq (s_findings ("bruteforce.ssh", &f), 1);
+    cr_assert_eq (f->evidence.count, 20);
     sn_detect_destroy (&d);
 }
 

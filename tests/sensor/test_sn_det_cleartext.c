@@ -303,3 +303,51 @@ Test (sn_det_cleartext, disabled)
     cr_assert_eq (s_n_found, 0);
     sn_detect_destroy (&d);
 }
+
+//  allow: outside servers whose clear-text logins the company accepts (a partner's legacy FTP)
+//  are never reported; other servers still are.
+Test (sn_det_cleartext, allowed_servers_are_not_reported)
+{
+    char err[256];
+    cr_assert_eq (mm_netlist_parse (&s_cfg.cleartext_allow, "203.0.113.21/32", err, sizeof err), 0,
+                  "%s", err);
+    sn_detect_t *d = s_engine ();
+    sn_flow_t f = s_flow (1, "10.0.0.2", "203.0.113.21", 21);
+    s_text (d, &f, 0, "USER bob\r\nPASS hunter2\r\n", S_T0);
+    sn_flow_t h = s_flow (2, "10.0.0.2", "203.0.113.21", 80);
+    s_text (d, &h, 0, "GET / HTTP/1.1\r\nAuthorization: Basic dXNlcjpzM2NyZXQ=\r\n\r\n", S_T0);
+    cr_assert_eq (s_n_found, 0, "%s", s_n_found ? s_found[0].message : "");
+    sn_flow_t g = s_flow (3, "10.0.0.2", "203.0.113.22", 21);
+    s_text (d, &g, 0, "USER bob\r\nPASS hunter2\r\n", S_T0);
+    const s_found_t *found;
+    cr_assert_eq (s_findings ("cleartext.ftp", &found), 1);
+    cr_assert (s_addr_is (&found->dst, "203.0.113.22"));
+    sn_detect_destroy (&d);
+}
+
+//  max_tracked bounds the connections whose user name is held: with 16, a USER followed by 20
+//  other logins before its PASS is forgotten (the finding then names no user); by default it
+//  is remembered.
+Test (sn_det_cleartext, max_tracked_setting)
+{
+    for (int round = 0; round < 2; round++) {
+        if (round == 1)
+            s_cfg.cleartext_max_tracked = 16;
+        sn_detect_t *d = s_engine ();
+        sn_flow_t f = s_flow (1, "10.0.0.2", "203.0.113.21", 21);
+        s_text (d, &f, 0, "USER bob\r\n", S_T0);
+        for (uint64_t i = 0; i < 20; i++) {
+            sn_flow_t g = s_flow (100 + i, "10.0.0.3", "203.0.113.30", 21);
+            s_text (d, &g, 0, "USER carol\r\n", S_T0 + 1 + i);
+        }
+        s_text (d, &f, 0, "PASS hunter2\r\n", S_T0 + S_NS);
+        const s_found_t *found = NULL;
+        for (int i = 0; i < s_n_found; i++)
+            if (s_addr_is (&s_found[i].dst, "203.0.113.21"))
+                found = &s_found[i];
+        cr_assert (found);
+        cr_assert (strstr (found->message, round == 0 ? "login as 'bob'" : "login as '?'"), "%s",
+                   found->message);
+        sn_detect_destroy (&d);
+    }
+}

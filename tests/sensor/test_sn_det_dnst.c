@@ -342,6 +342,60 @@ Test (sn_det_dnst, clients_outside_home_net_are_not_followed)
     sn_detect_destroy (&d);
 }
 
+//  allow_clients: an inside resolver that forwards everyone's queries (or a mail server doing
+//  blocklist lookups) is never judged; the same tunnel from another client still is.
+Test (sn_det_dnst, allowed_clients_are_not_judged)
+{
+    char err[256];
+    cr_assert_eq (mm_netlist_parse (&cfg.dnst_allow_clients, "192.168.1.20/32", err, sizeof err), 0,
+                  "%s", err);
+    sn_detect_t *d = sn_detect_new (&cfg, s_emit, &out);
+    uint64_t t0 = 1700000000ULL * S_NS;
+    for (int i = 0; i < 150; i++) {
+        char label[61], name[128];
+        s_random (label, 60, s_hex);
+        snprintf (name, sizeof name, "%s.t.evil-tunnel.com", label);
+        s_dns (d, "192.168.1.20", name, 16, -1, 53, t0 + (uint64_t) i * S_NS);
+        snprintf (name, sizeof name, "x%d.dga%d.com", i, i);
+        s_dns (d, "192.168.1.20", name, 1, 3, 53, t0 + (uint64_t) i * S_NS);
+    }
+    sn_detect_flush (d);
+    cr_assert_eq (out.n, 0u, "%s", out.n ? out.message[0] : "");
+    sn_detect_destroy (&d);
+
+    memset (&out, 0, sizeof out);
+    d = sn_detect_new (&cfg, s_emit, &out);
+    for (int i = 0; i < 150; i++) {
+        char label[61], name[128];
+        s_random (label, 60, s_hex);
+        snprintf (name, sizeof name, "%s.t.evil-tunnel.com", label);
+        s_dns (d, "192.168.1.21", name, 16, -1, 53, t0 + (uint64_t) i * S_NS);
+    }
+    sn_detect_flush (d);
+    cr_assert_eq (s_count ("dns.tunnel"), 1u);
+    sn_detect_destroy (&d);
+}
+
+//  entropy_min_len: names whose random part is shorter than it are not judged on entropy. The
+//  41-character base32 names of short_high_entropy_names_are_a_tunnel_too are no tunnel when
+//  64 characters are needed.
+Test (sn_det_dnst, entropy_min_len_setting)
+{
+    cfg.dnst_entropy_min_len = 64;
+    sn_detect_t *d = sn_detect_new (&cfg, s_emit, &out);
+    uint64_t t0 = 1700000000ULL * S_NS;
+    for (int i = 0; i < 120; i++) {
+        char a[21], b[21], name[96];
+        s_random (a, 20, s_b32);
+        s_random (b, 20, s_b32);
+        snprintf (name, sizeof name, "%s.%s.x.example-exfil.net", a, b);
+        s_dns (d, "192.168.1.21", name, 1, -1, 53, t0 + (uint64_t) i * S_NS);
+    }
+    sn_detect_flush (d);
+    cr_assert_eq (out.n, 0u, "%s", out.n ? out.message[0] : "");
+    sn_detect_destroy (&d);
+}
+
 static long
 s_maxrss_kb (void)
 {

@@ -337,3 +337,36 @@ Test (sn_det_exposed, ports_setting)
     s_start ();
     cr_assert_null (sn_detect_module (engine, "exposed"));
 }
+
+//  20 inside hosts reached on 3306, then the first again from another address: the count of the
+//  first host's finding, in its newest revision.
+static uint64_t
+s_first_host_count (void)
+{
+    char dst[32];
+    uint64_t ts = T0;
+    for (unsigned i = 1; i <= 20; i++, ts += S_SEC) {
+        snprintf (dst, sizeof dst, "10.0.0.%u", i);
+        s_connect ("203.0.113.1", (uint16_t) (50000 + i), dst, 3306, NULL, ts);
+    }
+    s_connect ("203.0.113.2", 51000, "10.0.0.1", 3306, NULL, ts);
+    sn_detect_flush (engine);
+    uint64_t count = 0;
+    for (size_t i = 0; i < n_recs; i++)
+        if (strcmp (sn_detect_addr_str (&recs[i].dst, dst, sizeof dst), "10.0.0.1") == 0)
+            count = recs[i].ev.count;
+    return count;
+}
+
+//  max_tracked bounds the services followed at once: beyond it the least recently reached is
+//  forgotten, and its count starts again (its finding stays one finding in the engine).
+Test (sn_det_exposed, max_tracked_setting)
+{
+    cr_assert_eq (s_first_host_count (), 2, "the default follows 1,024 services");
+    cr_assert_eq (s_ids (), 20);
+    s_teardown ();
+    cfg.exposed_max_tracked = 16;
+    s_start ();
+    cr_assert_eq (s_first_host_count (), 1, "with 16, the first host was forgotten");
+    cr_assert_eq (s_ids (), 20, "still one finding per service");
+}

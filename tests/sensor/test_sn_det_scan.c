@@ -585,6 +585,82 @@ Test (sn_det_scan, many_targets_fold)
     cr_assert_eq (r->ev.count, 240);
 }
 
+//  targets_alone: how many targets of one source get scan.port findings of their own. At 2,
+//  the scan of many_targets_fold gives 2 findings with a target and one without.
+Test (sn_det_scan, targets_alone_setting)
+{
+    s_teardown ();
+    cfg.scan_targets_alone = 2;
+    s_start ();
+    mm_addr_t scanner = s_ip ("192.0.2.9");
+    uint64_t ts = T0;
+    for (unsigned h = 1; h <= 12; h++)
+        for (uint16_t p = 1; p <= 20; p++) {
+            mm_addr_t target = s_ipn ("10.0.2.", h);
+            s_tcp (scanner, 40000, target, p, F_SYN, ts);
+            s_tcp (target, p, scanner, 40000, F_RST | F_ACK, ts + 1000);
+            ts += S_MS;
+        }
+    sn_detect_flush (engine);
+    size_t alone = 0;
+    for (unsigned h = 1; h <= 12; h++) {
+        char t[32];
+        snprintf (t, sizeof t, "10.0.2.%u", h);
+        alone += s_findings ("scan.port", "192.0.2.9", t);
+    }
+    cr_assert_eq (alone, 2);
+    cr_assert_eq (s_findings ("scan.port", "192.0.2.9", ""), 1);
+    const s_rec_t *r = NULL;
+    for (size_t i = 0; i < n_recs; i++)
+        if (strcmp (recs[i].detector, "scan.port") == 0 && recs[i].dst.len == 0)
+            r = &recs[i];
+    cr_assert (r);
+    cr_assert_eq (r->ev.distinct_hosts, 12, "the source's totals, all targets");
+}
+
+//  worm_ports: an outbound sweep on a port of the list is high; take 23 out and the same sweep
+//  (Mirai-like, as in Slips' test7) is medium; a port added makes its sweep high.
+Test (sn_det_scan, worm_ports_setting)
+{
+    s_teardown ();
+    snprintf (cfg.scan_worm_ports, sizeof cfg.scan_worm_ports, "22, 445, 6881-6889");
+    s_start ();
+    mm_addr_t bot = s_ip ("10.0.0.66"), p2p = s_ip ("10.0.0.67");
+    sn_detect_tick (engine, T0);
+    for (unsigned i = 1; i <= 12; i++) {
+        s_tcp (bot, (uint16_t) (40000 + i), s_ipn ("203.0.113.", i), 23, F_SYN, T0 + i * S_MS);
+        s_tcp (p2p, (uint16_t) (40000 + i), s_ipn ("198.51.100.", i), 6881, F_SYN, T0 + i * S_MS);
+    }
+    s_ticks (T0, 3);
+    cr_assert_eq (s_findings ("scan.sweep", "10.0.0.66", ""), 1);
+    cr_assert_eq (s_findings ("scan.sweep", "10.0.0.67", ""), 1);
+    for (size_t i = 0; i < n_recs; i++) {
+        char buf[64];
+        sn_detect_addr_str (&recs[i].src, buf, sizeof buf);
+        cr_assert_eq (recs[i].severity,
+                      strcmp (buf, "10.0.0.67") == 0 ? MM_SEV_HIGH : MM_SEV_MEDIUM, "%s",
+                      recs[i].message);
+    }
+}
+
+//  A worm_ports list that cannot be read disables the detector (the reason on stderr) rather
+//  than guess; an empty one is valid (no sweep is high for its port).
+Test (sn_det_scan, bad_worm_ports_disable)
+{
+    s_teardown ();
+    snprintf (cfg.scan_worm_ports, sizeof cfg.scan_worm_ports, "23,telnet");
+    s_start ();
+    cr_assert_null (sn_detect_module (engine, "scan"));
+    s_teardown ();
+    snprintf (cfg.scan_worm_ports, sizeof cfg.scan_worm_ports, "445-22");
+    s_start ();
+    cr_assert_null (sn_detect_module (engine, "scan"));
+    s_teardown ();
+    cfg.scan_worm_ports[0] = 0;
+    s_start ();
+    cr_assert_not_null (sn_detect_module (engine, "scan"));
+}
+
 //  Echo requests to 30 hosts: 5 answer, a router says host unreachable for 25.
 Test (sn_det_scan, icmp_sweep)
 {
