@@ -1,0 +1,94 @@
+/*  bk_broker: the sensor-facing side of mimamori-broker. Binds a CURVE ROUTER for sensors,
+    validates every frame, stores EVENT batches durably (bk_store) and then ACKs each sensor.
+    Owner: broker/. One thread owns a broker (its socket and its store); mimamori-broker and the
+    tests drive it with bk_broker_run_once.
+
+    Per poll round (up to batch_max frames already waiting):
+      EVENT      decoded with the proto decoder; sensor and org are taken from the peer's
+                 certificate (a body that says otherwise is re-encoded with the certificate's
+                 values and counted as "corrected"); the round's events go to the store in ONE
+                 synced write, then every sensor of the round gets one cumulative ACK (seq = its
+                 durable high-water mark). Retransmissions are deduped by the store and acked.
+      HEARTBEAT  decoded; the sensor's last-seen time is remembered.
+      anything else (garbage, truncated, oversized, a type a sensor must not send) is counted
+                 by reason and logged at most once a second per reason; the sender stays
+                 connected and nobody else is affected.
+    While the store is full (bk_store_full) new events are not acknowledged, so sensors keep
+    them in their spools; this is logged once a minute.
+
+    Not done here yet: forwarding to the aggregator, sensor-silent findings, down-routing. */
+#ifndef BK_BROKER_H
+#define BK_BROKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bk_store.h"
+#include "mm_curve.h"
+
+typedef struct bk_broker_t bk_broker_t;
+
+typedef struct {
+    const char *id;            //  this broker's id (log lines); "" or NULL: the certificate's
+    const char *endpoint;      //  where sensors connect, e.g. "tcp://0.0.0.0:7001"
+    const char *allow_dir;     //  directory of allowed sensor certificates (*.cert)
+    const char *revoke_file;   //  optional revocation file (NULL or "": none)
+    const char *cert_secret;   //  this broker's secret certificate file (ID.cert_secret)
+    const char *store_path;    //  bk_store directory
+    uint64_t store_max_bytes;  //  disk bound of the store (0: none)
+    uint32_t batch_max;        //  frames taken per poll round (0: BK_BROKER_BATCH_DEFAULT)
+} bk_broker_config_t;
+
+#define BK_BROKER_BATCH_DEFAULT 1024u
+
+//  Why a frame was refused. Stable order (summary line, stats).
+typedef enum {
+    BK_BAD_OVERSIZED = 0,  //  larger than MM_MSG_MAX (bigger than MM_CURVE_MAXMSGSIZE never
+                           //  arrives: libzmq closes that connection and the sensor reconnects)
+    BK_BAD_TRUNCATED,      //  the MessagePack ends inside a value
+    BK_BAD_MALFORMED,      //  any other decoder error (garbage, bad field, wrong version...)
+    BK_BAD_TYPE,           //  a valid message a sensor must not send (ACK, WARNING, WATCHLIST)
+    BK_BAD_COUNT_
+} bk_bad_t;
+
+typedef struct {
+    uint64_t frames;              //  frames delivered by the socket (allowed peers only)
+    uint64_t events;              //  events stored (new)
+    uint64_t duplicates;          //  events already stored (retransmissions), acknowledged again
+    uint64_t corrected;           //  events whose body named another sensor or org: restamped
+    uint64_t refused;             //  new events refused because the store was full (not acked)
+    uint64_t gaps;                //  seq jumps seen by the store (sensor-side drops)
+    uint64_t heartbeats;          //  valid HEARTBEATs
+    uint64_t bad[BK_BAD_COUNT_];  //  refused frames by reason
+    uint64_t batches;             //  store writes (one fsync each)
+    uint64_t store_errors;        //  store writes that failed (nothing acked; sensors resend)
+    uint64_t acks;                //  ACKs sent
+    uint64_t ack_errors;          //  ACKs not sent (peer gone, queue full, key revoked)
+    uint64_t sensors;             //  distinct sensors seen since start
+} bk_broker_stats_t;
+
+//  Loads the certificate, opens the store, binds the socket (registering the "sensors" ZAP
+//  domain with `auth`, sensors only). NULL (and a log line saying why) on failure.
+bk_broker_t *bk_broker_new (const bk_broker_config_t *config, mm_curve_auth_t *auth);
+//  Closes the socket and the store (every acknowledged event is already durable). Idempotent.
+void bk_broker_destroy (bk_broker_t **self_p);
+
+//  Waits up to `timeout_ms` for frames and handles one round of them (all the waiting ones, up
+//  to batch_max). Returns the number of frames handled (0 on timeout or interrupt), or -1 if
+//  the store failed (nothing was acknowledged; the broker stays usable and sensors resend).
+int bk_broker_run_once (bk_broker_t *self, int timeout_ms);
+
+//  The endpoint actually bound (ephemeral port resolved).
+const char *bk_broker_endpoint (bk_broker_t *self);
+void bk_broker_stats (const bk_broker_t *self, bk_broker_stats_t *stats);
+//  Last time (zclock_mono ms) a HEARTBEAT came from `sensor`, or -1 if none has.
+int64_t bk_broker_last_seen (bk_broker_t *self, const char *sensor);
+//  The store (borrowed), for counters.
+bk_store_t *bk_broker_store (bk_broker_t *self);
+//  Short name of a reason ("oversized", ...).
+const char *bk_bad_name (bk_bad_t reason);
+//  Writes the one-line summary (counters above, then mm_curve's drops) to `out`.
+void bk_broker_summary (const bk_broker_t *self, FILE *out);
+
+#endif

@@ -1,0 +1,156 @@
+/*  mimamori-broker: a regional broker. Today: accepts sensors over CURVE, stores their events
+    durably and acknowledges them (bk_broker). main() only reads the settings and flags, starts
+    the ZAP handler and drives the broker until SIGINT/SIGTERM. Owner: broker/. */
+#include <getopt.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bk_broker.h"
+#include "mm_config.h"
+
+#ifndef MIMAMORI_VERSION
+#define MIMAMORI_VERSION "0.0.0"
+#endif
+
+//  The only global state: signal handlers can only reach a global.
+static volatile sig_atomic_t s_interrupted;
+
+static void
+s_on_signal (int sig)
+{
+    (void) sig;
+    s_interrupted = 1;
+}
+
+typedef struct {
+    char id[MM_ID_MAX + 1];
+    char region[MM_ID_MAX + 1];
+    char bind[256];
+    char cert_dir[1024];
+    char revoke_file[1024];
+    char cert_secret[1024];
+    char store_path[1024];
+    uint64_t max_mb;
+} s_config_t;
+
+#define S_STR(sec, k, m, d, h)                                                                     \
+    {                                                                                              \
+        sec, k, MM_CFG_STR, offsetof (s_config_t, m), sizeof (((s_config_t *) 0)->m), 0, 0, d, h   \
+    }
+#define S_UINT(sec, k, m, lo, hi, d, h)                                                            \
+    {                                                                                              \
+        sec, k, MM_CFG_UINT, offsetof (s_config_t, m), 0, lo, hi, d, h                             \
+    }
+
+static const mm_cfg_item_t s_table[] = {
+    S_STR ("broker", "id", id, "", "this broker's id in log lines (empty: the certificate's id)"),
+    S_STR ("broker", "region", region, "", "the region this broker serves (log lines)"),
+    S_STR ("sensors", "bind", bind, "tcp://0.0.0.0:7001", "where sensors connect (CURVE ROUTER)"),
+    S_STR ("sensors", "cert_dir", cert_dir, "/etc/mimamori/sensors",
+           "allowed sensor certificates (*.cert); changes apply within a second, no restart"),
+    S_STR ("sensors", "revoke_file", revoke_file, "",
+           "revocation file: one Z85 key or id a line (empty: none)"),
+    S_STR ("keys", "cert_secret", cert_secret, "/etc/mimamori/broker.cert_secret",
+           "this broker's secret certificate (mode 0600)"),
+    S_STR ("store", "path", store_path, "/var/lib/mimamori/broker", "RocksDB store directory"),
+    S_UINT ("store", "max_mb", max_mb, 0, 1u << 24, "4096",
+            "disk bound in MiB: over it new events are not acknowledged (0: none)"),
+};
+#define S_TABLE_LEN (sizeof s_table / sizeof s_table[0])
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out, "usage: mimamori-broker [options]\n"
+                  "\n"
+                  "Accepts sensors over CurveZMQ, stores their events durably, acknowledges them.\n"
+                  "\n"
+                  "  -c, --config FILE      settings file (INI)\n"
+                  "      --print-config     print every setting with its default and exit\n"
+                  "  -V, --version          print the version and exit\n"
+                  "  -h, --help             this help\n"
+                  "\n"
+                  "Stops cleanly on SIGINT or SIGTERM and prints a summary on stderr.\n");
+}
+
+enum { O_PRINT_CONFIG = 256 };
+
+static const struct option s_options[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"print-config", no_argument, NULL, O_PRINT_CONFIG},
+    {"version", no_argument, NULL, 'V'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+int
+main (int argc, char **argv)
+{
+    s_config_t cfg;
+    char err[512];
+    if (mm_config_defaults (s_table, S_TABLE_LEN, &cfg, err, sizeof err) == -1) {
+        fprintf (stderr, "mimamori-broker: %s\n", err);
+        return 1;
+    }
+    int opt;
+    while ((opt = getopt_long (argc, argv, "c:Vh", s_options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            if (mm_config_load (s_table, S_TABLE_LEN, &cfg, optarg, err, sizeof err) == -1) {
+                fprintf (stderr, "mimamori-broker: %s\n", err);
+                return 2;
+            }
+            break;
+        case O_PRINT_CONFIG: mm_config_print (s_table, S_TABLE_LEN, stdout); return 0;
+        case 'V': printf ("mimamori-broker %s\n", MIMAMORI_VERSION); return 0;
+        case 'h': s_usage (stdout); return 0;
+        default: s_usage (stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf (stderr, "mimamori-broker: unexpected argument '%s'\n", argv[optind]);
+        s_usage (stderr);
+        return 2;
+    }
+    //  Log lines go to stderr with the summary (CZMQ's default is stdout).
+    zsys_set_logstream (stderr);
+    //  Our own handlers, not CZMQ's: the loop below checks the flag every 100 ms.
+    zsys_handler_set (NULL);
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+
+    mm_curve_auth_t *auth = mm_curve_auth_new ();
+    if (!auth) {
+        fprintf (stderr, "mimamori-broker: cannot start the ZAP handler\n");
+        return 1;
+    }
+    bk_broker_config_t bcfg = {
+        .id = cfg.id,
+        .endpoint = cfg.bind,
+        .allow_dir = cfg.cert_dir,
+        .revoke_file = cfg.revoke_file,
+        .cert_secret = cfg.cert_secret,
+        .store_path = cfg.store_path,
+        .store_max_bytes = cfg.max_mb << 20,
+    };
+    bk_broker_t *broker = bk_broker_new (&bcfg, auth);
+    if (!broker) {
+        mm_curve_auth_destroy (&auth);
+        return 1;
+    }
+    //  Tests and supervisors read the bound endpoint from this line (the port may be "*").
+    fprintf (stderr, "mimamori-broker: listening on %s\n", bk_broker_endpoint (broker));
+    int status = 0;
+    while (!s_interrupted)
+        bk_broker_run_once (broker, 100);  //  a failed write is counted, logged and resent
+    bk_broker_summary (broker, stderr);
+    bk_broker_destroy (&broker);
+    mm_curve_auth_destroy (&auth);
+    return status;
+}
