@@ -1,6 +1,7 @@
 /*  mimamori-sensor: watches a company's network traffic and reports what it sees.
     main() only reads the configuration and flags, opens the capture and drives the packet path
-    (sn_sensor); events go out as JSON Lines (later issues add publishing to the broker). */
+    (sn_sensor); events go out as JSON Lines and, with [uplink] enabled, to the regional broker
+    (sn_uplink), which also feeds WATCHLISTs to the detectors and WARNINGs to the log. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -9,10 +10,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <czmq.h>
+
+#include "mm_cert.h"
 #include "mm_json.h"
 #include "sn_capture.h"
 #include "sn_config.h"
+#include "sn_ioc.h"
 #include "sn_sensor.h"
+#include "sn_uplink.h"
 
 #ifndef MIMAMORI_VERSION
 #define MIMAMORI_VERSION "0.0.0"
@@ -31,22 +37,222 @@ s_on_signal (int sig)
         s_interrupted = 1;
 }
 
+//  At most S_LOG_BURST lines of one kind a minute, then a count of what was left out: a broker
+//  (or an aggregator behind it) that floods must not flood the journal.
+#define S_LOG_BURST 10
+#define S_LOG_PERIOD_MS 60000
+
+typedef struct {
+    const char *what;
+    int64_t start_ms;
+    unsigned shown;
+    uint64_t suppressed;
+} s_limit_t;
+
+static bool
+s_limit_ok (s_limit_t *l, int64_t now_ms)
+{
+    if (now_ms - l->start_ms >= S_LOG_PERIOD_MS) {
+        if (l->suppressed)
+            fprintf (stderr, "mimamori-sensor: %llu %s lines not shown in the last minute\n",
+                     (unsigned long long) l->suppressed, l->what);
+        l->start_ms = now_ms, l->shown = 0, l->suppressed = 0;
+    }
+    if (l->shown < S_LOG_BURST) {
+        l->shown++;
+        return true;
+    }
+    l->suppressed++;
+    return false;
+}
+
+//  Text from the network goes to the log without control bytes (no forged log lines).
+static void
+s_put_clean (mm_str_t str, size_t max)
+{
+    size_t n = str.len < max ? str.len : max;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) str.ptr[i];
+        fputc (c < 0x20 || c == 0x7f ? '?' : c, stderr);
+    }
+    if (n < str.len)
+        fputs ("...", stderr);
+}
+
+//  The uplink and what the capture loop hands it.
+typedef struct {
+    sn_uplink_t *up;
+    sn_sensor_t *sensor;
+    mm_event_t *scratch;  //  a copy of each event: publish writes seq, sensor and org into it
+    uint64_t start_ns;
+    uint64_t drops;         //  capture drops, refreshed at most once a second (live)
+    int64_t drops_read_ms;  //  when
+    uint64_t poll_errors;   //  spool I/O errors reported by sn_uplink_poll (counted there too)
+    uint64_t watchlists_refused;  //  the ioc detector is off or refused the list
+    s_limit_t warn_log, list_log;
+} s_link_t;
+
 typedef struct {
     FILE *out;
     mm_buf_t line;
     uint64_t write_errors;
+    s_link_t *link;  //  NULL: no uplink
 } s_output_t;
 
 static void
 s_on_event (void *arg, const mm_event_t *ev)
 {
     s_output_t *o = arg;
-    if (!o->out)
+    if (o->out) {
+        mm_buf_clear (&o->line);
+        if (mm_event_to_json (ev, &o->line) == -1 ||
+            fwrite (o->line.data, 1, o->line.len, o->out) != o->line.len)
+            o->write_errors++;
+    }
+    if (o->link) {
+        //  The certificate names the sensor to the broker (the broker would restamp a body
+        //  that says otherwise): empty fields are filled from it by the uplink.
+        *o->link->scratch = *ev;
+        o->link->scratch->sensor.len = 0;
+        o->link->scratch->org.len = 0;
+        //  A failure is counted by the uplink (publish_failed) and reported in the summary.
+        sn_uplink_publish (o->link->up, o->link->scratch);
+    }
+}
+
+static void
+s_on_watchlist (void *arg, const mm_watchlist_t *wl)
+{
+    s_link_t *l = arg;
+    sn_detect_t *detect = sn_sensor_detect (l->sensor);
+    int rc = detect ? sn_det_ioc_watchlist (detect, wl) : -1;
+    if (rc == -1)
+        l->watchlists_refused++;
+    if (s_limit_ok (&l->list_log, zclock_mono ()))
+        fprintf (stderr, "mimamori-sensor: watchlist serial %llu (%u entries) %s\n",
+                 (unsigned long long) wl->serial, wl->n_entries,
+                 rc == -1 ? "not applied (the ioc detector is off or refused it)" : "applied");
+}
+
+static void
+s_on_warning (void *arg, const mm_warning_t *w)
+{
+    s_link_t *l = arg;
+    if (!s_limit_ok (&l->warn_log, zclock_mono ()))
         return;
-    mm_buf_clear (&o->line);
-    if (mm_event_to_json (ev, &o->line) == -1 ||
-        fwrite (o->line.data, 1, o->line.len, o->out) != o->line.len)
-        o->write_errors++;
+    fprintf (stderr, "mimamori-sensor: WARNING ");
+    s_put_clean (w->id, 64);
+    fprintf (stderr, " rev %u, %s, %s ", w->revision, mm_sev_name (w->severity),
+             mm_ioc_type_name (w->indicator.type));
+    s_put_clean (w->indicator.value, 256);
+    if (w->has & MM_WARN_HAS_ACTION) {
+        fprintf (stderr, ": ");
+        s_put_clean (w->action.text_en.len ? w->action.text_en : w->action.text_ja, 512);
+    }
+    fputc ('\n', stderr);
+}
+
+//  Calls sn_uplink_poll with the figures of the heartbeat, without waiting. Cheap when nothing
+//  is due (a clock read, a getsockopt, a few compares); the capture's drop counters are read
+//  at most once a second.
+static void
+s_link_poll (s_link_t *l, sn_capture_t *cap, int timeout_ms)
+{
+    int64_t now_ms = zclock_mono ();
+    if (cap && now_ms - l->drops_read_ms >= 1000) {
+        sn_capture_stats_t cs;
+        if (sn_capture_stats (cap, &cs) == 0)
+            l->drops = cs.dropped;
+        l->drops_read_ms = now_ms;
+    }
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    uint64_t now_ns = (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+    sn_uplink_health_t h = {
+        .uptime_s = (now_ns - l->start_ns) / 1000000000u,
+        .packets = sn_sensor_decode_stats (l->sensor)->packets,
+        .drops = l->drops,
+        .flows = sn_sensor_flow_stats (l->sensor)->active,
+        .events = sn_sensor_stats (l->sensor)->events,
+    };
+    if (sn_uplink_poll (l->up, now_ms, timeout_ms, &h) == -1)
+        l->poll_errors++;
+}
+
+//  End of the capture files: polls until the broker has acknowledged everything, the bound
+//  passes or a signal comes. What is left stays in the spool for the next start.
+static void
+s_link_drain (s_link_t *l, uint64_t drain_s)
+{
+    int64_t deadline = zclock_mono () + (int64_t) drain_s * 1000;
+    while (!s_interrupted) {
+        sn_uplink_stats_t st;
+        sn_uplink_stats (l->up, &st);
+        if (st.spool_depth == 0 && st.in_flight == 0)
+            return;
+        if (zclock_mono () >= deadline)
+            break;
+        s_link_poll (l, NULL, 100);
+    }
+    sn_uplink_stats_t st;
+    sn_uplink_stats (l->up, &st);
+    if (st.spool_depth)
+        fprintf (stderr,
+                 "mimamori-sensor: [uplink] %llu events not acknowledged (drain_s %llu); they "
+                 "stay in the spool and are sent at the next start\n",
+                 (unsigned long long) st.spool_depth, (unsigned long long) drain_s);
+}
+
+//  Loads one certificate named by an [uplink] setting, so a missing or unreadable file is
+//  reported by the setting's name before any socket exists. 0 or -1 (printed).
+static int
+s_check_cert (const char *key, const char *path, bool secret)
+{
+    char err[512];
+    mm_cert_t *c = mm_cert_load (path, err, sizeof err);
+    if (!c) {
+        fprintf (stderr, "mimamori-sensor: [uplink] %s: %s: %s\n", key, path, err);
+        return -1;
+    }
+    bool ok = !secret || mm_cert_has_secret (c);
+    mm_cert_destroy (&c);
+    if (!ok)
+        fprintf (stderr,
+                 "mimamori-sensor: [uplink] %s: %s holds no secret key (give the "
+                 "ID.cert_secret file)\n",
+                 key, path);
+    return ok ? 0 : -1;
+}
+
+static sn_uplink_t *
+s_uplink_new (const sn_config_t *cfg, s_link_t *link)
+{
+    if (s_check_cert ("broker_cert", cfg->uplink_broker_cert, false) == -1 ||
+        s_check_cert ("cert_secret", cfg->uplink_cert_secret, true) == -1)
+        return NULL;
+    sn_uplink_config_t ucfg = {
+        .endpoint = cfg->uplink_broker,
+        .broker_cert = cfg->uplink_broker_cert,
+        .cert = cfg->uplink_cert_secret,
+        .spool_dir = cfg->uplink_spool_dir,
+        .spool = {.max_bytes = cfg->uplink_spool_max_mb << 20,
+                  .sync_interval_ms = (uint32_t) cfg->uplink_fsync_interval_ms},
+        .window = (uint32_t) cfg->uplink_window,
+        .heartbeat_ms = (uint32_t) (cfg->uplink_heartbeat_s * 1000),
+        .ack_timeout_ms = (uint32_t) cfg->uplink_ack_timeout_ms,
+        .version = MIMAMORI_VERSION,
+        .on_watchlist = s_on_watchlist,
+        .on_warning = s_on_warning,
+        .arg = link,
+    };
+    sn_spool_sync_parse (cfg->uplink_fsync, &ucfg.spool.sync);  //  checked by sn_config_check
+    sn_uplink_t *up = sn_uplink_new (&ucfg);
+    if (!up)
+        fprintf (stderr,
+                 "mimamori-sensor: [uplink] cannot start (spool_dir %s, broker %s): see the line "
+                 "above\n",
+                 cfg->uplink_spool_dir, cfg->uplink_broker);
+    return up;
 }
 
 static void
@@ -157,7 +363,8 @@ s_pace (s_pacer_t *p, uint64_t ts)
 }
 
 static void
-s_summary (const sn_sensor_t *sensor, const sn_capture_stats_t *cap, uint64_t write_errors)
+s_summary (const sn_sensor_t *sensor, const sn_capture_stats_t *cap, uint64_t write_errors,
+           s_link_t *link)
 {
     const sn_decode_stats_t *d = sn_sensor_decode_stats (sensor);
     const sn_flow_stats_t *f = sn_sensor_flow_stats (sensor);
@@ -204,6 +411,28 @@ s_summary (const sn_sensor_t *sensor, const sn_capture_stats_t *cap, uint64_t wr
                  (unsigned long long) cap->if_dropped);
     if (write_errors)
         fprintf (stderr, "; output write errors %llu", (unsigned long long) write_errors);
+    if (link) {
+        sn_uplink_stats_t u;
+        sn_uplink_stats (link->up, &u);
+        fprintf (stderr,
+                 "; uplink: published %llu, acked %llu, still spooled %llu (resent %llu,"
+                 " heartbeats %llu, watchlists %llu, warnings %llu",
+                 (unsigned long long) u.published, (unsigned long long) u.acked,
+                 (unsigned long long) u.spool_depth, (unsigned long long) u.resent,
+                 (unsigned long long) u.heartbeats, (unsigned long long) u.watchlists,
+                 (unsigned long long) u.warnings);
+        if (u.publish_failed)
+            fprintf (stderr, ", publish failed %llu", (unsigned long long) u.publish_failed);
+        if (u.overflow_events)
+            fprintf (stderr, ", dropped by the spool bound %llu",
+                     (unsigned long long) u.overflow_events);
+        if (link->watchlists_refused)
+            fprintf (stderr, ", watchlists not applied %llu",
+                     (unsigned long long) link->watchlists_refused);
+        if (link->poll_errors)
+            fprintf (stderr, ", spool errors %llu", (unsigned long long) link->poll_errors);
+        fprintf (stderr, ")");
+    }
     fprintf (stderr, "\n");
 }
 
@@ -212,7 +441,7 @@ s_summary (const sn_sensor_t *sensor, const sn_capture_stats_t *cap, uint64_t wr
 //  runs for weeks shows its health in the journal. 0, or -1 on a read error.
 static int
 s_run_capture (sn_capture_t *cap, const char *name, sn_sensor_t *sensor, s_pacer_t *pacer,
-               uint64_t stats_s, const uint64_t *write_errors)
+               uint64_t stats_s, const uint64_t *write_errors, s_link_t *lk, bool live)
 {
     uint64_t next_stats = s_now_ns () + stats_s * 1000000000u, packets = 0;
     int link = sn_capture_link (cap);
@@ -240,11 +469,18 @@ s_run_capture (sn_capture_t *cap, const char *name, sn_sensor_t *sensor, s_pacer
             s_pace (pacer, frame.ts_ns);
             sn_sensor_packet (sensor, link, frame.data, frame.caplen, frame.ts_ns);
         }
+        if (rc > 0)
+            packets++;
+        //  The uplink takes ACKs and sends what is due on every idle timeout and every 256
+        //  packets (publish itself sends new events at once); on every packet when paced,
+        //  where packets are slow and the cost does not matter.
+        if (lk && (rc == 0 || pacer->on || (packets & 0xff) == 0))
+            s_link_poll (lk, live ? cap : NULL, 0);
         //  The clock is read on idle timeouts and once per 1,024 packets, not per packet.
-        if (stats_s && (rc == 0 || (++packets & 0x3ff) == 0) && s_now_ns () >= next_stats) {
+        if (stats_s && (rc == 0 || (packets & 0x3ff) == 0) && s_now_ns () >= next_stats) {
             sn_capture_stats_t cs;
             if (sn_capture_stats (cap, &cs) == 0)
-                s_summary (sensor, &cs, *write_errors);
+                s_summary (sensor, &cs, *write_errors, lk);
             next_stats = s_now_ns () + stats_s * 1000000000u;
         }
     }
@@ -362,7 +598,13 @@ main (int argc, char **argv)
         return 2;
     }
 
-    s_output_t output = {NULL, MM_BUF_INIT, 0};
+    if (sn_config_check (&cfg, err, sizeof err) == -1) {
+        fprintf (stderr, "mimamori-sensor: %s\n", err);
+        free (files);
+        return 2;
+    }
+
+    s_output_t output = {NULL, MM_BUF_INIT, 0, NULL};
     if (cfg.jsonl[0]) {
         output.out = strcmp (cfg.jsonl, "-") == 0 ? stdout : fopen (cfg.jsonl, "w");
         if (!output.out) {
@@ -379,6 +621,26 @@ main (int argc, char **argv)
                  (unsigned long long) cfg.max_flows);
         free (files);
         return 1;
+    }
+    s_link_t link = {.sensor = sensor, .start_ns = s_now_ns ()};
+    link.warn_log.what = "WARNING", link.list_log.what = "watchlist";
+    if (cfg.uplink) {
+        //  Before the first CZMQ socket: otherwise CZMQ installs its own SIGINT/SIGTERM
+        //  handler over ours. Its log lines go to stderr, not into a JSON Lines stdout.
+        zsys_handler_set (NULL);
+        zsys_set_logstream (stderr);
+        link.scratch = calloc (1, sizeof *link.scratch);
+        link.up = link.scratch ? s_uplink_new (&cfg, &link) : NULL;
+        if (!link.up) {
+            free (link.scratch);
+            sn_sensor_destroy (&sensor);
+            if (output.out && output.out != stdout)
+                fclose (output.out);
+            mm_buf_free (&output.line);
+            free (files);
+            return 1;
+        }
+        output.link = &link;
     }
     struct sigaction sa;
     memset (&sa, 0, sizeof sa);
@@ -401,7 +663,7 @@ main (int argc, char **argv)
         }
         else {
             if (s_run_capture (cap, cfg.interface, sensor, &pacer, quiet ? 0 : stats_s,
-                               &output.write_errors) == -1)
+                               &output.write_errors, output.link, true) == -1)
                 status = 1;
             sn_capture_stats (cap, &cstats);
             sn_capture_destroy (&cap);
@@ -417,19 +679,30 @@ main (int argc, char **argv)
             status = 1;
             continue;
         }
-        if (s_run_capture (cap, files[i], sensor, &pacer, 0, &output.write_errors) == -1)
+        if (s_run_capture (cap, files[i], sensor, &pacer, 0, &output.write_errors, output.link,
+                           false) == -1)
             status = 1;
         sn_capture_destroy (&cap);
     }
     sn_sensor_flush (sensor);
     if (output.out && fflush (output.out) != 0)
         output.write_errors++;
+    if (output.link && !live)
+        s_link_drain (output.link, cfg.uplink_drain_s);
     if (!quiet)
-        s_summary (sensor, live ? &cstats : NULL, output.write_errors);
+        s_summary (sensor, live ? &cstats : NULL, output.write_errors, output.link);
     if (output.out && output.out != stdout)
         fclose (output.out);
+    uint64_t publish_failed = 0;
+    if (output.link) {
+        sn_uplink_stats_t u;
+        sn_uplink_stats (link.up, &u);
+        publish_failed = u.publish_failed;
+        sn_uplink_destroy (&link.up);  //  linger 1 s; the spool is synced and closed cleanly
+        free (link.scratch);
+    }
     sn_sensor_destroy (&sensor);
     mm_buf_free (&output.line);
     free (files);
-    return output.write_errors ? 1 : status;
+    return output.write_errors || publish_failed ? 1 : status;
 }

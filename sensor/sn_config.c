@@ -2,6 +2,10 @@
     `mimamori-sensor --print-config` writes, so an example file is always current. */
 #include "sn_config.h"
 
+#include <stdio.h>
+
+#include "sn_spool.h"
+
 #define S_STR(sec, k, m, d, h)                                                                     \
     {                                                                                              \
         sec, k, MM_CFG_STR, offsetof (sn_config_t, m), sizeof (((sn_config_t *) 0)->m), 0, 0, d, h \
@@ -207,6 +211,35 @@ const mm_cfg_item_t sn_config_table[] = {
             "block the source of findings at least this severe (5 critical), and indicators "
             "marked block"),
     S_NETS ("block", "never", block_never, "", "addresses never blocked (the SOC, partners)"),
+    //  The uplink: docs/sensor.md "Sending to the broker", docs/mesh.md for the guarantees.
+    S_BOOL ("uplink", "enabled", uplink, "false",
+            "send every event to the regional broker over CurveZMQ, through an on-disk spool"),
+    S_STR ("uplink", "broker", uplink_broker, "",
+           "the broker's sensor endpoint, e.g. tcp://broker.example:7001"),
+    S_STR ("uplink", "broker_cert", uplink_broker_cert, "/etc/mimamori/broker.cert",
+           "the broker's public certificate (ID.cert)"),
+    S_STR ("uplink", "cert_secret", uplink_cert_secret, "/etc/mimamori/sensor.cert_secret",
+           "this sensor's secret certificate (ID.cert_secret, mode 0600): its id and org name "
+           "the events the broker stores"),
+    S_STR ("uplink", "spool_dir", uplink_spool_dir, "/var/lib/mimamori/spool",
+           "events wait here until the broker acknowledges them (created 0700)"),
+    S_UINT ("uplink", "spool_max_mb", uplink_spool_max_mb, 1, 1 << 20, "256",
+            "MiB the spool may hold; past it the oldest events are dropped, counted and "
+            "reported in a finding"),
+    S_STR ("uplink", "fsync", uplink_fsync, "interval",
+           "when the spool is forced to disk: always (a power cut loses nothing), interval "
+           "(at most fsync_interval_ms of events), never (whatever the kernel had not written)"),
+    S_UINT ("uplink", "fsync_interval_ms", uplink_fsync_interval_ms, 1, 60000, "1000",
+            "with fsync = interval"),
+    S_UINT ("uplink", "heartbeat_s", uplink_heartbeat_s, 1, 3600, "10",
+            "seconds between heartbeats (the broker reports a sensor silent after 3)"),
+    S_UINT ("uplink", "window", uplink_window, 1, 1000000, "10000",
+            "events sent and not yet acknowledged, at most"),
+    S_UINT ("uplink", "ack_timeout_ms", uplink_ack_timeout_ms, 100, 600000, "5000",
+            "resend from the first unacknowledged event when no ACK came for this long"),
+    S_UINT ("uplink", "drain_s", uplink_drain_s, 0, 3600, "10",
+            "capture files: seconds to wait at the end for the broker to acknowledge "
+            "everything (what is left stays spooled for the next start)"),
 };
 
 const size_t sn_config_table_len = sizeof sn_config_table / sizeof sn_config_table[0];
@@ -215,4 +248,30 @@ int
 sn_config_defaults (sn_config_t *cfg, char *err, size_t errlen)
 {
     return mm_config_defaults (sn_config_table, sn_config_table_len, cfg, err, errlen);
+}
+
+int
+sn_config_check (const sn_config_t *cfg, char *err, size_t errlen)
+{
+    sn_spool_sync_t sync;
+    if (sn_spool_sync_parse (cfg->uplink_fsync, &sync) == -1) {
+        snprintf (err, errlen, "[uplink] fsync: '%s' is not always, interval or never",
+                  cfg->uplink_fsync);
+        return -1;
+    }
+    if (!cfg->uplink)
+        return 0;
+    const struct {
+        const char *key, *value;
+    } need[] = {{"broker", cfg->uplink_broker},
+                {"broker_cert", cfg->uplink_broker_cert},
+                {"cert_secret", cfg->uplink_cert_secret},
+                {"spool_dir", cfg->uplink_spool_dir}};
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+        if (!need[i].value[0]) {
+            snprintf (err, errlen, "[uplink] %s must be set when the uplink is enabled",
+                      need[i].key);
+            return -1;
+        }
+    return 0;
 }

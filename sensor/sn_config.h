@@ -125,6 +125,19 @@ typedef struct {
     uint64_t block_timeout;
     uint64_t block_min_severity;
     mm_netlist_t block_never;
+    //  [uplink] the link to the regional broker (sn_uplink); off unless enabled
+    bool uplink;
+    char uplink_broker[256];
+    char uplink_broker_cert[1024];
+    char uplink_cert_secret[1024];
+    char uplink_spool_dir[1024];
+    uint64_t uplink_spool_max_mb;
+    char uplink_fsync[16];
+    uint64_t uplink_fsync_interval_ms;
+    uint64_t uplink_heartbeat_s;
+    uint64_t uplink_window;
+    uint64_t uplink_ack_timeout_ms;
+    uint64_t uplink_drain_s;
 } sn_config_t;
 
 extern const mm_cfg_item_t sn_config_table[];
@@ -132,5 +145,10 @@ extern const size_t sn_config_table_len;
 
 //  Fills `cfg` with the defaults. 0 or -1 (a broken default: a programming error).
 int sn_config_defaults (sn_config_t *cfg, char *err, size_t errlen);
+
+//  Checks what the table cannot: settings whose text must be one of a list ([uplink] fsync)
+//  and, when the uplink is enabled, that its endpoint, certificates and spool are given.
+//  0, or -1 with the reason (naming the setting) in `err`.
+int sn_config_check (const sn_config_t *cfg, char *err, size_t errlen);
 
 #endif
