@@ -30,8 +30,12 @@ typedef struct {
 } s_ratelog_t;
 
 typedef struct {
-    int64_t last_heartbeat;  //  zclock_mono ms, -1: none yet
+    int64_t last_heartbeat;       //  zclock_mono ms, -1: none yet
+    int64_t last_heartbeat_wall;  //  zclock_time ms, for the finding's evidence
     uint64_t heartbeats;
+    char org[MM_ID_MAX + 1];
+    bool silent;          //  a sensor.silent finding is open
+    uint64_t finding_id;  //  the seq of the event that raised it
 } s_sensor_t;
 
 struct bk_broker_t {
@@ -41,7 +45,9 @@ struct bk_broker_t {
     mm_curve_server_t *server;
     zpoller_t *poller;
     uint32_t batch_max;
-    s_item_t *items;  //  batch_max
+    uint32_t heartbeat_ivl_ms;
+    int64_t health_ms;  //  last health check
+    s_item_t *items;    //  batch_max
     size_t n_items;
     bk_store_item_t *store_items;  //  batch_max
     bk_store_ack_t *acks;          //  batch_max
@@ -109,6 +115,8 @@ bk_broker_new (const bk_broker_config_t *config, mm_curve_auth_t *auth)
         return NULL;
     char err[256];
     self->batch_max = config->batch_max ? config->batch_max : BK_BROKER_BATCH_DEFAULT;
+    self->heartbeat_ivl_ms =
+        config->heartbeat_ivl_ms ? config->heartbeat_ivl_ms : BK_BROKER_HEARTBEAT_IVL_DEFAULT;
     self->cert = mm_cert_load (config->cert_secret, err, sizeof err);
     if (!self->cert) {
         zsys_error ("bk_broker: %s", err);
@@ -261,7 +269,9 @@ s_on_heartbeat (bk_broker_t *self, const mm_identity_t *peer, const uint8_t *dat
     s_sensor_t *s = s_sensor (self, peer->id);
     if (s) {
         s->last_heartbeat = zclock_mono ();
+        s->last_heartbeat_wall = zclock_time ();
         s->heartbeats++;
+        snprintf (s->org, sizeof s->org, "%s", peer->org);
     }
 }
 
@@ -393,9 +403,102 @@ s_flush (bk_broker_t *self)
     return 0;
 }
 
+//  Writes revision `back` (0: silent, 1: back) of the sensor.silent finding for `id` into the
+//  store as an event of this broker's own stream. 0, or -1 (counted; the check retries).
+static int
+s_health_finding (bk_broker_t *self, const char *id, s_sensor_t *s, bool back, int64_t now)
+{
+    const char *me = mm_cert_identity (self->cert)->id;
+    uint64_t hwm = bk_store_hwm (self->store, mm_str (me));
+    if (hwm == UINT64_MAX) {
+        self->stats.health_errors++;
+        return -1;
+    }
+    char msg[256];
+    if (back)
+        snprintf (msg, sizeof msg, "sensor %s is heartbeating again", id);
+    else
+        snprintf (msg, sizeof msg,
+                  "sensor %s silent: no heartbeat for %lld ms (3 intervals of %u ms)", id,
+                  (long long) (now - s->last_heartbeat), self->heartbeat_ivl_ms);
+    uint64_t wall_ns = (uint64_t) zclock_time () * 1000000u;
+    mm_event_t *ev = &self->ev;
+    memset (ev, 0, sizeof *ev);
+    ev->ts = wall_ns;
+    ev->sensor = mm_str (me);
+    ev->org = mm_str (s->org);
+    ev->seq = hwm + 1;
+    ev->kind = MM_KIND_FINDING;
+    ev->severity = back ? MM_SEV_INFO : MM_SEV_HIGH;
+    ev->confidence = 100;
+    ev->has = MM_EV_HAS_FINDING;
+    mm_finding_t *f = &ev->finding;
+    f->has = MM_FINDING_HAS_EVIDENCE;
+    f->id = back ? s->finding_id : ev->seq;
+    f->revision = back ? 1 : 0;
+    f->detector = mm_str ("sensor.silent");
+    f->detector_version = 1;
+    f->category = MM_CAT_SENSOR;
+    f->message = mm_str (msg);
+    f->evidence.count = 1;
+    f->evidence.first_ts = (uint64_t) s->last_heartbeat_wall * 1000000u;
+    f->evidence.last_ts = wall_ns;
+    f->evidence.window_s = 3 * self->heartbeat_ivl_ms / 1000;
+    mm_error_t err;
+    mm_buf_clear (&self->out);
+    if (mm_event_encode (ev, &self->out, &err) == -1) {
+        zsys_error ("bk_broker: %s: sensor.silent for %s not encoded: %s", self->id, id,
+                    err.reason);
+        self->stats.health_errors++;
+        return -1;
+    }
+    bk_store_item_t item = {
+        .sensor = mm_str (me), .seq = hwm + 1, .data = self->out.data, .len = self->out.len};
+    bk_store_ack_t ack;
+    size_t n_acks = 0;
+    if (bk_store_put_events (self->store, &item, 1, &ack, 1, &n_acks) == -1 || n_acks != 1 ||
+        ack.stored != 1) {
+        self->stats.health_errors++;
+        return -1;
+    }
+    if (back)
+        self->stats.back++;
+    else {
+        self->stats.silent++;
+        s->finding_id = hwm + 1;
+    }
+    zsys_warning ("bk_broker: %s: %s (finding %s/%llu revision %u)", self->id, msg, me,
+                  (unsigned long long) f->id, f->revision);
+    return 0;
+}
+
+//  Raises or clears sensor.silent, checked every tenth of an interval (cheap: a walk of the
+//  sensors known since start).
+static void
+s_check_health (bk_broker_t *self)
+{
+    int64_t now = zclock_mono ();
+    int64_t every = self->heartbeat_ivl_ms / 10 > 0 ? self->heartbeat_ivl_ms / 10 : 1;
+    if (now - self->health_ms < every)
+        return;
+    self->health_ms = now;
+    int64_t limit = 3 * (int64_t) self->heartbeat_ivl_ms;
+    for (s_sensor_t *s = zhash_first (self->sensors); s; s = zhash_next (self->sensors)) {
+        if (s->last_heartbeat < 0)
+            continue;
+        bool quiet = now - s->last_heartbeat > limit;
+        if (quiet != s->silent) {
+            const char *id = zhash_cursor (self->sensors);
+            if (s_health_finding (self, id, s, !quiet, now) == 0)
+                s->silent = quiet;
+        }
+    }
+}
+
 int
 bk_broker_run_once (bk_broker_t *self, int timeout_ms)
 {
+    s_check_health (self);
     if (!zpoller_wait (self->poller, timeout_ms))
         return 0;
     int handled = 0;
@@ -449,7 +552,7 @@ bk_broker_summary (const bk_broker_t *self, FILE *out)
              "mimamori-broker: %s: %llu frames, %llu events stored, %llu duplicates, %llu "
              "corrected, %llu refused (store full), %llu heartbeats, bad frames: %llu oversized "
              "%llu truncated %llu malformed %llu type, %llu batches, %llu store errors, %llu acks "
-             "(%llu not sent), %llu sensors",
+             "(%llu not sent), %llu sensors, %llu silent, %llu back, %llu health errors",
              self->id, (unsigned long long) s->frames, (unsigned long long) s->events,
              (unsigned long long) s->duplicates, (unsigned long long) s->corrected,
              (unsigned long long) s->refused, (unsigned long long) s->heartbeats,
@@ -458,7 +561,9 @@ bk_broker_summary (const bk_broker_t *self, FILE *out)
              (unsigned long long) s->bad[BK_BAD_MALFORMED],
              (unsigned long long) s->bad[BK_BAD_TYPE], (unsigned long long) s->batches,
              (unsigned long long) s->store_errors, (unsigned long long) s->acks,
-             (unsigned long long) s->ack_errors, (unsigned long long) s->sensors);
+             (unsigned long long) s->ack_errors, (unsigned long long) s->sensors,
+             (unsigned long long) s->silent, (unsigned long long) s->back,
+             (unsigned long long) s->health_errors);
     //  What the socket refused before it reached us (keys no longer allowed, framing).
     mm_curve_server_stats_t c;
     mm_curve_server_stats (self->server, &c);

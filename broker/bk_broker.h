@@ -16,7 +16,15 @@
     While the store is full (bk_store_full) new events are not acknowledged, so sensors keep
     them in their spools; this is logged once a minute.
 
-    Not done here yet: forwarding to the aggregator, sensor-silent findings, down-routing. */
+    Sensor health: a sensor that has sent a HEARTBEAT and then none for 3 intervals gets a
+    "sensor.silent" finding EVENT (category sensor, severity high) written into the store like
+    any event, so it is forwarded to the aggregator; a later HEARTBEAT writes revision 1 of the
+    same finding (severity info: it is back). The finding's sender (sensor field) is this
+    broker's certificate id, with its own seq stream (1, 2, 3... from the store's high-water
+    mark); the silent sensor's id is in the message, its org in the org field. Silence is only
+    tracked for sensors heard since the broker started (a restart forgets who was silent).
+
+    Not done here yet: down-routing. Forwarding is bk_forward, driven by mimamori-broker. */
 #ifndef BK_BROKER_H
 #define BK_BROKER_H
 
@@ -38,9 +46,13 @@ typedef struct {
     const char *store_path;    //  bk_store directory
     uint64_t store_max_bytes;  //  disk bound of the store (0: none)
     uint32_t batch_max;        //  frames taken per poll round (0: BK_BROKER_BATCH_DEFAULT)
+    uint32_t
+        heartbeat_ivl_ms;  //  sensors' heartbeat interval (0: BK_BROKER_HEARTBEAT_IVL_DEFAULT);
+                           //  silent after 3 of them
 } bk_broker_config_t;
 
 #define BK_BROKER_BATCH_DEFAULT 1024u
+#define BK_BROKER_HEARTBEAT_IVL_DEFAULT 10000u
 
 //  Why a frame was refused. Stable order (summary line, stats).
 typedef enum {
@@ -66,6 +78,9 @@ typedef struct {
     uint64_t acks;                //  ACKs sent
     uint64_t ack_errors;          //  ACKs not sent (peer gone, queue full, key revoked)
     uint64_t sensors;             //  distinct sensors seen since start
+    uint64_t silent;              //  sensor.silent findings raised
+    uint64_t back;                //  sensor.silent findings cleared (the sensor came back)
+    uint64_t health_errors;       //  findings not written (store full or failing): retried
 } bk_broker_stats_t;
 
 //  Loads the certificate, opens the store, binds the socket (registering the "sensors" ZAP

@@ -1,6 +1,7 @@
-/*  mimamori-broker: a regional broker. Today: accepts sensors over CURVE, stores their events
-    durably and acknowledges them (bk_broker). main() only reads the settings and flags, starts
-    the ZAP handler and drives the broker until SIGINT/SIGTERM. Owner: broker/. */
+/*  mimamori-broker: a regional broker. Accepts sensors over CURVE, stores their events durably
+    and acknowledges them, watches their heartbeats (bk_broker), and forwards the store to the
+    aggregator (bk_forward). main() only reads the settings and flags, starts the ZAP handler
+    and drives both in one thread until SIGINT/SIGTERM. Owner: broker/. */
 #include <getopt.h>
 #include <signal.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "bk_broker.h"
+#include "bk_forward.h"
 #include "mm_config.h"
 
 #ifndef MIMAMORI_VERSION
@@ -34,6 +36,11 @@ typedef struct {
     char cert_secret[1024];
     char store_path[1024];
     uint64_t max_mb;
+    uint64_t heartbeat_ms;
+    char agg_endpoint[256];
+    char agg_cert[1024];
+    uint64_t window;
+    uint64_t ack_timeout_ms;
 } s_config_t;
 
 #define S_STR(sec, k, m, d, h)                                                                     \
@@ -58,6 +65,15 @@ static const mm_cfg_item_t s_table[] = {
     S_STR ("store", "path", store_path, "/var/lib/mimamori/broker", "RocksDB store directory"),
     S_UINT ("store", "max_mb", max_mb, 0, 1u << 24, "4096",
             "disk bound in MiB: over it new events are not acknowledged (0: none)"),
+    S_UINT ("sensors", "heartbeat_ms", heartbeat_ms, 100, 3600000, "10000",
+            "sensors' heartbeat interval: 3 without one raise sensor.silent"),
+    S_STR ("aggregator", "endpoint", agg_endpoint, "",
+           "the aggregator, e.g. tcp://centre:7100 (empty: do not forward)"),
+    S_STR ("aggregator", "aggregator_cert", agg_cert, "/etc/mimamori/aggregator.cert",
+           "the aggregator's public certificate"),
+    S_UINT ("aggregator", "window", window, 1, 1000000, "10000", "events in flight unacknowledged"),
+    S_UINT ("aggregator", "ack_timeout_ms", ack_timeout_ms, 100, 600000, "5000",
+            "no ACK progress for this long: resend from the durable cursor"),
 };
 #define S_TABLE_LEN (sizeof s_table / sizeof s_table[0])
 
@@ -138,6 +154,7 @@ main (int argc, char **argv)
         .cert_secret = cfg.cert_secret,
         .store_path = cfg.store_path,
         .store_max_bytes = cfg.max_mb << 20,
+        .heartbeat_ivl_ms = (uint32_t) cfg.heartbeat_ms,
     };
     bk_broker_t *broker = bk_broker_new (&bcfg, auth);
     if (!broker) {
@@ -146,10 +163,47 @@ main (int argc, char **argv)
     }
     //  Tests and supervisors read the bound endpoint from this line (the port may be "*").
     fprintf (stderr, "mimamori-broker: listening on %s\n", bk_broker_endpoint (broker));
+    bk_forward_t *forward = NULL;
+    if (cfg.agg_endpoint[0]) {
+        bk_forward_config_t fcfg = {
+            .endpoint = cfg.agg_endpoint,
+            .aggregator_cert = cfg.agg_cert,
+            .cert_secret = cfg.cert_secret,
+            .window = (uint32_t) cfg.window,
+            .ack_timeout_ms = (uint32_t) cfg.ack_timeout_ms,
+        };
+        forward = bk_forward_new (&fcfg, bk_broker_store (broker));
+        if (!forward) {
+            bk_broker_destroy (&broker);
+            mm_curve_auth_destroy (&auth);
+            return 1;
+        }
+    }
+    else
+        zsys_warning (
+            "mimamori-broker: no [aggregator] endpoint: events are stored, not forwarded");
     int status = 0;
-    while (!s_interrupted)
-        bk_broker_run_once (broker, 100);  //  a failed write is counted, logged and resent
+    //  One thread: the store is not thread-safe. A short sensor poll while forwarding keeps
+    //  the aggregator's ACKs flowing (taken between rounds).
+    while (!s_interrupted) {
+        bk_broker_run_once (broker, forward ? 10 : 100);  //  failures are counted and logged
+        if (forward)
+            bk_forward_run_once (forward);
+    }
     bk_broker_summary (broker, stderr);
+    if (forward) {
+        bk_forward_stats_t fs;
+        bk_forward_stats (forward, &fs);
+        fprintf (stderr,
+                 "mimamori-broker: forward: %llu sent, %llu acks, %llu stale acks, %llu bad acks, "
+                 "%llu rewinds, %llu errors, cursor %llu of %llu\n",
+                 (unsigned long long) fs.sent, (unsigned long long) fs.acks,
+                 (unsigned long long) fs.stale_acks, (unsigned long long) fs.bad_acks,
+                 (unsigned long long) fs.rewinds, (unsigned long long) fs.errors,
+                 (unsigned long long) bk_store_forward_cursor (bk_broker_store (broker)),
+                 (unsigned long long) bk_store_last_index (bk_broker_store (broker)));
+    }
+    bk_forward_destroy (&forward);
     bk_broker_destroy (&broker);
     mm_curve_auth_destroy (&auth);
     return status;

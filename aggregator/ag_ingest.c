@@ -1,0 +1,321 @@
+/*  ag_ingest: the broker-facing side of mimamori-aggregator (see ag_ingest.h for the wire).
+    Owner: aggregator/. Receive a round, validate, store once (synced), then ACK each broker. */
+#include "ag_ingest.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "mm_ack.h"
+#include "mm_event.h"
+
+#define S_DOMAIN "brokers"
+#define S_LOG_MS 1000  //  at most one line a second per kind of trouble
+
+typedef struct {
+    char broker[MM_ID_MAX + 1];
+    char pubkey[MM_CERT_KEY_TXT + 1];
+    char sensor[MM_ID_MAX + 1];
+    zframe_t *rid;
+    uint64_t index, seq;
+    size_t off, len;
+} s_item_t;
+
+struct ag_ingest_t {
+    char id[MM_ID_MAX + 1];
+    mm_cert_t *cert;
+    ag_store_t *store;
+    mm_curve_server_t *server;
+    zpoller_t *poller;
+    uint32_t batch_max;
+    s_item_t *items;
+    size_t n_items;
+    ag_store_item_t *store_items;
+    ag_store_ack_t *acks;
+    mm_buf_t arena;
+    mm_buf_t out;
+    mm_event_t ev;
+    int64_t log_bad_ms, log_store_ms, log_ack_ms;
+    ag_ingest_stats_t stats;
+};
+
+static bool
+s_may_log (int64_t *last_ms)
+{
+    int64_t now = zclock_mono ();
+    if (*last_ms && now - *last_ms < S_LOG_MS)
+        return false;
+    *last_ms = now;
+    return true;
+}
+
+ag_ingest_t *
+ag_ingest_new (const ag_ingest_config_t *config, mm_curve_auth_t *auth)
+{
+    if (!config || !auth || !config->endpoint || !config->allow_dir || !config->cert_secret ||
+        !config->store_path) {
+        zsys_error ("ag_ingest: endpoint, allow_dir, cert_secret and store_path are required");
+        return NULL;
+    }
+    ag_ingest_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    char err[512];
+    self->batch_max = config->batch_max ? config->batch_max : AG_INGEST_BATCH_DEFAULT;
+    self->cert = mm_cert_load (config->cert_secret, err, sizeof err);
+    if (!self->cert) {
+        zsys_error ("ag_ingest: %s", err);
+        goto fail;
+    }
+    if (!mm_cert_has_secret (self->cert)) {
+        zsys_error ("ag_ingest: %s holds no secret key", config->cert_secret);
+        goto fail;
+    }
+    const char *id = config->id && config->id[0] ? config->id : mm_cert_identity (self->cert)->id;
+    snprintf (self->id, sizeof self->id, "%s", id);
+    self->store = ag_store_new (config->store_path, err, sizeof err);
+    if (!self->store) {
+        zsys_error ("ag_ingest: store %s: %s", config->store_path, err);
+        goto fail;
+    }
+    mm_curve_server_config_t ccfg = {
+        .endpoint = config->endpoint,
+        .domain = S_DOMAIN,
+        .allow_dir = config->allow_dir,
+        .revoke_file = config->revoke_file && config->revoke_file[0] ? config->revoke_file : NULL,
+        .roles = MM_ROLE_BIT (MM_ROLE_BROKER),
+    };
+    self->server = mm_curve_server_new (auth, self->cert, &ccfg);
+    if (!self->server)
+        goto fail;
+    zsock_set_rcvtimeo (mm_curve_server_sock (self->server), 0);
+    self->poller = zpoller_new (mm_curve_server_sock (self->server), NULL);
+    self->items = calloc (self->batch_max, sizeof *self->items);
+    self->store_items = calloc (self->batch_max, sizeof *self->store_items);
+    self->acks = calloc (self->batch_max, sizeof *self->acks);
+    if (!self->poller || !self->items || !self->store_items || !self->acks)
+        goto fail;
+    zsys_info ("ag_ingest: %s: accepting brokers on %s (allow-list %s)", self->id,
+               mm_curve_server_endpoint (self->server), config->allow_dir);
+    return self;
+fail:
+    ag_ingest_destroy (&self);
+    return NULL;
+}
+
+static void
+s_clear_round (ag_ingest_t *self)
+{
+    for (size_t i = 0; i < self->n_items; i++)
+        zframe_destroy (&self->items[i].rid);
+    self->n_items = 0;
+    mm_buf_clear (&self->arena);
+}
+
+void
+ag_ingest_destroy (ag_ingest_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ag_ingest_t *self = *self_p;
+    if (self->items)
+        s_clear_round (self);
+    zpoller_destroy (&self->poller);
+    mm_curve_server_destroy (&self->server);
+    ag_store_destroy (&self->store);
+    mm_cert_destroy (&self->cert);
+    free (self->items);
+    free (self->store_items);
+    free (self->acks);
+    mm_buf_free (&self->arena);
+    mm_buf_free (&self->out);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_bad (ag_ingest_t *self, const mm_identity_t *peer, const char *why)
+{
+    self->stats.bad++;
+    if (s_may_log (&self->log_bad_ms))
+        zsys_warning ("ag_ingest: %s: bad frame from broker %s: %s (%llu bad so far)", self->id,
+                      peer->id, why, (unsigned long long) self->stats.bad);
+}
+
+static void
+s_on_frame (ag_ingest_t *self, zframe_t **rid_p, const mm_identity_t *peer, zframe_t *frame)
+{
+    const uint8_t *data = zframe_data (frame);
+    size_t len = zframe_size (frame);
+    if (len <= AG_FRAME_INDEX_LEN) {
+        s_bad (self, peer, "shorter than the index prefix");
+        return;
+    }
+    uint64_t index = 0;
+    for (int i = 0; i < AG_FRAME_INDEX_LEN; i++)
+        index = (index << 8) | data[i];
+    data += AG_FRAME_INDEX_LEN;
+    len -= AG_FRAME_INDEX_LEN;
+    mm_error_t err;
+    if (index == 0) {
+        s_bad (self, peer, "log index 0");
+        return;
+    }
+    if (mm_event_decode (&self->ev, data, len, &err) == -1) {
+        s_bad (self, peer, err.reason);
+        return;
+    }
+    if (self->ev.sensor.len == 0 || self->ev.sensor.len > MM_ID_MAX || self->ev.seq == 0) {
+        s_bad (self, peer, "event without sensor or seq");
+        return;
+    }
+    s_item_t *it = &self->items[self->n_items];
+    it->off = self->arena.len;
+    if (mm_buf_append (&self->arena, data, len) == -1) {
+        zsys_error ("ag_ingest: %s: out of memory", self->id);
+        return;
+    }
+    snprintf (it->broker, sizeof it->broker, "%s", peer->id);
+    snprintf (it->pubkey, sizeof it->pubkey, "%s", peer->pubkey);
+    snprintf (it->sensor, sizeof it->sensor, "%.*s", (int) self->ev.sensor.len,
+              self->ev.sensor.ptr);
+    it->rid = *rid_p;
+    *rid_p = NULL;
+    it->index = index;
+    it->seq = self->ev.seq;
+    it->len = len;
+    self->n_items++;
+}
+
+static const s_item_t *
+s_last_item (const ag_ingest_t *self, mm_str_t broker)
+{
+    for (size_t i = self->n_items; i-- > 0;) {
+        const s_item_t *it = &self->items[i];
+        if (strlen (it->broker) == broker.len && memcmp (it->broker, broker.ptr, broker.len) == 0)
+            return it;
+    }
+    return NULL;
+}
+
+static void
+s_send_ack (ag_ingest_t *self, const ag_store_ack_t *a)
+{
+    const s_item_t *it = s_last_item (self, a->broker);
+    if (!it)
+        return;
+    mm_ack_t ack = {.ts = (uint64_t) zclock_time () * 1000000u, .sensor = a->broker, .seq = a->hwm};
+    mm_error_t err;
+    mm_buf_clear (&self->out);
+    if (mm_ack_encode (&ack, &self->out, &err) == 0 &&
+        mm_curve_server_send (self->server, it->rid, it->pubkey, self->out.data, self->out.len) ==
+            0) {
+        self->stats.acks++;
+        return;
+    }
+    //  The broker times out and resends from its cursor; the next ACK covers it.
+    self->stats.ack_errors++;
+    if (s_may_log (&self->log_ack_ms))
+        zsys_warning ("ag_ingest: %s: ACK %llu to broker %s not sent: %s", self->id,
+                      (unsigned long long) a->hwm, it->broker, strerror (errno));
+}
+
+static int
+s_flush (ag_ingest_t *self)
+{
+    if (self->n_items == 0)
+        return 0;
+    for (size_t i = 0; i < self->n_items; i++) {
+        const s_item_t *it = &self->items[i];
+        self->store_items[i] = (ag_store_item_t){
+            .broker = mm_str (it->broker),
+            .index = it->index,
+            .sensor = mm_str (it->sensor),
+            .seq = it->seq,
+            .data = self->arena.data + it->off,
+            .len = it->len,
+        };
+    }
+    size_t n_acks = 0;
+    if (ag_store_put_events (self->store, self->store_items, self->n_items, self->acks,
+                             self->batch_max, &n_acks) == -1) {
+        self->stats.store_errors++;
+        if (s_may_log (&self->log_store_ms))
+            zsys_error ("ag_ingest: %s: store write failed, %zu events not acknowledged: %s",
+                        self->id, self->n_items, ag_store_error (self->store));
+        s_clear_round (self);
+        return -1;
+    }
+    self->stats.batches++;
+    for (size_t i = 0; i < n_acks; i++) {
+        const ag_store_ack_t *a = &self->acks[i];
+        self->stats.stored += a->stored;
+        self->stats.duplicates += a->duplicates;
+        self->stats.out_of_order += a->out_of_order;
+        s_send_ack (self, a);
+    }
+    s_clear_round (self);
+    return 0;
+}
+
+int
+ag_ingest_run_once (ag_ingest_t *self, int timeout_ms)
+{
+    if (!zpoller_wait (self->poller, timeout_ms))
+        return 0;
+    int handled = 0;
+    while (self->n_items < self->batch_max && handled < (int) self->batch_max) {
+        zframe_t *rid = NULL;
+        mm_identity_t peer;
+        zframe_t *frame = mm_curve_server_recv (self->server, &rid, &peer);
+        if (!frame)
+            break;
+        self->stats.frames++;
+        handled++;
+        s_on_frame (self, &rid, &peer, frame);
+        zframe_destroy (&frame);
+        zframe_destroy (&rid);
+        if (!(zsock_events (mm_curve_server_sock (self->server)) & ZMQ_POLLIN))
+            break;
+    }
+    return s_flush (self) == -1 ? -1 : handled;
+}
+
+const char *
+ag_ingest_endpoint (ag_ingest_t *self)
+{
+    return mm_curve_server_endpoint (self->server);
+}
+
+ag_store_t *
+ag_ingest_store (ag_ingest_t *self)
+{
+    return self->store;
+}
+
+void
+ag_ingest_stats (const ag_ingest_t *self, ag_ingest_stats_t *stats)
+{
+    *stats = self->stats;
+}
+
+void
+ag_ingest_summary (const ag_ingest_t *self, FILE *out)
+{
+    const ag_ingest_stats_t *s = &self->stats;
+    mm_curve_server_stats_t c;
+    mm_curve_server_stats (self->server, &c);
+    ag_store_stats_t ss;
+    ag_store_stats (self->store, &ss);
+    fprintf (out,
+             "mimamori-aggregator: %s: %llu frames, %llu stored, %llu duplicates, %llu out of "
+             "order, %llu seq duplicates, %llu bad frames, %llu batches, %llu store errors, %llu "
+             "acks (%llu not sent); "
+             "socket dropped %llu unknown key, %llu revoked, %llu role, %llu framing\n",
+             self->id, (unsigned long long) s->frames, (unsigned long long) s->stored,
+             (unsigned long long) s->duplicates, (unsigned long long) s->out_of_order,
+             (unsigned long long) ss.seq_duplicates, (unsigned long long) s->bad,
+             (unsigned long long) s->batches, (unsigned long long) s->store_errors,
+             (unsigned long long) s->acks, (unsigned long long) s->ack_errors,
+             (unsigned long long) c.dropped_unknown, (unsigned long long) c.dropped_revoked,
+             (unsigned long long) c.dropped_role, (unsigned long long) c.dropped_framing);
+}

@@ -1,0 +1,68 @@
+/*  ag_ingest: the broker-facing side of mimamori-aggregator. Binds a CURVE ROUTER for brokers
+    (allow-list of broker certificates, role broker only), stores forwarded EVENTs durably
+    (ag_store) and acknowledges each broker cumulatively. Owner: aggregator/. One thread owns an
+    ingest (its socket and its store); mimamori-aggregator and the tests drive it with
+    ag_ingest_run_once.
+
+    Wire (broker -> aggregator), ONE frame per event (mm_curve drops multi-frame messages):
+        u64 broker log index, big-endian | EVENT (MessagePack, as the broker stored it)
+    Wire (aggregator -> broker): an mm_ack whose `sensor` is the broker's id (from its
+    certificate) and whose `seq` is the broker's log index up to which everything is durable
+    here (cumulative). One ACK per broker per poll round that carried frames from it, sent
+    after the round's synced write, also when the round held only duplicates or out-of-order
+    frames (so the broker learns where to resume).
+    The broker id is the certificate's id, never anything in the body. */
+#ifndef AG_INGEST_H
+#define AG_INGEST_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ag_store.h"
+#include "mm_curve.h"
+
+//  The index prefix of a forwarded frame.
+#define AG_FRAME_INDEX_LEN 8
+
+typedef struct ag_ingest_t ag_ingest_t;
+
+typedef struct {
+    const char *id;           //  this aggregator's id (log lines); "" or NULL: the certificate's
+    const char *endpoint;     //  where brokers connect, e.g. "tcp://0.0.0.0:7100"
+    const char *allow_dir;    //  directory of allowed broker certificates (*.cert)
+    const char *revoke_file;  //  optional revocation file (NULL or "": none)
+    const char *cert_secret;  //  this aggregator's secret certificate file
+    const char *store_path;   //  ag_store directory
+    uint32_t batch_max;       //  frames per round (0: AG_INGEST_BATCH_DEFAULT)
+} ag_ingest_config_t;
+
+#define AG_INGEST_BATCH_DEFAULT 4096u
+
+typedef struct {
+    uint64_t frames;        //  frames from allowed brokers
+    uint64_t stored;        //  events stored (new)
+    uint64_t duplicates;    //  (broker, index) already stored: acknowledged again
+    uint64_t out_of_order;  //  index past hwm + 1: not stored, the broker resends
+    uint64_t bad;           //  frames too short, or whose EVENT does not decode
+    uint64_t batches;       //  store writes
+    uint64_t store_errors;  //  failed writes (nothing acknowledged)
+    uint64_t acks;          //  ACKs sent
+    uint64_t ack_errors;    //  ACKs not sent (broker gone, queue full, key revoked)
+} ag_ingest_stats_t;
+
+//  Loads the certificate, opens the store, binds (ZAP domain "brokers", role broker only).
+//  NULL (and a log line) on failure.
+ag_ingest_t *ag_ingest_new (const ag_ingest_config_t *config, mm_curve_auth_t *auth);
+void ag_ingest_destroy (ag_ingest_t **self_p);
+
+//  Waits up to `timeout_ms`, handles one round (the frames waiting, up to batch_max). The
+//  number of frames handled, or -1 if the store failed (nothing acked; brokers resend).
+int ag_ingest_run_once (ag_ingest_t *self, int timeout_ms);
+
+const char *ag_ingest_endpoint (ag_ingest_t *self);
+ag_store_t *ag_ingest_store (ag_ingest_t *self);
+void ag_ingest_stats (const ag_ingest_t *self, ag_ingest_stats_t *stats);
+//  One summary line (stored, duplicates, bad frames, acks...) to `out`.
+void ag_ingest_summary (const ag_ingest_t *self, FILE *out);
+
+#endif

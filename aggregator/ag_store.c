@@ -1,0 +1,403 @@
+/*  ag_store: the aggregator's durable store over RocksDB (see ag_store.h for the layout and the
+    guarantees). Every batch is one WriteBatch written with the WAL and sync=true: what the
+    aggregator ACKs is on disk. Owner: aggregator/ (ingest). */
+#include "ag_store.h"
+
+#include <rocksdb/c.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AG_STORE_VERSION 1u
+
+enum { CF_DEFAULT, CF_EV, CF_SENSOR, CF_HWM, CF_COUNT };
+static const char *const s_cf_names[CF_COUNT] = {"default", "ev", "sensor", "hwm"};
+
+#define KEY_MAX (1 + MM_ID_MAX + 8)
+
+//  A broker seen in the current batch and its running high-water mark.
+typedef struct {
+    mm_str_t broker;
+    uint64_t hwm;
+    size_t ack;  //  index in the caller's acks
+} s_seen_t;
+
+struct ag_store {
+    rocksdb_t *db;
+    rocksdb_options_t *opts;
+    rocksdb_column_family_handle_t *cf[CF_COUNT];
+    rocksdb_writeoptions_t *wo;
+    rocksdb_readoptions_t *ro;
+    rocksdb_writebatch_t *batch;
+    ag_store_stats_t stats;
+    char error[512];
+};
+
+static void
+s_put_u64 (uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (uint8_t) (v & 0xff);
+        v >>= 8;
+    }
+}
+
+static uint64_t
+s_get_u64 (const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static void s_error (ag_store_t *self, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+static void
+s_error (ag_store_t *self, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (self->error, sizeof self->error, fmt, args);
+    va_end (args);
+}
+
+static int
+s_rocks_error (ag_store_t *self, const char *what, char *err)
+{
+    s_error (self, "%s: %s", what, err);
+    rocksdb_free (err);
+    self->stats.errors++;
+    return -1;
+}
+
+//  u8 len | id | u64 n. Returns the key length.
+static size_t
+s_key (uint8_t *key, mm_str_t id, uint64_t n)
+{
+    key[0] = (uint8_t) id.len;
+    memcpy (key + 1, id.ptr, id.len);
+    s_put_u64 (key + 1 + id.len, n);
+    return 1 + id.len + 8;
+}
+
+//  Reads an 8-byte value (absent: 0). 0 or -1.
+static int
+s_get_u64_cf (ag_store_t *self, int cf, const void *key, size_t key_len, uint64_t *v)
+{
+    char *err = NULL;
+    size_t len = 0;
+    char *value =
+        rocksdb_get_cf (self->db, self->ro, self->cf[cf], (const char *) key, key_len, &len, &err);
+    if (err)
+        return s_rocks_error (self, "read", err);
+    *v = 0;
+    if (!value)
+        return 0;
+    int rc = 0;
+    if (len == 8)
+        *v = s_get_u64 ((const uint8_t *) value);
+    else {
+        s_error (self, "corrupt value in %s: %zu bytes", s_cf_names[cf], len);
+        self->stats.errors++;
+        rc = -1;
+    }
+    rocksdb_free (value);
+    return rc;
+}
+
+static ag_store_t *
+s_open (const char *path, bool read_only, char *err_out, size_t err_size)
+{
+    ag_store_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        if (err_out && err_size)
+            snprintf (err_out, err_size, "out of memory");
+        return NULL;
+    }
+    self->opts = rocksdb_options_create ();
+    rocksdb_options_set_create_if_missing (self->opts, 1);
+    rocksdb_options_set_create_missing_column_families (self->opts, 1);
+    rocksdb_options_set_max_background_jobs (self->opts, 2);
+    //  A crash can tear the WAL's tail, never a synced (acknowledged) record.
+    rocksdb_options_set_wal_recovery_mode (self->opts, rocksdb_point_in_time_recovery);
+    rocksdb_options_set_max_log_file_size (self->opts, 1u << 20);
+    rocksdb_options_set_keep_log_file_num (self->opts, 4);
+    self->wo = rocksdb_writeoptions_create ();
+    rocksdb_writeoptions_set_sync (self->wo, 1);
+    self->ro = rocksdb_readoptions_create ();
+    self->batch = rocksdb_writebatch_create ();
+    const rocksdb_options_t *cf_opts[CF_COUNT];
+    for (int cf = 0; cf < CF_COUNT; cf++)
+        cf_opts[cf] = self->opts;
+    char *err = NULL;
+    if (read_only)
+        self->db = rocksdb_open_for_read_only_column_families (
+            self->opts, path, CF_COUNT, s_cf_names, cf_opts, self->cf, 0, &err);
+    else
+        self->db = rocksdb_open_column_families (self->opts, path, CF_COUNT, s_cf_names, cf_opts,
+                                                 self->cf, &err);
+    if (err) {
+        s_error (self, "open %s: %s", path, err);
+        rocksdb_free (err);
+        self->db = NULL;
+        goto failed;
+    }
+    //  Format version: written on creation, checked afterwards.
+    uint8_t v[4] = {0, 0, 0, AG_STORE_VERSION};
+    size_t len = 0;
+    char *value = rocksdb_get_cf (self->db, self->ro, self->cf[CF_DEFAULT], "v", 1, &len, &err);
+    if (err) {
+        s_rocks_error (self, "read version", err);
+        goto failed;
+    }
+    if (value) {
+        bool ok = len == 4 && memcmp (value, v, 4) == 0;
+        rocksdb_free (value);
+        if (!ok) {
+            s_error (self, "%s: unknown store format", path);
+            goto failed;
+        }
+    }
+    else if (read_only) {
+        s_error (self, "%s: no store here", path);
+        goto failed;
+    }
+    else {
+        rocksdb_writebatch_clear (self->batch);
+        rocksdb_writebatch_put_cf (self->batch, self->cf[CF_DEFAULT], "v", 1, (const char *) v, 4);
+        rocksdb_write (self->db, self->wo, self->batch, &err);
+        if (err) {
+            s_rocks_error (self, "write version", err);
+            goto failed;
+        }
+    }
+    return self;
+failed:
+    if (err_out && err_size)
+        snprintf (err_out, err_size, "%s", self->error);
+    ag_store_destroy (&self);
+    return NULL;
+}
+
+ag_store_t *
+ag_store_new (const char *path, char *err, size_t err_size)
+{
+    return s_open (path, false, err, err_size);
+}
+
+ag_store_t *
+ag_store_open_readonly (const char *path, char *err, size_t err_size)
+{
+    return s_open (path, true, err, err_size);
+}
+
+void
+ag_store_destroy (ag_store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ag_store_t *self = *self_p;
+    if (self->db) {
+        for (int cf = 0; cf < CF_COUNT; cf++)
+            if (self->cf[cf])
+                rocksdb_column_family_handle_destroy (self->cf[cf]);
+        rocksdb_close (self->db);
+    }
+    if (self->opts)
+        rocksdb_options_destroy (self->opts);
+    if (self->wo)
+        rocksdb_writeoptions_destroy (self->wo);
+    if (self->ro)
+        rocksdb_readoptions_destroy (self->ro);
+    if (self->batch)
+        rocksdb_writebatch_destroy (self->batch);
+    free (self);
+    *self_p = NULL;
+}
+
+uint64_t
+ag_store_hwm (ag_store_t *self, mm_str_t broker)
+{
+    if (broker.len == 0 || broker.len > MM_ID_MAX)
+        return 0;
+    uint64_t v;
+    return s_get_u64_cf (self, CF_HWM, broker.ptr, broker.len, &v) == 0 ? v : UINT64_MAX;
+}
+
+static bool
+s_item_valid (const ag_store_item_t *it)
+{
+    return it->broker.len > 0 && it->broker.len <= MM_ID_MAX && it->sensor.len > 0 &&
+           it->sensor.len <= MM_ID_MAX && it->index > 0 && it->seq > 0 && it->len > 0 && it->data;
+}
+
+int
+ag_store_put_events (ag_store_t *self, const ag_store_item_t *items, size_t n, ag_store_ack_t *acks,
+                     size_t acks_max, size_t *n_acks)
+{
+    *n_acks = 0;
+    //  Brokers are few (one per region): a linear table of those seen in this batch.
+    s_seen_t *seen = calloc (acks_max ? acks_max : 1, sizeof *seen);
+    if (!seen) {
+        s_error (self, "out of memory");
+        return -1;
+    }
+    size_t n_seen = 0;
+    ag_store_stats_t delta = {0};
+    rocksdb_writebatch_clear (self->batch);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        const ag_store_item_t *it = &items[i];
+        if (!s_item_valid (it)) {
+            delta.invalid++;
+            continue;
+        }
+        s_seen_t *b = NULL;
+        for (size_t j = 0; j < n_seen && !b; j++)
+            if (seen[j].broker.len == it->broker.len &&
+                memcmp (seen[j].broker.ptr, it->broker.ptr, it->broker.len) == 0)
+                b = &seen[j];
+        if (!b) {
+            if (n_seen == acks_max) {
+                s_error (self, "more brokers in the batch than acks_max (%zu)", acks_max);
+                rc = -1;
+                goto done;
+            }
+            b = &seen[n_seen];
+            b->broker = it->broker;
+            b->ack = n_seen++;
+            if (s_get_u64_cf (self, CF_HWM, it->broker.ptr, it->broker.len, &b->hwm) == -1) {
+                rc = -1;
+                goto done;
+            }
+            acks[b->ack] = (ag_store_ack_t){.broker = it->broker, .hwm = b->hwm};
+        }
+        ag_store_ack_t *a = &acks[b->ack];
+        if (it->index <= b->hwm) {
+            a->duplicates++;
+            continue;
+        }
+        if (it->index > b->hwm + 1) {
+            a->out_of_order++;
+            continue;
+        }
+        uint8_t key[KEY_MAX], skey[KEY_MAX];
+        size_t klen = s_key (key, it->broker, it->index);
+        size_t sklen = s_key (skey, it->sensor, it->seq);
+        //  The broker dedups by (sensor, seq); a second copy here means it failed to. Kept
+        //  (the event log is by broker index) and counted, the index entry left to the first.
+        char *err = NULL;
+        size_t vlen = 0;
+        char *prev = rocksdb_get_cf (self->db, self->ro, self->cf[CF_SENSOR], (const char *) skey,
+                                     sklen, &vlen, &err);
+        if (err) {
+            rc = s_rocks_error (self, "read", err);
+            goto done;
+        }
+        if (prev) {
+            rocksdb_free (prev);
+            delta.seq_duplicates++;
+        }
+        else
+            rocksdb_writebatch_put_cf (self->batch, self->cf[CF_SENSOR], (const char *) skey, sklen,
+                                       (const char *) key, klen);
+        rocksdb_writebatch_put_cf (self->batch, self->cf[CF_EV], (const char *) key, klen,
+                                   (const char *) it->data, it->len);
+        b->hwm = it->index;
+        a->hwm = it->index;
+        a->stored++;
+    }
+    for (size_t j = 0; j < n_seen; j++) {
+        const ag_store_ack_t *a = &acks[seen[j].ack];
+        delta.events += a->stored;
+        delta.duplicates += a->duplicates;
+        delta.out_of_order += a->out_of_order;
+        if (a->stored) {
+            uint8_t v[8];
+            s_put_u64 (v, seen[j].hwm);
+            rocksdb_writebatch_put_cf (self->batch, self->cf[CF_HWM], seen[j].broker.ptr,
+                                       seen[j].broker.len, (const char *) v, 8);
+        }
+    }
+    if (delta.events) {
+        char *err = NULL;
+        rocksdb_write (self->db, self->wo, self->batch, &err);
+        if (err) {
+            rc = s_rocks_error (self, "write batch", err);
+            goto done;
+        }
+        self->stats.batches++;
+    }
+    self->stats.events += delta.events;
+    self->stats.duplicates += delta.duplicates;
+    self->stats.out_of_order += delta.out_of_order;
+    self->stats.seq_duplicates += delta.seq_duplicates;
+    self->stats.invalid += delta.invalid;
+    *n_acks = n_seen;
+done:
+    if (rc == -1)
+        *n_acks = 0;
+    rocksdb_writebatch_clear (self->batch);
+    free (seen);
+    return rc;
+}
+
+int64_t
+ag_store_each (ag_store_t *self, ag_store_each_fn *fn, void *arg)
+{
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf (self->db, self->ro, self->cf[CF_SENSOR]);
+    int64_t count = 0;
+    int rc = 0;
+    for (rocksdb_iter_seek_to_first (it); rocksdb_iter_valid (it) && rc == 0;
+         rocksdb_iter_next (it)) {
+        size_t klen, vlen;
+        const uint8_t *k = (const uint8_t *) rocksdb_iter_key (it, &klen);
+        const uint8_t *v = (const uint8_t *) rocksdb_iter_value (it, &vlen);
+        if (klen < 10 || klen != 1u + k[0] + 8u || vlen < 10 || vlen != 1u + v[0] + 8u) {
+            s_error (self, "corrupt key in the sensor index");
+            self->stats.errors++;
+            count = -1;
+            break;
+        }
+        mm_str_t sensor = {.ptr = (const char *) k + 1, .len = k[0]};
+        mm_str_t broker = {.ptr = (const char *) v + 1, .len = v[0]};
+        uint64_t seq = s_get_u64 (k + 1 + k[0]);
+        uint64_t index = s_get_u64 (v + 1 + v[0]);
+        char *err = NULL;
+        size_t dlen = 0;
+        char *data = rocksdb_get_cf (self->db, self->ro, self->cf[CF_EV], (const char *) v, vlen,
+                                     &dlen, &err);
+        if (err) {
+            s_rocks_error (self, "read event", err);
+            count = -1;
+            break;
+        }
+        count++;
+        rc = fn (arg, sensor, seq, broker, index, (const uint8_t *) data, data ? dlen : 0);
+        if (data)
+            rocksdb_free (data);
+    }
+    if (count >= 0) {
+        char *err = NULL;
+        rocksdb_iter_get_error (it, &err);
+        if (err)
+            count = s_rocks_error (self, "iterate", err);
+    }
+    rocksdb_iter_destroy (it);
+    return count;
+}
+
+void
+ag_store_stats (const ag_store_t *self, ag_store_stats_t *stats)
+{
+    *stats = self->stats;
+}
+
+const char *
+ag_store_error (const ag_store_t *self)
+{
+    return self->error;
+}

@@ -1,0 +1,89 @@
+/*  ag_store: the aggregator's durable store (RocksDB). Keeps the EVENTs brokers forward, keyed
+    by (broker id, broker log index), deduplicated exactly against a durable per-broker
+    high-water mark, and indexed by (sensor, seq) so "exactly these events" can be checked.
+    Owner: aggregator/ (ingest). One thread owns a store; it is not thread-safe.
+
+    Guarantee: when ag_store_put_events returns 0, everything up to each returned high-water
+    mark is on disk (one WriteBatch, WAL, fsync), so an ACK sent after it survives kill -9 and
+    power cuts. A crash before the return costs nothing: the broker resends from its cursor.
+
+    Layout (column families; integers big-endian so keys sort numerically):
+      ev       u8 broker-len | broker | u64 log index -> EVENT bytes (as the broker sent them)
+      sensor   u8 sensor-len | sensor | u64 seq -> u8 broker-len | broker | u64 log index
+      hwm      broker -> u64 highest log index stored (every index <= it is stored)
+      default  "v" -> u32 format version */
+#ifndef AG_STORE_H
+#define AG_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mm_proto.h"
+
+typedef struct ag_store ag_store_t;
+
+//  One forwarded event: the broker (from its certificate), the broker's log index, the event's
+//  sensor and seq (from the body the broker restamped) and the EVENT bytes. Borrowed.
+typedef struct {
+    mm_str_t broker;
+    uint64_t index;
+    mm_str_t sensor;
+    uint64_t seq;
+    const uint8_t *data;
+    size_t len;
+} ag_store_item_t;
+
+//  The outcome of a batch for one broker. `hwm` is what to ACK: every index <= hwm is durable.
+typedef struct {
+    mm_str_t broker;        //  borrowed from the first item of this broker in the batch
+    uint64_t hwm;           //  high-water mark after the batch
+    uint32_t stored;        //  new events written
+    uint32_t duplicates;    //  index <= hwm: already stored
+    uint32_t out_of_order;  //  index > hwm + 1: not stored (the broker rewinds and resends)
+} ag_store_ack_t;
+
+typedef struct {
+    uint64_t events;          //  events stored since open
+    uint64_t batches;         //  synced writes
+    uint64_t duplicates;      //  (broker, index) already stored
+    uint64_t out_of_order;    //  refused: a gap before them
+    uint64_t seq_duplicates;  //  new (broker, index) whose (sensor, seq) was already stored:
+                              //  a broker-side dedup failure; stored under ev, counted here
+    uint64_t invalid;         //  malformed items (empty ids, index or seq 0, no data)
+    uint64_t errors;          //  RocksDB errors
+} ag_store_stats_t;
+
+//  Opens (creating if needed) the store in directory `path`. NULL on failure, with the reason
+//  in `err` (if not NULL).
+ag_store_t *ag_store_new (const char *path, char *err, size_t err_size);
+//  Opens an existing store read-only, also while mimamori-aggregator runs on it (RocksDB's
+//  read-only mode takes no lock): a snapshot as of the open, for tools and tests. Writing
+//  through it fails.
+ag_store_t *ag_store_open_readonly (const char *path, char *err, size_t err_size);
+void ag_store_destroy (ag_store_t **self_p);
+
+//  Stores a batch of `n` items from one or more brokers in ONE atomic WriteBatch synced to
+//  disk. Per broker, in item order: index <= hwm is a duplicate, index == hwm + 1 is stored,
+//  index > hwm + 1 is out of order (not stored: exactness needs contiguous indexes, and a
+//  broker that lost a message in a reconnect resends from its cursor). Fills one ack per
+//  broker of the batch (`acks_max` >= distinct brokers; `n` always suffices). 0, or -1 (then
+//  nothing may be acknowledged).
+int ag_store_put_events (ag_store_t *self, const ag_store_item_t *items, size_t n,
+                         ag_store_ack_t *acks, size_t acks_max, size_t *n_acks);
+
+//  The high-water mark of `broker` (0 if none), or UINT64_MAX on error.
+uint64_t ag_store_hwm (ag_store_t *self, mm_str_t broker);
+
+//  Called for each event in (sensor, seq) order; strings and data valid during the call only.
+//  Return 0 to go on, anything else to stop.
+typedef int (ag_store_each_fn) (void *arg, mm_str_t sensor, uint64_t seq, mm_str_t broker,
+                                uint64_t index, const uint8_t *data, size_t len);
+//  Walks every event by (sensor, seq). The number visited, or -1.
+int64_t ag_store_each (ag_store_t *self, ag_store_each_fn *fn, void *arg);
+
+void ag_store_stats (const ag_store_t *self, ag_store_stats_t *stats);
+//  The reason of the last failure; "" if none. Borrowed.
+const char *ag_store_error (const ag_store_t *self);
+
+#endif

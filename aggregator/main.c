@@ -1,0 +1,169 @@
+/*  mimamori-aggregator: the centre. Today (issue 5): accepts brokers over CURVE, stores the
+    events they forward durably and acknowledges them (ag_ingest). main() only reads the
+    settings and flags, starts the ZAP handler and drives ingest until SIGINT/SIGTERM.
+    Owner: aggregator/. */
+#include <getopt.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ag_ingest.h"
+#include "mm_config.h"
+
+#ifndef MIMAMORI_VERSION
+#define MIMAMORI_VERSION "0.0.0"
+#endif
+
+//  The only global state: signal handlers can only reach a global.
+static volatile sig_atomic_t s_interrupted;
+
+static void
+s_on_signal (int sig)
+{
+    (void) sig;
+    s_interrupted = 1;
+}
+
+typedef struct {
+    char id[MM_ID_MAX + 1];
+    char bind[256];
+    char cert_dir[1024];
+    char revoke_file[1024];
+    char cert_secret[1024];
+    char store_path[1024];
+    uint64_t stats_s;
+} s_config_t;
+
+#define S_STR(sec, k, m, d, h)                                                                     \
+    {                                                                                              \
+        sec, k, MM_CFG_STR, offsetof (s_config_t, m), sizeof (((s_config_t *) 0)->m), 0, 0, d, h   \
+    }
+
+#define S_UINT(sec, k, m, lo, hi, d, h)                                                            \
+    {                                                                                              \
+        sec, k, MM_CFG_UINT, offsetof (s_config_t, m), 0, lo, hi, d, h                             \
+    }
+
+static const mm_cfg_item_t s_table[] = {
+    S_STR ("aggregator", "id", id, "",
+           "this aggregator's id in log lines (empty: the certificate's id)"),
+    S_STR ("brokers", "bind", bind, "tcp://0.0.0.0:7100", "where brokers connect (CURVE ROUTER)"),
+    S_STR ("brokers", "cert_dir", cert_dir, "/etc/mimamori/brokers",
+           "allowed broker certificates (*.cert); changes apply within a second, no restart"),
+    S_STR ("brokers", "revoke_file", revoke_file, "",
+           "revocation file: one Z85 key or id a line (empty: none)"),
+    S_STR ("keys", "cert_secret", cert_secret, "/etc/mimamori/aggregator.cert_secret",
+           "this aggregator's secret certificate (mode 0600)"),
+    S_STR ("store", "path", store_path, "/var/lib/mimamori/aggregator", "RocksDB store directory"),
+    S_UINT ("aggregator", "stats_s", stats_s, 1, 86400, "60",
+            "seconds between summary lines while frames arrive"),
+};
+#define S_TABLE_LEN (sizeof s_table / sizeof s_table[0])
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "usage: mimamori-aggregator [options]\n"
+             "\n"
+             "Accepts brokers over CurveZMQ, stores the events they forward durably, acknowledges\n"
+             "them.\n"
+             "\n"
+             "  -c, --config FILE      settings file (INI)\n"
+             "      --print-config     print every setting with its default and exit\n"
+             "  -V, --version          print the version and exit\n"
+             "  -h, --help             this help\n"
+             "\n"
+             "Stops cleanly on SIGINT or SIGTERM and prints a summary on stderr.\n");
+}
+
+enum { O_PRINT_CONFIG = 256 };
+
+static const struct option s_options[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"print-config", no_argument, NULL, O_PRINT_CONFIG},
+    {"version", no_argument, NULL, 'V'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+int
+main (int argc, char **argv)
+{
+    s_config_t cfg;
+    char err[512];
+    if (mm_config_defaults (s_table, S_TABLE_LEN, &cfg, err, sizeof err) == -1) {
+        fprintf (stderr, "mimamori-aggregator: %s\n", err);
+        return 1;
+    }
+    int opt;
+    while ((opt = getopt_long (argc, argv, "c:Vh", s_options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            if (mm_config_load (s_table, S_TABLE_LEN, &cfg, optarg, err, sizeof err) == -1) {
+                fprintf (stderr, "mimamori-aggregator: %s\n", err);
+                return 2;
+            }
+            break;
+        case O_PRINT_CONFIG: mm_config_print (s_table, S_TABLE_LEN, stdout); return 0;
+        case 'V': printf ("mimamori-aggregator %s\n", MIMAMORI_VERSION); return 0;
+        case 'h': s_usage (stdout); return 0;
+        default: s_usage (stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf (stderr, "mimamori-aggregator: unexpected argument '%s'\n", argv[optind]);
+        s_usage (stderr);
+        return 2;
+    }
+    //  Log lines go to stderr with the summary (CZMQ's default is stdout).
+    zsys_set_logstream (stderr);
+    //  Our own handlers, not CZMQ's: the loop below checks the flag every 100 ms.
+    zsys_handler_set (NULL);
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+
+    mm_curve_auth_t *auth = mm_curve_auth_new ();
+    if (!auth) {
+        fprintf (stderr, "mimamori-aggregator: cannot start the ZAP handler\n");
+        return 1;
+    }
+    ag_ingest_config_t icfg = {
+        .id = cfg.id,
+        .endpoint = cfg.bind,
+        .allow_dir = cfg.cert_dir,
+        .revoke_file = cfg.revoke_file,
+        .cert_secret = cfg.cert_secret,
+        .store_path = cfg.store_path,
+    };
+    ag_ingest_t *ingest = ag_ingest_new (&icfg, auth);
+    if (!ingest) {
+        mm_curve_auth_destroy (&auth);
+        return 1;
+    }
+    //  Tests and supervisors read the bound endpoint from this line (the port may be "*").
+    fprintf (stderr, "mimamori-aggregator: listening on %s\n", ag_ingest_endpoint (ingest));
+    //  A summary line now and then while frames arrive (the same line as at exit).
+    int64_t next_stats = zclock_mono () + (int64_t) cfg.stats_s * 1000;
+    uint64_t frames_then = 0;
+    while (!s_interrupted) {
+        ag_ingest_run_once (ingest, 100);  //  a failed write is counted, logged and resent
+        if (zclock_mono () >= next_stats) {
+            next_stats = zclock_mono () + (int64_t) cfg.stats_s * 1000;
+            ag_ingest_stats_t st;
+            ag_ingest_stats (ingest, &st);
+            if (st.frames != frames_then)
+                ag_ingest_summary (ingest, stderr);
+            frames_then = st.frames;
+        }
+    }
+    ag_ingest_summary (ingest, stderr);
+    ag_ingest_destroy (&ingest);
+    mm_curve_auth_destroy (&auth);
+    return 0;
+}

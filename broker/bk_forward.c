@@ -1,0 +1,200 @@
+/*  bk_forward: the broker's link to the aggregator (see bk_forward.h). Owner: broker/.
+    State: `next` is the next log index to send; in flight is (cursor, next). */
+#include "bk_forward.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "mm_ack.h"
+
+#define S_LOG_MS 1000
+
+struct bk_forward_t {
+    bk_store_t *store;
+    mm_cert_t *cert;
+    mm_curve_client_t *client;
+    uint32_t window;
+    uint32_t ack_timeout_ms;
+    uint64_t next;        //  next index to send
+    int64_t progress_ms;  //  last time the cursor moved or sending started from it
+    bool blocked;         //  the last send met EAGAIN
+    mm_buf_t frame;
+    int64_t log_ms;
+    bk_forward_stats_t stats;
+};
+
+bk_forward_t *
+bk_forward_new (const bk_forward_config_t *config, bk_store_t *store)
+{
+    if (!config || !store || !config->endpoint || !config->aggregator_cert ||
+        !config->cert_secret) {
+        zsys_error ("bk_forward: endpoint, aggregator_cert and cert_secret are required");
+        return NULL;
+    }
+    bk_forward_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->store = store;
+    self->window = config->window ? config->window : BK_FORWARD_WINDOW_DEFAULT;
+    self->ack_timeout_ms =
+        config->ack_timeout_ms ? config->ack_timeout_ms : BK_FORWARD_ACK_TIMEOUT_DEFAULT;
+    char err[512];
+    mm_cert_t *agg = mm_cert_load (config->aggregator_cert, err, sizeof err);
+    if (!agg) {
+        zsys_error ("bk_forward: %s", err);
+        goto fail;
+    }
+    if (mm_cert_identity (agg)->role != MM_ROLE_AGGREGATOR) {
+        zsys_error ("bk_forward: %s is not an aggregator certificate", config->aggregator_cert);
+        mm_cert_destroy (&agg);
+        goto fail;
+    }
+    self->cert = mm_cert_load (config->cert_secret, err, sizeof err);
+    if (!self->cert || !mm_cert_has_secret (self->cert)) {
+        zsys_error ("bk_forward: %s: %s", config->cert_secret, self->cert ? "no secret key" : err);
+        mm_cert_destroy (&agg);
+        goto fail;
+    }
+    self->client = mm_curve_client_new (config->endpoint, self->cert, mm_cert_public_txt (agg));
+    mm_cert_destroy (&agg);
+    if (!self->client)
+        goto fail;
+    zsock_set_rcvtimeo (mm_curve_client_sock (self->client), 0);
+    self->next = bk_store_forward_cursor (store) + 1;
+    self->progress_ms = zclock_mono ();
+    zsys_info ("bk_forward: forwarding to %s from log index %llu", config->endpoint,
+               (unsigned long long) self->next);
+    return self;
+fail:
+    bk_forward_destroy (&self);
+    return NULL;
+}
+
+void
+bk_forward_destroy (bk_forward_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    bk_forward_t *self = *self_p;
+    mm_curve_client_destroy (&self->client);
+    mm_cert_destroy (&self->cert);
+    mm_buf_free (&self->frame);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_take_acks (bk_forward_t *self)
+{
+    const char *me = mm_cert_identity (self->cert)->id;
+    zframe_t *f;
+    while ((f = mm_curve_client_recv (self->client))) {
+        mm_ack_t ack;
+        mm_error_t err;
+        uint64_t cursor = bk_store_forward_cursor (self->store);
+        //  An ACK past what this run sent can answer a previous run (before a restart): it
+        //  is trusted up to what the store holds, since the aggregator only acks what it has.
+        int rc = mm_ack_decode (&ack, zframe_data (f), zframe_size (f), &err);
+        if (rc == -1 || !mm_str_eq (ack.sensor, me) ||
+            ack.seq > bk_store_last_index (self->store)) {
+            self->stats.bad_acks++;
+            zframe_destroy (&f);
+            continue;
+        }
+        zframe_destroy (&f);
+        if (ack.seq <= cursor) {
+            self->stats.stale_acks++;
+            //  The aggregator holds nothing past the cursor: what we sent after it was lost
+            //  (a reconnect drops the queue). Resend now rather than at the timeout.
+            if (ack.seq == cursor && self->next > cursor + 1 &&
+                zclock_mono () - self->progress_ms >= self->ack_timeout_ms / 4) {
+                self->next = cursor + 1;
+                self->stats.rewinds++;
+                self->progress_ms = zclock_mono ();
+            }
+            continue;
+        }
+        if (bk_store_ack_forward (self->store, ack.seq) == -1) {
+            self->stats.errors++;
+            if (zclock_mono () - self->log_ms >= S_LOG_MS) {
+                self->log_ms = zclock_mono ();
+                zsys_error ("bk_forward: cannot move the cursor to %llu: %s",
+                            (unsigned long long) ack.seq, bk_store_error (self->store));
+            }
+            continue;
+        }
+        self->stats.acks++;
+        self->progress_ms = zclock_mono ();
+        if (self->next <= ack.seq)
+            self->next = ack.seq + 1;
+    }
+}
+
+static int
+s_send_one (void *arg, uint64_t index, mm_str_t sensor, uint64_t seq, const uint8_t *data,
+            size_t len)
+{
+    (void) sensor, (void) seq;
+    bk_forward_t *self = arg;
+    uint8_t prefix[8];
+    for (int i = 0; i < 8; i++)
+        prefix[i] = (uint8_t) (index >> (56 - 8 * i));
+    mm_buf_clear (&self->frame);
+    if (mm_buf_append (&self->frame, prefix, 8) == -1 ||
+        mm_buf_append (&self->frame, data, len) == -1)
+        return -1;
+    if (mm_curve_client_send (self->client, self->frame.data, self->frame.len) == -1) {
+        self->blocked = true;  //  not connected, or the queue is full: try again later
+        return -1;
+    }
+    self->stats.sent++;
+    self->next = index + 1;
+    return 0;
+}
+
+int
+bk_forward_run_once (bk_forward_t *self)
+{
+    s_take_acks (self);
+    uint64_t cursor = bk_store_forward_cursor (self->store);
+    uint64_t last = bk_store_last_index (self->store);
+    if (self->next <= cursor)
+        self->next = cursor + 1;
+    int64_t now = zclock_mono ();
+    if (self->next > cursor + 1 && now - self->progress_ms >= self->ack_timeout_ms) {
+        //  In flight and no progress: lost in a reconnect, or the aggregator restarted.
+        self->next = cursor + 1;
+        self->stats.rewinds++;
+        self->progress_ms = now;
+    }
+    if (self->next == cursor + 1)
+        self->progress_ms = self->next > last ? now : self->progress_ms;
+    uint64_t in_flight = self->next - 1 - cursor;
+    if (self->next > last || in_flight >= self->window)
+        return 0;
+    uint64_t room = self->window - in_flight;
+    size_t max = room < BK_FORWARD_SEND_MAX ? (size_t) room : BK_FORWARD_SEND_MAX;
+    bool from_cursor = self->next == cursor + 1;
+    uint64_t before = self->stats.sent;
+    self->blocked = false;
+    if (bk_store_read_forward (self->store, self->next, max, s_send_one, self) == -1) {
+        self->stats.errors++;
+        return -1;
+    }
+    //  The timeout counts from when the oldest event in flight was (re)sent.
+    if (from_cursor && self->stats.sent > before)
+        self->progress_ms = now;
+    return (int) (self->stats.sent - before);
+}
+
+zsock_t *
+bk_forward_sock (bk_forward_t *self)
+{
+    return mm_curve_client_sock (self->client);
+}
+
+void
+bk_forward_stats (const bk_forward_t *self, bk_forward_stats_t *stats)
+{
+    *stats = self->stats;
+}
