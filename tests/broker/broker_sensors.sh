@@ -65,7 +65,7 @@ stop() {
 
 expect() { grep -qF -- "$1" <<<"$summary" || fail "summary lacks '$1': $summary"; }
 
-# Port 0 is not an option in the config; bind an ephemeral port, then reuse it after restart.
+# Port 0 is not an option in the config; bind an ephemeral port ('*'), read from the log.
 write_config 'tcp://127.0.0.1:*'
 start
 out=$("$sim" send "$endpoint" "$dir/keys/b-kanto.cert" "$dir/keys/s-1.cert_secret" 1 100)
@@ -86,8 +86,8 @@ expect "0 duplicates"
 expect "20 corrected"
 grep -q "refused a handshake.*unknown key" "$dir/broker.log" || fail "no refusal logged"
 
-# Restart on the same port: s-1 resends 51..100 (as if the ACKs were lost) and goes on to 150.
-write_config "$endpoint"
+# Restart (on a fresh ephemeral port: the old one may have gone to a parallel test meanwhile):
+# s-1 resends 51..100 (as if the ACKs were lost) and goes on to 150.
 start
 out=$("$sim" send "$endpoint" "$dir/keys/b-kanto.cert" "$dir/keys/s-1.cert_secret" 51 150)
 [ "$out" = "acked 150" ] || fail "s-1 after restart: $out"
