@@ -2,7 +2,6 @@
     events they forward durably and acknowledges them (ag_ingest). main() only reads the
     settings and flags, starts the ZAP handler and drives ingest until SIGINT/SIGTERM.
     Owner: aggregator/. */
-#include <getopt.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -36,15 +35,8 @@ typedef struct {
     uint64_t stats_s;
 } s_config_t;
 
-#define S_STR(sec, k, m, d, h)                                                                     \
-    {                                                                                              \
-        sec, k, MM_CFG_STR, offsetof (s_config_t, m), sizeof (((s_config_t *) 0)->m), 0, 0, d, h   \
-    }
-
-#define S_UINT(sec, k, m, lo, hi, d, h)                                                            \
-    {                                                                                              \
-        sec, k, MM_CFG_UINT, offsetof (s_config_t, m), 0, lo, hi, d, h                             \
-    }
+#define S_STR(...) MM_CFG_ITEM_STR (s_config_t, __VA_ARGS__)
+#define S_UINT(...) MM_CFG_ITEM_UINT (s_config_t, __VA_ARGS__)
 
 static const mm_cfg_item_t s_table[] = {
     S_STR ("aggregator", "id", id, "",
@@ -62,62 +54,16 @@ static const mm_cfg_item_t s_table[] = {
 };
 #define S_TABLE_LEN (sizeof s_table / sizeof s_table[0])
 
-static void
-s_usage (FILE *out)
-{
-    fprintf (out,
-             "usage: mimamori-aggregator [options]\n"
-             "\n"
-             "Accepts brokers over CurveZMQ, stores the events they forward durably, acknowledges\n"
-             "them.\n"
-             "\n"
-             "  -c, --config FILE      settings file (INI)\n"
-             "      --print-config     print every setting with its default and exit\n"
-             "  -V, --version          print the version and exit\n"
-             "  -h, --help             this help\n"
-             "\n"
-             "Stops cleanly on SIGINT or SIGTERM and prints a summary on stderr.\n");
-}
-
-enum { O_PRINT_CONFIG = 256 };
-
-static const struct option s_options[] = {
-    {"config", required_argument, NULL, 'c'},
-    {"print-config", no_argument, NULL, O_PRINT_CONFIG},
-    {"version", no_argument, NULL, 'V'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
 int
 main (int argc, char **argv)
 {
     s_config_t cfg;
-    char err[512];
-    if (mm_config_defaults (s_table, S_TABLE_LEN, &cfg, err, sizeof err) == -1) {
-        fprintf (stderr, "mimamori-aggregator: %s\n", err);
-        return 1;
-    }
-    int opt;
-    while ((opt = getopt_long (argc, argv, "c:Vh", s_options, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-            if (mm_config_load (s_table, S_TABLE_LEN, &cfg, optarg, err, sizeof err) == -1) {
-                fprintf (stderr, "mimamori-aggregator: %s\n", err);
-                return 2;
-            }
-            break;
-        case O_PRINT_CONFIG: mm_config_print (s_table, S_TABLE_LEN, stdout); return 0;
-        case 'V': printf ("mimamori-aggregator %s\n", MIMAMORI_VERSION); return 0;
-        case 'h': s_usage (stdout); return 0;
-        default: s_usage (stderr); return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf (stderr, "mimamori-aggregator: unexpected argument '%s'\n", argv[optind]);
-        s_usage (stderr);
-        return 2;
-    }
+    int rc = mm_config_daemon_args ("mimamori-aggregator", MIMAMORI_VERSION,
+                                    "Accepts brokers over CurveZMQ, stores the events they forward "
+                                    "durably, acknowledges\nthem.",
+                                    s_table, S_TABLE_LEN, &cfg, argc, argv);
+    if (rc != -1)
+        return rc;
     //  Log lines go to stderr with the summary (CZMQ's default is stdout).
     zsys_set_logstream (stderr);
     //  Our own handlers, not CZMQ's: the loop below checks the flag every 100 ms.

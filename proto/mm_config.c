@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -307,4 +308,61 @@ mm_config_print (const mm_cfg_item_t *table, size_t n, FILE *out)
         fprintf (out, "# %s\n%s = %s\n", table[i].help, table[i].key,
                  table[i].def ? table[i].def : "");
     }
+}
+
+static void
+s_daemon_usage (FILE *out, const char *prog, const char *about)
+{
+    fprintf (out,
+             "usage: %s [options]\n"
+             "\n"
+             "%s\n"
+             "\n"
+             "  -c, --config FILE      settings file (INI)\n"
+             "      --print-config     print every setting with its default and exit\n"
+             "  -V, --version          print the version and exit\n"
+             "  -h, --help             this help\n"
+             "\n"
+             "Stops cleanly on SIGINT or SIGTERM and prints a summary on stderr.\n",
+             prog, about);
+}
+
+int
+mm_config_daemon_args (const char *prog, const char *version, const char *about,
+                       const mm_cfg_item_t *table, size_t n, void *cfg, int argc, char **argv)
+{
+    enum { O_PRINT_CONFIG = 256 };
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"print-config", no_argument, NULL, O_PRINT_CONFIG},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    char err[512];
+    if (mm_config_defaults (table, n, cfg, err, sizeof err) == -1) {
+        fprintf (stderr, "%s: %s\n", prog, err);
+        return 1;
+    }
+    int opt;
+    while ((opt = getopt_long (argc, argv, "c:Vh", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            if (mm_config_load (table, n, cfg, optarg, err, sizeof err) == -1) {
+                fprintf (stderr, "%s: %s\n", prog, err);
+                return 2;
+            }
+            break;
+        case O_PRINT_CONFIG: mm_config_print (table, n, stdout); return 0;
+        case 'V': printf ("%s %s\n", prog, version); return 0;
+        case 'h': s_daemon_usage (stdout, prog, about); return 0;
+        default: s_daemon_usage (stderr, prog, about); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf (stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
+        s_daemon_usage (stderr, prog, about);
+        return 2;
+    }
+    return -1;
 }

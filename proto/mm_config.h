@@ -31,6 +31,25 @@ typedef struct {
     const char *help;
 } mm_cfg_item_t;
 
+//  Table items for a settings struct T, so every program writes its table the same way:
+//  MM_CFG_ITEM_STR (sn_config_t, "sensor", "id", id, "sensor", "help").
+#define MM_CFG_ITEM_STR(T, sec, k, m, d, h)                                                        \
+    {                                                                                              \
+        sec, k, MM_CFG_STR, offsetof (T, m), sizeof (((T *) 0)->m), 0, 0, d, h                     \
+    }
+#define MM_CFG_ITEM_UINT(T, sec, k, m, lo, hi, d, h)                                               \
+    {                                                                                              \
+        sec, k, MM_CFG_UINT, offsetof (T, m), 0, lo, hi, d, h                                      \
+    }
+#define MM_CFG_ITEM_BOOL(T, sec, k, m, d, h)                                                       \
+    {                                                                                              \
+        sec, k, MM_CFG_BOOL, offsetof (T, m), 0, 0, 0, d, h                                        \
+    }
+#define MM_CFG_ITEM_NETS(T, sec, k, m, d, h)                                                       \
+    {                                                                                              \
+        sec, k, MM_CFG_NETS, offsetof (T, m), 0, 0, 0, d, h                                        \
+    }
+
 #define MM_NETS_MAX 64
 
 typedef struct {
@@ -57,6 +76,14 @@ int mm_config_set (const mm_cfg_item_t *table, size_t n, void *cfg, const char *
 
 //  Writes an annotated example file: every section, key, default and help line.
 void mm_config_print (const mm_cfg_item_t *table, size_t n, FILE *out);
+
+//  The command line of a daemon whose only flags are -c/--config FILE, --print-config,
+//  -V/--version and -h/--help: fills `cfg` from the defaults and the file. Returns -1 when the
+//  program should go on, else the exit code to return (0 after --help, --version or
+//  --print-config; 1 for a broken default; 2 for a bad flag or file, with the reason on stderr).
+//  `about` is the help text's description (one or two lines).
+int mm_config_daemon_args (const char *prog, const char *version, const char *about,
+                           const mm_cfg_item_t *table, size_t n, void *cfg, int argc, char **argv);
 
 //  Parses a list of CIDRs ("10.0.0.0/8, 2001:db8::/32"; a bare address is a /32 or /128).
 int mm_netlist_parse (mm_netlist_t *list, const char *text, char *err, size_t errlen);

@@ -6,22 +6,10 @@
 
 #include "sn_spool.h"
 
-#define S_STR(sec, k, m, d, h)                                                                     \
-    {                                                                                              \
-        sec, k, MM_CFG_STR, offsetof (sn_config_t, m), sizeof (((sn_config_t *) 0)->m), 0, 0, d, h \
-    }
-#define S_UINT(sec, k, m, lo, hi, d, h)                                                            \
-    {                                                                                              \
-        sec, k, MM_CFG_UINT, offsetof (sn_config_t, m), 0, lo, hi, d, h                            \
-    }
-#define S_BOOL(sec, k, m, d, h)                                                                    \
-    {                                                                                              \
-        sec, k, MM_CFG_BOOL, offsetof (sn_config_t, m), 0, 0, 0, d, h                              \
-    }
-#define S_NETS(sec, k, m, d, h)                                                                    \
-    {                                                                                              \
-        sec, k, MM_CFG_NETS, offsetof (sn_config_t, m), 0, 0, 0, d, h                              \
-    }
+#define S_STR(...) MM_CFG_ITEM_STR (sn_config_t, __VA_ARGS__)
+#define S_UINT(...) MM_CFG_ITEM_UINT (sn_config_t, __VA_ARGS__)
+#define S_BOOL(...) MM_CFG_ITEM_BOOL (sn_config_t, __VA_ARGS__)
+#define S_NETS(...) MM_CFG_ITEM_NETS (sn_config_t, __VA_ARGS__)
 
 const mm_cfg_item_t sn_config_table[] = {
     S_STR ("sensor", "id", id, "sensor", "this sensor's id (the broker takes it from the key)"),
