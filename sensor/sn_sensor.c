@@ -157,6 +157,8 @@ s_emit (sn_sensor_t *self, mm_event_t *ev)
 static void
 s_emit_flow (sn_sensor_t *self, const sn_flow_t *f)
 {
+    if (!self->detect && !self->cfg.flows)
+        return;  //  nobody wants it: skip the Community ID hash and the event
     mm_event_t ev;
     char cid[SN_CID_LEN + 1];
     s_event_init (self, &ev, f, MM_KIND_FLOW, f->first_ns, cid);
