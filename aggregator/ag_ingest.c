@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "mm_ack.h"
 #include "mm_event.h"
@@ -17,6 +18,7 @@ typedef struct {
     char sensor[MM_ID_MAX + 1];
     zframe_t *rid;
     uint64_t index, seq;
+    uint64_t ts;  //  the event's own time, ns since the epoch
     size_t off, len;
 } s_item_t;
 
@@ -36,7 +38,13 @@ struct ag_ingest_t {
     mm_event_t ev;
     int64_t log_bad_ms, log_store_ms, log_ack_ms;
     ag_ingest_stats_t stats;
+    mm_hist_t latency;
+    uint64_t latency_skipped;
+    uint8_t *latency_seen;  //  batch_max
 };
+
+#define S_LATENCY_PAST_NS (3600ull * 1000000000ull)  //  older events: replayed, not live
+#define S_LATENCY_AHEAD_NS (60ull * 1000000000ull)   //  a sensor clock this far ahead: skewed
 
 static bool
 s_may_log (int64_t *last_ms)
@@ -92,7 +100,8 @@ ag_ingest_new (const ag_ingest_config_t *config, mm_curve_auth_t *auth)
     self->items = calloc (self->batch_max, sizeof *self->items);
     self->store_items = calloc (self->batch_max, sizeof *self->store_items);
     self->acks = calloc (self->batch_max, sizeof *self->acks);
-    if (!self->poller || !self->items || !self->store_items || !self->acks)
+    self->latency_seen = calloc (self->batch_max, 1);
+    if (!self->poller || !self->items || !self->store_items || !self->acks || !self->latency_seen)
         goto fail;
     zsys_info ("ag_ingest: %s: accepting brokers on %s (allow-list %s)", self->id,
                mm_curve_server_endpoint (self->server), config->allow_dir);
@@ -126,6 +135,7 @@ ag_ingest_destroy (ag_ingest_t **self_p)
     free (self->items);
     free (self->store_items);
     free (self->acks);
+    free (self->latency_seen);
     mm_buf_free (&self->arena);
     mm_buf_free (&self->out);
     free (self);
@@ -182,6 +192,7 @@ s_on_frame (ag_ingest_t *self, zframe_t **rid_p, const mm_identity_t *peer, zfra
     *rid_p = NULL;
     it->index = index;
     it->seq = self->ev.seq;
+    it->ts = self->ev.ts;
     it->len = len;
     self->n_items++;
 }
@@ -219,6 +230,46 @@ s_send_ack (ag_ingest_t *self, const ag_store_ack_t *a)
                       (unsigned long long) a->hwm, it->broker, strerror (errno));
 }
 
+static uint64_t
+s_now_ns (void)
+{
+    struct timespec t;
+    clock_gettime (CLOCK_REALTIME, &t);
+    return (uint64_t) t.tv_sec * 1000000000u + (uint64_t) t.tv_nsec;
+}
+
+//  Latency of the round's new events, each once (a round may hold an index twice: a resend,
+//  or one that was out of order and came again). The new ones of a broker are the `stored`
+//  indexes up to its mark; `latency_seen` marks those measured.
+static void
+s_measure (ag_ingest_t *self, size_t n_acks)
+{
+    uint64_t now = s_now_ns ();
+    memset (self->latency_seen, 0, self->batch_max);
+    for (size_t i = 0; i < self->n_items; i++) {
+        const s_item_t *it = &self->items[i];
+        size_t base = 0;
+        const ag_store_ack_t *a = NULL;
+        for (size_t k = 0; k < n_acks && !a; k++) {
+            if (mm_str_eq (self->acks[k].broker, it->broker))
+                a = &self->acks[k];
+            else
+                base += self->acks[k].stored;
+        }
+        if (!a || it->index > a->hwm || it->index + a->stored <= a->hwm)
+            continue;
+        size_t slot = base + (size_t) (a->stored - (a->hwm - it->index) - 1);
+        if (slot >= self->batch_max || self->latency_seen[slot])
+            continue;
+        self->latency_seen[slot] = 1;
+        if (it->ts + S_LATENCY_PAST_NS < now || it->ts > now + S_LATENCY_AHEAD_NS) {
+            self->latency_skipped++;
+            continue;
+        }
+        mm_hist_add (&self->latency, it->ts < now ? (now - it->ts) / 1000 : 0);
+    }
+}
+
 static int
 s_flush (ag_ingest_t *self)
 {
@@ -246,6 +297,7 @@ s_flush (ag_ingest_t *self)
         return -1;
     }
     self->stats.batches++;
+    s_measure (self, n_acks);
     for (size_t i = 0; i < n_acks; i++) {
         const ag_store_ack_t *a = &self->acks[i];
         self->stats.stored += a->stored;
@@ -299,6 +351,24 @@ ag_ingest_stats (const ag_ingest_t *self, ag_ingest_stats_t *stats)
 }
 
 void
+ag_ingest_latency (const ag_ingest_t *self, ag_latency_t *lat)
+{
+    lat->n = self->latency.count;
+    lat->skipped = self->latency_skipped;
+    lat->p50_us = mm_hist_quantile (&self->latency, 0.50);
+    lat->p90_us = mm_hist_quantile (&self->latency, 0.90);
+    lat->p99_us = mm_hist_quantile (&self->latency, 0.99);
+    lat->max_us = self->latency.max_us;
+}
+
+void
+ag_ingest_latency_reset (ag_ingest_t *self)
+{
+    mm_hist_reset (&self->latency);
+    self->latency_skipped = 0;
+}
+
+void
 ag_ingest_summary (const ag_ingest_t *self, FILE *out)
 {
     const ag_ingest_stats_t *s = &self->stats;
@@ -306,16 +376,23 @@ ag_ingest_summary (const ag_ingest_t *self, FILE *out)
     mm_curve_server_stats (self->server, &c);
     ag_store_stats_t ss;
     ag_store_stats (self->store, &ss);
+    ag_latency_t lat;
+    ag_ingest_latency (self, &lat);
     fprintf (out,
              "mimamori-aggregator: %s: %llu frames, %llu stored, %llu duplicates, %llu out of "
              "order, %llu seq duplicates, %llu bad frames, %llu batches, %llu store errors, %llu "
              "acks (%llu not sent); "
-             "socket dropped %llu unknown key, %llu revoked, %llu role, %llu framing\n",
+             "socket dropped %llu unknown key, %llu revoked, %llu role, %llu framing; "
+             "latency sensor->store: %llu events, p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f "
+             "ms (%llu not live)\n",
              self->id, (unsigned long long) s->frames, (unsigned long long) s->stored,
              (unsigned long long) s->duplicates, (unsigned long long) s->out_of_order,
              (unsigned long long) ss.seq_duplicates, (unsigned long long) s->bad,
              (unsigned long long) s->batches, (unsigned long long) s->store_errors,
              (unsigned long long) s->acks, (unsigned long long) s->ack_errors,
              (unsigned long long) c.dropped_unknown, (unsigned long long) c.dropped_revoked,
-             (unsigned long long) c.dropped_role, (unsigned long long) c.dropped_framing);
+             (unsigned long long) c.dropped_role, (unsigned long long) c.dropped_framing,
+             (unsigned long long) lat.n, (double) lat.p50_us / 1000.0, (double) lat.p90_us / 1000.0,
+             (double) lat.p99_us / 1000.0, (double) lat.max_us / 1000.0,
+             (unsigned long long) lat.skipped);
 }

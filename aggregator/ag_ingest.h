@@ -20,6 +20,7 @@
 
 #include "ag_store.h"
 #include "mm_curve.h"
+#include "mm_hist.h"
 
 //  The index prefix of a forwarded frame.
 #define AG_FRAME_INDEX_LEN 8
@@ -62,7 +63,22 @@ int ag_ingest_run_once (ag_ingest_t *self, int timeout_ms);
 const char *ag_ingest_endpoint (ag_ingest_t *self);
 ag_store_t *ag_ingest_store (ag_ingest_t *self);
 void ag_ingest_stats (const ag_ingest_t *self, ag_ingest_stats_t *stats);
-//  One summary line (stored, duplicates, bad frames, acks...) to `out`.
+//  Latency from a sensor to this store: for each event stored (new, not a duplicate), the wall
+//  time its batch became durable minus the event's own `ts` (set by the sensor when it made
+//  the event). Events whose ts is more than an hour old or more than a minute ahead are left
+//  out (replayed captures carry their packets' times; a sensor's clock may be off), so the
+//  figure is meaningful for live sensors with synchronised clocks (NTP). Includes the time an
+//  event waited in the sensor's spool and the broker's store while a link was down.
+typedef struct {
+    uint64_t n;        //  events measured
+    uint64_t skipped;  //  events left out (ts too old or ahead)
+    uint64_t p50_us, p90_us, p99_us, max_us;
+} ag_latency_t;
+void ag_ingest_latency (const ag_ingest_t *self, ag_latency_t *lat);
+//  Starts the measurement afresh (benchmarks: after a warm-up).
+void ag_ingest_latency_reset (ag_ingest_t *self);
+
+//  One summary line (stored, duplicates, bad frames, acks, latency...) to `out`.
 void ag_ingest_summary (const ag_ingest_t *self, FILE *out);
 
 #endif
