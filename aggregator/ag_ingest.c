@@ -27,6 +27,7 @@ struct ag_ingest_t {
     mm_cert_t *cert;
     ag_store_t *store;
     mm_curve_server_t *server;
+    ag_down_t *down;
     zpoller_t *poller;
     uint32_t batch_max;
     s_item_t *items;
@@ -95,6 +96,9 @@ ag_ingest_new (const ag_ingest_config_t *config, mm_curve_auth_t *auth)
     self->server = mm_curve_server_new (auth, self->cert, &ccfg);
     if (!self->server)
         goto fail;
+    self->down = ag_down_new (self->store, self->server, self->id);
+    if (!self->down)
+        goto fail;
     zsock_set_rcvtimeo (mm_curve_server_sock (self->server), 0);
     self->poller = zpoller_new (mm_curve_server_sock (self->server), NULL);
     self->items = calloc (self->batch_max, sizeof *self->items);
@@ -129,6 +133,7 @@ ag_ingest_destroy (ag_ingest_t **self_p)
     if (self->items)
         s_clear_round (self);
     zpoller_destroy (&self->poller);
+    ag_down_destroy (&self->down);
     mm_curve_server_destroy (&self->server);
     ag_store_destroy (&self->store);
     mm_cert_destroy (&self->cert);
@@ -151,11 +156,32 @@ s_bad (ag_ingest_t *self, const mm_identity_t *peer, const char *why)
                       peer->id, why, (unsigned long long) self->stats.bad);
 }
 
+//  A protocol message from a broker: the ACK of its down mark (ag_down).
+static void
+s_on_message (ag_ingest_t *self, zframe_t *rid, const mm_identity_t *peer, const uint8_t *data,
+              size_t len)
+{
+    mm_msg_type_t type;
+    mm_ack_t ack;
+    mm_error_t err;
+    if (mm_msg_peek (data, len, &type, &err) == -1 || type != MM_MSG_ACK ||
+        mm_ack_decode (&ack, data, len, &err) == -1) {
+        s_bad (self, peer, "neither an indexed event nor a down ACK");
+        return;
+    }
+    ag_down_on_ack (self->down, peer, rid, &ack);
+}
+
 static void
 s_on_frame (ag_ingest_t *self, zframe_t **rid_p, const mm_identity_t *peer, zframe_t *frame)
 {
     const uint8_t *data = zframe_data (frame);
     size_t len = zframe_size (frame);
+    if (!mm_index_is (data, len)) {
+        s_on_message (self, *rid_p, peer, data, len);
+        return;
+    }
+    ag_down_seen (self->down, peer, *rid_p);
     if (len <= AG_FRAME_INDEX_LEN) {
         s_bad (self, peer, "shorter than the index prefix");
         return;
@@ -312,8 +338,10 @@ s_flush (ag_ingest_t *self)
 int
 ag_ingest_run_once (ag_ingest_t *self, int timeout_ms)
 {
-    if (!zpoller_wait (self->poller, timeout_ms))
+    if (!zpoller_wait (self->poller, timeout_ms)) {
+        ag_down_run (self->down);  //  resends are due on time, not on traffic
         return 0;
+    }
     int handled = 0;
     while (self->n_items < self->batch_max && handled < (int) self->batch_max) {
         zframe_t *rid = NULL;
@@ -329,13 +357,21 @@ ag_ingest_run_once (ag_ingest_t *self, int timeout_ms)
         if (!(zsock_events (mm_curve_server_sock (self->server)) & ZMQ_POLLIN))
             break;
     }
-    return s_flush (self) == -1 ? -1 : handled;
+    int rc = s_flush (self);
+    ag_down_run (self->down);
+    return rc == -1 ? -1 : handled;
 }
 
 const char *
 ag_ingest_endpoint (ag_ingest_t *self)
 {
     return mm_curve_server_endpoint (self->server);
+}
+
+ag_down_t *
+ag_ingest_down (ag_ingest_t *self)
+{
+    return self->down;
 }
 
 ag_store_t *

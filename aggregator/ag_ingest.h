@@ -11,13 +11,16 @@
     here (cumulative). One ACK per broker per poll round that carried frames from it, sent
     after the round's synced write, also when the round held only duplicates or out-of-order
     frames (so the broker learns where to resume).
-    The broker id is the certificate's id, never anything in the body. */
+    The broker id is the certificate's id, never anything in the body.
+    Frames that are not indexed (see mm_proto.h) are protocol messages: a broker's ACK of the
+    down messages it holds, for ag_down, which the ingest owns and runs after each round. */
 #ifndef AG_INGEST_H
 #define AG_INGEST_H
 
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ag_down.h"
 #include "ag_store.h"
 #include "mm_curve.h"
 #include "mm_hist.h"
@@ -61,6 +64,8 @@ void ag_ingest_destroy (ag_ingest_t **self_p);
 int ag_ingest_run_once (ag_ingest_t *self, int timeout_ms);
 
 const char *ag_ingest_endpoint (ag_ingest_t *self);
+//  The down path (borrowed): to queue WARNING/WATCHLIST messages for the brokers.
+ag_down_t *ag_ingest_down (ag_ingest_t *self);
 ag_store_t *ag_ingest_store (ag_ingest_t *self);
 void ag_ingest_stats (const ag_ingest_t *self, ag_ingest_stats_t *stats);
 //  Latency from a sensor to this store: for each event stored (new, not a duplicate), the wall

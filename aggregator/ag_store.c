@@ -11,8 +11,10 @@
 
 #define AG_STORE_VERSION 1u
 
-enum { CF_DEFAULT, CF_EV, CF_SENSOR, CF_HWM, CF_COUNT };
-static const char *const s_cf_names[CF_COUNT] = {"default", "ev", "sensor", "hwm"};
+enum { CF_DEFAULT, CF_EV, CF_SENSOR, CF_HWM, CF_DOWN, CF_COUNT };
+static const char *const s_cf_names[CF_COUNT] = {"default", "ev", "sensor", "hwm", "down"};
+
+#define KEY_DOWN_HEAD 'D'  //  'D' | u8 len | broker -> u64 last index | u64 acked
 
 #define KEY_MAX (1 + MM_ID_MAX + 8)
 
@@ -400,4 +402,197 @@ const char *
 ag_store_error (const ag_store_t *self)
 {
     return self->error;
+}
+
+//  --------------------------------------------------------------------------------------------
+//  Down queues
+
+static size_t
+s_down_head_key (uint8_t *key, mm_str_t broker)
+{
+    key[0] = KEY_DOWN_HEAD;
+    key[1] = (uint8_t) broker.len;
+    memcpy (key + 2, broker.ptr, broker.len);
+    return 2 + broker.len;
+}
+
+//  Reads a queue head. 1 (found), 0 (no such broker), -1.
+static int
+s_down_head (ag_store_t *self, mm_str_t broker, uint64_t *last, uint64_t *acked)
+{
+    uint8_t key[2 + MM_ID_MAX];
+    size_t klen = s_down_head_key (key, broker);
+    char *err = NULL;
+    size_t len = 0;
+    char *value = rocksdb_get_cf (self->db, self->ro, self->cf[CF_DEFAULT], (const char *) key,
+                                  klen, &len, &err);
+    if (err)
+        return s_rocks_error (self, "read down queue", err);
+    *last = *acked = 0;
+    if (!value)
+        return 0;
+    int rc = 1;
+    if (len == 16) {
+        *last = s_get_u64 ((const uint8_t *) value);
+        *acked = s_get_u64 ((const uint8_t *) value + 8);
+    }
+    else {
+        s_error (self, "corrupt down queue head (%zu bytes)", len);
+        self->stats.errors++;
+        rc = -1;
+    }
+    rocksdb_free (value);
+    return rc;
+}
+
+static void
+s_down_head_put (ag_store_t *self, mm_str_t broker, uint64_t last, uint64_t acked)
+{
+    uint8_t key[2 + MM_ID_MAX], v[16];
+    size_t klen = s_down_head_key (key, broker);
+    s_put_u64 (v, last);
+    s_put_u64 (v + 8, acked);
+    rocksdb_writebatch_put_cf (self->batch, self->cf[CF_DEFAULT], (const char *) key, klen,
+                               (const char *) v, 16);
+}
+
+static int
+s_write_batch (ag_store_t *self, const char *what)
+{
+    char *err = NULL;
+    rocksdb_write (self->db, self->wo, self->batch, &err);
+    rocksdb_writebatch_clear (self->batch);
+    return err ? s_rocks_error (self, what, err) : 0;
+}
+
+static bool
+s_broker_ok (mm_str_t broker)
+{
+    return broker.len > 0 && broker.len <= MM_ID_MAX;
+}
+
+int
+ag_store_down_register (ag_store_t *self, mm_str_t broker)
+{
+    if (!s_broker_ok (broker)) {
+        s_error (self, "down: invalid broker id");
+        return -1;
+    }
+    uint64_t last, acked;
+    int found = s_down_head (self, broker, &last, &acked);
+    if (found != 0)
+        return found == 1 ? 0 : -1;
+    rocksdb_writebatch_clear (self->batch);
+    s_down_head_put (self, broker, 0, 0);
+    return s_write_batch (self, "register broker") == 0 ? 1 : -1;
+}
+
+int
+ag_store_down_queue (ag_store_t *self, const uint8_t *data, size_t len)
+{
+    if (!data || len == 0 || len > MM_MSG_MAX) {
+        s_error (self, "down: invalid message size %zu", len);
+        return -1;
+    }
+    const char lower[1] = {KEY_DOWN_HEAD}, upper[1] = {KEY_DOWN_HEAD + 1};
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create ();
+    rocksdb_readoptions_set_iterate_lower_bound (ro, lower, 1);
+    rocksdb_readoptions_set_iterate_upper_bound (ro, upper, 1);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf (self->db, ro, self->cf[CF_DEFAULT]);
+    rocksdb_writebatch_clear (self->batch);
+    int queued = 0, rc = 0;
+    for (rocksdb_iter_seek (it, lower, 1); rocksdb_iter_valid (it); rocksdb_iter_next (it)) {
+        size_t klen, vlen;
+        const uint8_t *k = (const uint8_t *) rocksdb_iter_key (it, &klen);
+        const uint8_t *v = (const uint8_t *) rocksdb_iter_value (it, &vlen);
+        if (klen < 3 || klen != 2u + k[1] || vlen != 16) {
+            s_error (self, "corrupt down queue head");
+            self->stats.errors++;
+            rc = -1;
+            break;
+        }
+        mm_str_t broker = {.ptr = (const char *) k + 2, .len = k[1]};
+        uint64_t last = s_get_u64 (v) + 1, acked = s_get_u64 (v + 8);
+        uint8_t key[KEY_MAX];
+        size_t mlen = s_key (key, broker, last);
+        rocksdb_writebatch_put_cf (self->batch, self->cf[CF_DOWN], (const char *) key, mlen,
+                                   (const char *) data, len);
+        s_down_head_put (self, broker, last, acked);
+        queued++;
+    }
+    char *err = NULL;
+    rocksdb_iter_get_error (it, &err);
+    rocksdb_iter_destroy (it);
+    rocksdb_readoptions_destroy (ro);
+    if (err)
+        rc = s_rocks_error (self, "read down queues", err);
+    if (rc == 0 && queued && s_write_batch (self, "queue down message") != 0)
+        rc = -1;
+    rocksdb_writebatch_clear (self->batch);
+    return rc == 0 ? queued : -1;
+}
+
+int
+ag_store_down_state (ag_store_t *self, mm_str_t broker, uint64_t *last, uint64_t *acked)
+{
+    if (!s_broker_ok (broker))
+        return -1;
+    return s_down_head (self, broker, last, acked) == 1 ? 0 : -1;
+}
+
+int
+ag_store_down_read (ag_store_t *self, mm_str_t broker, uint64_t from, uint32_t max,
+                    ag_store_down_fn *fn, void *arg)
+{
+    if (!s_broker_ok (broker) || from == 0)
+        return -1;
+    uint8_t lower[KEY_MAX], upper[KEY_MAX];
+    size_t llen = s_key (lower, broker, from);
+    size_t ulen = s_key (upper, broker, UINT64_MAX);
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create ();
+    rocksdb_readoptions_set_iterate_lower_bound (ro, (const char *) lower, llen);
+    rocksdb_readoptions_set_iterate_upper_bound (ro, (const char *) upper, ulen);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf (self->db, ro, self->cf[CF_DOWN]);
+    int visited = 0;
+    for (rocksdb_iter_seek (it, (const char *) lower, llen);
+         rocksdb_iter_valid (it) && (uint32_t) visited < max; rocksdb_iter_next (it)) {
+        size_t klen, vlen;
+        const uint8_t *k = (const uint8_t *) rocksdb_iter_key (it, &klen);
+        const char *v = rocksdb_iter_value (it, &vlen);
+        if (klen != llen)
+            break;
+        visited++;
+        if (fn (arg, s_get_u64 (k + klen - 8), (const uint8_t *) v, vlen) != 0)
+            break;
+    }
+    char *err = NULL;
+    rocksdb_iter_get_error (it, &err);
+    rocksdb_iter_destroy (it);
+    rocksdb_readoptions_destroy (ro);
+    if (err)
+        return s_rocks_error (self, "read down queue", err);
+    return visited;
+}
+
+int
+ag_store_down_ack (ag_store_t *self, mm_str_t broker, uint64_t upto)
+{
+    uint64_t last, acked;
+    if (!s_broker_ok (broker) || s_down_head (self, broker, &last, &acked) != 1)
+        return -1;
+    if (upto <= acked)
+        return 0;
+    if (upto > last) {
+        s_error (self, "down: ack %llu beyond the last index %llu", (unsigned long long) upto,
+                 (unsigned long long) last);
+        return -1;
+    }
+    uint8_t lower[KEY_MAX], upper[KEY_MAX];
+    size_t llen = s_key (lower, broker, acked + 1);
+    size_t ulen = s_key (upper, broker, upto + 1);
+    rocksdb_writebatch_clear (self->batch);
+    rocksdb_writebatch_delete_range_cf (self->batch, self->cf[CF_DOWN], (const char *) lower, llen,
+                                        (const char *) upper, ulen);
+    s_down_head_put (self, broker, last, upto);
+    return s_write_batch (self, "acknowledge down messages");
 }

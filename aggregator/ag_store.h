@@ -11,7 +11,11 @@
       ev       u8 broker-len | broker | u64 log index -> EVENT bytes (as the broker sent them)
       sensor   u8 sensor-len | sensor | u64 seq -> u8 broker-len | broker | u64 log index
       hwm      broker -> u64 highest log index stored (every index <= it is stored)
-      default  "v" -> u32 format version */
+      down     u8 broker-len | broker | u64 down index -> WARNING/WATCHLIST bytes, until the
+               broker acknowledges them
+      default  "v" -> u32 format version;
+               "D" u8 broker-len | broker -> u64 last down index | u64 acked (a broker's down
+               queue; its presence registers the broker) */
 #ifndef AG_STORE_H
 #define AG_STORE_H
 
@@ -81,6 +85,23 @@ typedef int (ag_store_each_fn) (void *arg, mm_str_t sensor, uint64_t seq, mm_str
                                 uint64_t index, const uint8_t *data, size_t len);
 //  Walks every event by (sensor, seq). The number visited, or -1.
 int64_t ag_store_each (ag_store_t *self, ag_store_each_fn *fn, void *arg);
+
+//  Down queues: one per broker that has announced itself, each numbered 1, 2, 3...
+//  Registers `broker` (an empty queue). 1 if new, 0 if known, -1 on error.
+int ag_store_down_register (ag_store_t *self, mm_str_t broker);
+//  Queues one down message for every registered broker, in ONE synced write. The number of
+//  brokers it was queued for, or -1 (nothing queued).
+int ag_store_down_queue (ag_store_t *self, const uint8_t *data, size_t len);
+//  A broker's queue: the last index assigned and the last acknowledged. 0, or -1 (unknown).
+int ag_store_down_state (ag_store_t *self, mm_str_t broker, uint64_t *last, uint64_t *acked);
+//  Calls `fn` for `broker`'s queued messages from index `from`, at most `max`, in order; a
+//  non-zero return stops. The number visited, or -1.
+typedef int (ag_store_down_fn) (void *arg, uint64_t index, const uint8_t *data, size_t len);
+int ag_store_down_read (ag_store_t *self, mm_str_t broker, uint64_t from, uint32_t max,
+                        ag_store_down_fn *fn, void *arg);
+//  The broker holds every message up to `upto`: deletes them (one range tombstone, synced).
+//  0, or -1 (unknown broker, `upto` beyond the last index, or a store error).
+int ag_store_down_ack (ag_store_t *self, mm_str_t broker, uint64_t upto);
 
 void ag_store_stats (const ag_store_t *self, ag_store_stats_t *stats);
 //  The reason of the last failure; "" if none. Borrowed.

@@ -33,6 +33,7 @@ typedef struct {
     char cert_secret[1024];
     char store_path[1024];
     uint64_t stats_s;
+    char inbox[1024];
 } s_config_t;
 
 #define S_STR(...) MM_CFG_ITEM_STR (s_config_t, __VA_ARGS__)
@@ -51,6 +52,9 @@ static const mm_cfg_item_t s_table[] = {
     S_STR ("store", "path", store_path, "/var/lib/mimamori/aggregator", "RocksDB store directory"),
     S_UINT ("aggregator", "stats_s", stats_s, 1, 86400, "60",
             "seconds between summary lines while frames arrive"),
+    S_STR ("down", "inbox", inbox, "",
+           "directory of *.msg files (one encoded WARNING or WATCHLIST each) to send down to "
+           "every broker; each is queued durably and deleted (empty: none)"),
 };
 #define S_TABLE_LEN (sizeof s_table / sizeof s_table[0])
 
@@ -99,6 +103,7 @@ main (int argc, char **argv)
     uint64_t frames_then = 0;
     while (!s_interrupted) {
         ag_ingest_run_once (ingest, 100);  //  a failed write is counted, logged and resent
+        ag_down_inbox (ag_ingest_down (ingest), cfg.inbox);
         if (zclock_mono () >= next_stats) {
             next_stats = zclock_mono () + (int64_t) cfg.stats_s * 1000;
             ag_ingest_stats_t st;
@@ -109,6 +114,18 @@ main (int argc, char **argv)
         }
     }
     ag_ingest_summary (ingest, stderr);
+    ag_down_stats_t ds;
+    ag_down_stats (ag_ingest_down (ingest), &ds);
+    fprintf (stderr,
+             "mimamori-aggregator: down: %llu queued, %llu refused, %llu brokers registered, %llu "
+             "sent, %llu rewinds, %llu acks, %llu bad acks, %llu send errors, %llu store errors, "
+             "inbox %llu files (%llu bad)\n",
+             (unsigned long long) ds.queued, (unsigned long long) ds.unqueued,
+             (unsigned long long) ds.brokers, (unsigned long long) ds.sent,
+             (unsigned long long) ds.rewinds, (unsigned long long) ds.acks,
+             (unsigned long long) ds.bad_acks, (unsigned long long) ds.send_errors,
+             (unsigned long long) ds.errors, (unsigned long long) ds.inbox_files,
+             (unsigned long long) ds.inbox_bad);
     ag_ingest_destroy (&ingest);
     mm_curve_auth_destroy (&auth);
     return 0;

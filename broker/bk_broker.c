@@ -43,6 +43,7 @@ struct bk_broker_t {
     mm_cert_t *cert;
     bk_store_t *store;
     mm_curve_server_t *server;
+    bk_down_t *down;
     zpoller_t *poller;
     uint32_t batch_max;
     uint32_t heartbeat_ivl_ms;
@@ -146,6 +147,9 @@ bk_broker_new (const bk_broker_config_t *config, mm_curve_auth_t *auth)
     self->server = mm_curve_server_new (auth, self->cert, &ccfg);
     if (!self->server)
         goto fail;  //  mm_curve logged why
+    self->down = bk_down_new (self->store, self->server, self->id);
+    if (!self->down)
+        goto fail;
     //  The round takes only what is already waiting; the poller does the waiting.
     zsock_set_rcvtimeo (mm_curve_server_sock (self->server), 0);
     self->poller = zpoller_new (mm_curve_server_sock (self->server), NULL);
@@ -180,6 +184,7 @@ bk_broker_destroy (bk_broker_t **self_p)
     bk_broker_t *self = *self_p;
     s_clear_round (self);
     zpoller_destroy (&self->poller);
+    bk_down_destroy (&self->down);
     mm_curve_server_destroy (&self->server);
     bk_store_destroy (&self->store);
     mm_cert_destroy (&self->cert);
@@ -275,6 +280,19 @@ s_on_heartbeat (bk_broker_t *self, const mm_identity_t *peer, const uint8_t *dat
     }
 }
 
+//  A sensor confirms the down messages it has taken (bk_down).
+static void
+s_on_down_ack (bk_broker_t *self, const mm_identity_t *peer, const uint8_t *data, size_t len)
+{
+    mm_ack_t ack;
+    mm_error_t err;
+    if (mm_ack_decode (&ack, data, len, &err) == -1) {
+        s_bad (self, s_reason (&err), peer, err.reason);
+        return;
+    }
+    bk_down_on_ack (self->down, peer, &ack);
+}
+
 static void
 s_on_frame (bk_broker_t *self, zframe_t **rid_p, const mm_identity_t *peer, zframe_t *frame)
 {
@@ -290,10 +308,14 @@ s_on_frame (bk_broker_t *self, zframe_t **rid_p, const mm_identity_t *peer, zfra
         s_bad (self, s_reason (&err), peer, err.reason);
         return;
     }
+    //  Any valid frame tells the down path where the sensor is now.
+    bk_down_seen (self->down, peer, *rid_p);
     if (type == MM_MSG_EVENT)
         s_on_event (self, rid_p, peer, data, len);
     else if (type == MM_MSG_HEARTBEAT)
         s_on_heartbeat (self, peer, data, len);
+    else if (type == MM_MSG_ACK)
+        s_on_down_ack (self, peer, data, len);
     else {
         const char *name = mm_msg_type_name ((unsigned) type);
         s_bad (self, BK_BAD_TYPE, peer, name ? name : "unknown type");
@@ -516,7 +538,9 @@ bk_broker_run_once (bk_broker_t *self, int timeout_ms)
         if (!(zsock_events (mm_curve_server_sock (self->server)) & ZMQ_POLLIN))
             break;
     }
-    return s_flush (self) == -1 ? -1 : handled;
+    int rc = s_flush (self);
+    bk_down_run (self->down);
+    return rc == -1 ? -1 : handled;
 }
 
 const char *
@@ -544,6 +568,12 @@ bk_broker_store (bk_broker_t *self)
     return self->store;
 }
 
+bk_down_t *
+bk_broker_down (bk_broker_t *self)
+{
+    return self->down;
+}
+
 void
 bk_broker_summary (const bk_broker_t *self, FILE *out)
 {
@@ -567,7 +597,18 @@ bk_broker_summary (const bk_broker_t *self, FILE *out)
     //  What the socket refused before it reached us (keys no longer allowed, framing).
     mm_curve_server_stats_t c;
     mm_curve_server_stats (self->server, &c);
-    fprintf (out, "; socket dropped %llu unknown key, %llu revoked, %llu role, %llu framing\n",
+    fprintf (out, "; socket dropped %llu unknown key, %llu revoked, %llu role, %llu framing",
              (unsigned long long) c.dropped_unknown, (unsigned long long) c.dropped_revoked,
              (unsigned long long) c.dropped_role, (unsigned long long) c.dropped_framing);
+    bk_down_stats_t d;
+    bk_down_stats (self->down, &d);
+    fprintf (out,
+             "; down: %llu taken, %llu repeats, %llu bad, %llu without recipient, %llu copies "
+             "held, %llu refused (queue full), %llu sent, %llu confirmed, %llu send errors, %llu "
+             "store errors\n",
+             (unsigned long long) d.taken, (unsigned long long) d.repeats,
+             (unsigned long long) d.bad, (unsigned long long) d.no_recipient,
+             (unsigned long long) d.held, (unsigned long long) d.refused,
+             (unsigned long long) d.delivered, (unsigned long long) d.confirmed,
+             (unsigned long long) d.send_errors, (unsigned long long) d.errors);
 }

@@ -24,7 +24,10 @@
     mark); the silent sensor's id is in the message, its org in the org field. Silence is only
     tracked for sensors heard since the broker started (a restart forgets who was silent).
 
-    Not done here yet: down-routing. Forwarding is bk_forward, driven by mimamori-broker. */
+    Down messages (WARNING, WATCHLIST from the aggregator) are bk_down's, which the broker owns
+    and feeds: every frame tells it the sensor's connection, ACKs from sensors confirm copies,
+    and each round ends with a delivery pass. Forwarding is bk_forward, driven by
+    mimamori-broker, which hands the down messages it receives to bk_broker_down. */
 #ifndef BK_BROKER_H
 #define BK_BROKER_H
 
@@ -32,6 +35,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "bk_down.h"
 #include "bk_store.h"
 #include "mm_curve.h"
 
@@ -60,7 +64,7 @@ typedef enum {
                            //  arrives: libzmq closes that connection and the sensor reconnects)
     BK_BAD_TRUNCATED,      //  the MessagePack ends inside a value
     BK_BAD_MALFORMED,      //  any other decoder error (garbage, bad field, wrong version...)
-    BK_BAD_TYPE,           //  a valid message a sensor must not send (ACK, WARNING, WATCHLIST)
+    BK_BAD_TYPE,           //  a valid message a sensor must not send (WARNING, WATCHLIST)
     BK_BAD_COUNT_
 } bk_bad_t;
 
@@ -101,6 +105,8 @@ void bk_broker_stats (const bk_broker_t *self, bk_broker_stats_t *stats);
 int64_t bk_broker_last_seen (bk_broker_t *self, const char *sensor);
 //  The store (borrowed), for counters.
 bk_store_t *bk_broker_store (bk_broker_t *self);
+//  The down path (borrowed): bk_forward hands it what the aggregator sends down.
+bk_down_t *bk_broker_down (bk_broker_t *self);
 //  Short name of a reason ("oversized", ...).
 const char *bk_bad_name (bk_bad_t reason);
 //  Writes the one-line summary (counters above, then mm_curve's drops) to `out`.

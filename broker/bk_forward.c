@@ -18,6 +18,10 @@ struct bk_forward_t {
     uint64_t next;        //  next index to send
     int64_t progress_ms;  //  last time the cursor moved or sending started from it
     bool blocked;         //  the last send met EAGAIN
+    bk_forward_down_fn *on_down;
+    bk_forward_mark_fn *down_mark;
+    void *down_arg;
+    int64_t presence_ms;  //  last down ACK sent
     mm_buf_t frame;
     int64_t log_ms;
     bk_forward_stats_t stats;
@@ -38,6 +42,9 @@ bk_forward_new (const bk_forward_config_t *config, bk_store_t *store)
     self->window = config->window ? config->window : BK_FORWARD_WINDOW_DEFAULT;
     self->ack_timeout_ms =
         config->ack_timeout_ms ? config->ack_timeout_ms : BK_FORWARD_ACK_TIMEOUT_DEFAULT;
+    self->on_down = config->on_down;
+    self->down_mark = config->down_mark;
+    self->down_arg = config->down_arg;
     char err[512];
     mm_cert_t *agg = mm_cert_load (config->aggregator_cert, err, sizeof err);
     if (!agg) {
@@ -83,12 +90,53 @@ bk_forward_destroy (bk_forward_t **self_p)
     *self_p = NULL;
 }
 
+//  Tells the aggregator the down mark: an ACK, also when nothing came (presence).
+static void
+s_send_down_ack (bk_forward_t *self, uint64_t mark)
+{
+    mm_ack_t ack = {.ts = (uint64_t) zclock_time () * 1000000u,
+                    .sensor = mm_str (mm_cert_identity (self->cert)->id),
+                    .seq = mark};
+    mm_error_t err;
+    mm_buf_clear (&self->frame);
+    if (mm_ack_encode (&ack, &self->frame, &err) == 0 &&
+        mm_curve_client_send (self->client, self->frame.data, self->frame.len) == 0) {
+        self->stats.down_acks++;
+        self->presence_ms = zclock_mono ();
+    }
+    //  Not connected: the next presence ACK goes when it is.
+}
+
+//  A down frame: handed to the owner, then acknowledged with the mark it returns.
+static void
+s_on_down (bk_forward_t *self, zframe_t *f)
+{
+    uint64_t index;
+    const uint8_t *msg;
+    size_t len;
+    self->stats.down++;
+    if (mm_index_split (zframe_data (f), zframe_size (f), &index, &msg, &len) == -1) {
+        self->stats.down_bad++;
+        return;
+    }
+    if (!self->on_down)
+        return;
+    uint64_t mark = self->on_down (self->down_arg, index, msg, len);
+    if (mark)
+        s_send_down_ack (self, mark);
+}
+
 static void
 s_take_acks (bk_forward_t *self)
 {
     const char *me = mm_cert_identity (self->cert)->id;
     zframe_t *f;
     while ((f = mm_curve_client_recv (self->client))) {
+        if (mm_index_is (zframe_data (f), zframe_size (f))) {
+            s_on_down (self, f);
+            zframe_destroy (&f);
+            continue;
+        }
         mm_ack_t ack;
         mm_error_t err;
         uint64_t cursor = bk_store_forward_cursor (self->store);
@@ -156,6 +204,8 @@ int
 bk_forward_run_once (bk_forward_t *self)
 {
     s_take_acks (self);
+    if (self->down_mark && zclock_mono () - self->presence_ms >= BK_FORWARD_PRESENCE_MS)
+        s_send_down_ack (self, self->down_mark (self->down_arg));
     uint64_t cursor = bk_store_forward_cursor (self->store);
     uint64_t last = bk_store_last_index (self->store);
     if (self->next <= cursor)

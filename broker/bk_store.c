@@ -19,6 +19,7 @@ static const char *const s_cf_names[CF_COUNT] = {"default", "fwd", "hwm", "held"
 //  Keys in the default column family.
 #define KEY_VERSION "v"
 #define KEY_CURSOR "c"
+#define KEY_DOWN_HWM "d"
 #define KEY_HELD_HEAD 'h'  //  'h' | u8 len | sensor -> u64 next id | u64 count
 
 //  Largest sensor key prefix: u8 len + MM_ID_MAX bytes; plus a u64 makes a held key.
@@ -37,6 +38,7 @@ struct bk_store {
     bk_store_config_t config;
     uint64_t last_index;  //  last forward log index assigned
     uint64_t cursor;      //  last forward index acknowledged
+    uint64_t down_hwm;    //  last aggregator down index taken
     uint64_t held;        //  held messages, all sensors
     bool full;
     uint64_t size;  //  last measured
@@ -270,6 +272,8 @@ s_load (bk_store_t *self)
             return -1;
     }
     if (s_get_u64s (self, CF_DEFAULT, KEY_CURSOR, 1, &self->cursor, NULL) != 0)
+        return -1;
+    if (s_get_u64s (self, CF_DEFAULT, KEY_DOWN_HWM, 1, &self->down_hwm, NULL) != 0)
         return -1;
 
     //  The last index is the last key of the forward log, or the cursor when the aggregator
@@ -780,7 +784,8 @@ bk_store_hold (bk_store_t *self, mm_str_t sensor, const uint8_t *data, size_t le
 //  reports sent are deleted; without, all of them are. Then one synced write updates the
 //  queue head. Returns the number removed, or -1.
 static int
-s_held_walk (bk_store_t *self, mm_str_t sensor, uint64_t upto, bk_store_held_fn *fn, void *arg)
+s_held_walk (bk_store_t *self, mm_str_t sensor, uint64_t from, uint64_t upto, bk_store_held_fn *fn,
+             void *arg, bool peek, uint32_t max)
 {
     if (!s_sensor_ok (sensor)) {
         s_error (self, "held: invalid sensor id");
@@ -796,18 +801,22 @@ s_held_walk (bk_store_t *self, mm_str_t sensor, uint64_t upto, bk_store_held_fn 
     if (upto >= next)
         upto = next - 1;
 
+    if (from == 0)
+        from = 1;
+    if (from > upto)
+        return 0;
     uint8_t lower[HELD_KEY_MAX], upper[HELD_KEY_MAX];
-    size_t lower_len = s_held_key (lower, sensor, 1);
+    size_t lower_len = s_held_key (lower, sensor, from);
     size_t upper_len = s_held_key (upper, sensor, upto + 1);
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create ();
     rocksdb_readoptions_set_iterate_lower_bound (ro, (const char *) lower, lower_len);
     rocksdb_readoptions_set_iterate_upper_bound (ro, (const char *) upper, upper_len);
     rocksdb_iterator_t *it = rocksdb_create_iterator_cf (self->db, ro, self->cf[CF_HELD]);
     rocksdb_writebatch_clear (self->batch);
-    uint64_t removed = 0;
+    uint64_t removed = 0, visited = 0;
     int rc = 0;
-    for (rocksdb_iter_seek (it, (const char *) lower, lower_len); rocksdb_iter_valid (it);
-         rocksdb_iter_next (it)) {
+    for (rocksdb_iter_seek (it, (const char *) lower, lower_len);
+         rocksdb_iter_valid (it) && (!peek || visited < max); rocksdb_iter_next (it)) {
         size_t klen = 0, vlen = 0;
         const char *key = rocksdb_iter_key (it, &klen);
         const char *value = rocksdb_iter_value (it, &vlen);
@@ -819,10 +828,11 @@ s_held_walk (bk_store_t *self, mm_str_t sensor, uint64_t upto, bk_store_held_fn 
         }
         if (fn) {
             uint64_t id = s_get_u64 ((const uint8_t *) key + klen - 8);
+            visited++;
             int verdict = fn (arg, id, (const uint8_t *) value, vlen);
             if (verdict < 0)
                 break;
-            if (verdict > 0)
+            if (verdict > 0 || peek)
                 continue;
         }
         rocksdb_writebatch_delete_cf (self->batch, self->cf[CF_HELD], key, klen);
@@ -834,6 +844,8 @@ s_held_walk (bk_store_t *self, mm_str_t sensor, uint64_t upto, bk_store_held_fn 
     rocksdb_readoptions_destroy (ro);
     if (err)
         rc = s_rocks_error (self, "read held messages", err);
+    if (peek)
+        return rc != 0 ? rc : (int) visited;
     if (rc != 0 || removed == 0)
         return rc;
     if (removed > count) {
@@ -856,7 +868,7 @@ s_held_walk (bk_store_t *self, mm_str_t sensor, uint64_t upto, bk_store_held_fn 
 int
 bk_store_take_held (bk_store_t *self, mm_str_t sensor, bk_store_held_fn *fn, void *arg)
 {
-    return s_held_walk (self, sensor, UINT64_MAX - 1, fn, arg);
+    return s_held_walk (self, sensor, 1, UINT64_MAX - 1, fn, arg, false, 0);
 }
 
 int
@@ -864,7 +876,73 @@ bk_store_ack_held (bk_store_t *self, mm_str_t sensor, uint64_t upto)
 {
     if (upto == UINT64_MAX)
         upto = UINT64_MAX - 1;
-    return s_held_walk (self, sensor, upto, NULL, NULL);
+    return s_held_walk (self, sensor, 1, upto, NULL, NULL, false, 0);
+}
+
+int
+bk_store_peek_held (bk_store_t *self, mm_str_t sensor, uint64_t from, uint32_t max,
+                    bk_store_held_fn *fn, void *arg)
+{
+    if (!fn || max == 0)
+        return 0;
+    return s_held_walk (self, sensor, from, UINT64_MAX - 1, fn, arg, true, max);
+}
+
+int
+bk_store_hold_down (bk_store_t *self, uint64_t index, const mm_str_t *sensors, size_t n,
+                    const uint8_t *data, size_t len, size_t *refused)
+{
+    *refused = 0;
+    if (index == 0 || !data || len == 0 || len > BK_STORE_VALUE_MAX) {
+        s_error (self, "hold down: invalid index or message size %zu", len);
+        return -1;
+    }
+    if (index <= self->down_hwm)
+        return 0;
+    rocksdb_writebatch_clear (self->batch);
+    uint64_t held = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!s_sensor_ok (sensors[i])) {
+            s_error (self, "hold down: invalid sensor id");
+            return -1;
+        }
+        uint8_t head_key[1 + PREFIX_MAX];
+        size_t head_len = s_held_head_key (head_key, sensors[i]);
+        uint64_t next = 0, count = 0;
+        if (s_get_u64s (self, CF_DEFAULT, head_key, head_len, &next, &count) != 0)
+            return -1;
+        if (count >= self->config.held_max) {
+            self->stats.held_refused++;
+            (*refused)++;
+            continue;
+        }
+        if (next == 0)
+            next = 1;
+        uint8_t key[HELD_KEY_MAX], head[16];
+        size_t key_len = s_held_key (key, sensors[i], next);
+        s_put_u64 (head, next + 1);
+        s_put_u64 (head + 8, count + 1);
+        rocksdb_writebatch_put_cf (self->batch, self->cf[CF_HELD], (const char *) key, key_len,
+                                   (const char *) data, len);
+        rocksdb_writebatch_put_cf (self->batch, self->cf[CF_DEFAULT], (const char *) head_key,
+                                   head_len, (const char *) head, 16);
+        held++;
+    }
+    uint8_t mark[8];
+    s_put_u64 (mark, index);
+    rocksdb_writebatch_put_cf (self->batch, self->cf[CF_DEFAULT], KEY_DOWN_HWM, 1,
+                               (const char *) mark, 8);
+    if (s_write (self, "hold down message") != 0)
+        return -1;
+    self->held += held;
+    self->down_hwm = index;
+    return 1;
+}
+
+uint64_t
+bk_store_down_hwm (const bk_store_t *self)
+{
+    return self->down_hwm;
 }
 
 int64_t

@@ -12,7 +12,8 @@
       hwm      sensor -> u64 highest seq stored
       held     u8 sensor-len | sensor | u64 held id -> message bytes
       default  "v" -> u32 format version; "c" -> u64 forward cursor (last index acked);
-               "h" u8 sensor-len | sensor -> u64 next held id | u64 held count */
+               "h" u8 sensor-len | sensor -> u64 next held id | u64 held count;
+               "d" -> u64 down high-water mark (last aggregator down index taken) */
 #ifndef BK_STORE_H
 #define BK_STORE_H
 
@@ -154,6 +155,25 @@ typedef int (bk_store_held_fn) (void *arg, uint64_t id, const uint8_t *data, siz
 //  Delivers `sensor`'s held messages through `fn`, then removes those it reported sent in one
 //  synced write. Returns the number removed, or -1 (nothing removed).
 int bk_store_take_held (bk_store_t *self, mm_str_t sensor, bk_store_held_fn *fn, void *arg);
+
+//  Calls `fn` for `sensor`'s held messages with id >= `from`, oldest first, at most `max` of
+//  them, removing nothing (BK_HELD_STOP stops early; the other verdicts go on). For delivery
+//  that waits for the sensor's ACK. The number visited, or -1.
+int bk_store_peek_held (bk_store_t *self, mm_str_t sensor, uint64_t from, uint32_t max,
+                        bk_store_held_fn *fn, void *arg);
+
+//  A down message from the aggregator, numbered `index` on that link: held for each of the `n`
+//  recipient sensors (distinct ids) and the down high-water mark moved to `index`, in ONE
+//  synced write, so the aggregator may be acknowledged after it. A sensor whose queue is at
+//  held_max does not get it (counted in held_refused and in *refused). Returns 1 if taken, 0
+//  if `index` is at or below the mark (a resend: nothing written), -1 on error (nothing
+//  written). `index` must be mark + 1 or more (a gap is the sender's business: it numbers
+//  contiguously and resends from our ACK).
+int bk_store_hold_down (bk_store_t *self, uint64_t index, const mm_str_t *sensors, size_t n,
+                        const uint8_t *data, size_t len, size_t *refused);
+
+//  The down high-water mark: the last aggregator down index taken (0: none).
+uint64_t bk_store_down_hwm (const bk_store_t *self);
 
 //  Removes `sensor`'s held messages with id <= `upto`. Returns the number removed, or -1.
 int bk_store_ack_held (bk_store_t *self, mm_str_t sensor, uint64_t upto);

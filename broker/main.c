@@ -70,6 +70,19 @@ static const mm_cfg_item_t s_table[] = {
 };
 #define S_TABLE_LEN (sizeof s_table / sizeof s_table[0])
 
+//  The forwarder hands the aggregator's down messages to the broker's down path.
+static uint64_t
+s_on_down (void *arg, uint64_t index, const uint8_t *msg, size_t len)
+{
+    return bk_down_take (bk_broker_down (arg), index, msg, len);
+}
+
+static uint64_t
+s_down_mark (void *arg)
+{
+    return bk_store_down_hwm (bk_broker_store (arg));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -120,6 +133,9 @@ main (int argc, char **argv)
             .cert_secret = cfg.cert_secret,
             .window = (uint32_t) cfg.window,
             .ack_timeout_ms = (uint32_t) cfg.ack_timeout_ms,
+            .on_down = s_on_down,
+            .down_mark = s_down_mark,
+            .down_arg = broker,
         };
         forward = bk_forward_new (&fcfg, bk_broker_store (broker));
         if (!forward) {
@@ -145,12 +161,15 @@ main (int argc, char **argv)
         bk_forward_stats (forward, &fs);
         fprintf (stderr,
                  "mimamori-broker: forward: %llu sent, %llu acks, %llu stale acks, %llu bad acks, "
-                 "%llu rewinds, %llu errors, cursor %llu of %llu\n",
+                 "%llu rewinds, %llu errors, cursor %llu of %llu; down: %llu frames, %llu bad, "
+                 "%llu acks\n",
                  (unsigned long long) fs.sent, (unsigned long long) fs.acks,
                  (unsigned long long) fs.stale_acks, (unsigned long long) fs.bad_acks,
                  (unsigned long long) fs.rewinds, (unsigned long long) fs.errors,
                  (unsigned long long) bk_store_forward_cursor (bk_broker_store (broker)),
-                 (unsigned long long) bk_store_last_index (bk_broker_store (broker)));
+                 (unsigned long long) bk_store_last_index (bk_broker_store (broker)),
+                 (unsigned long long) fs.down, (unsigned long long) fs.down_bad,
+                 (unsigned long long) fs.down_acks);
     }
     bk_forward_destroy (&forward);
     bk_broker_destroy (&broker);

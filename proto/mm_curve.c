@@ -501,6 +501,29 @@ mm_curve_allow_stats (const mm_curve_allow_t *self, mm_curve_allow_stats_t *stat
     *stats = self->stats;
 }
 
+size_t
+mm_curve_allow_each (mm_curve_allow_t *self, mm_curve_allow_fn *fn, void *arg)
+{
+    int64_t now = zclock_mono ();
+    if (now >= self->next_ms) {
+        self->next_ms = now + self->interval_ms;
+        mm_curve_allow_refresh (self);
+    }
+    size_t visited = 0;
+    if (!self->certs)
+        return 0;
+    for (const mm_identity_t *c = zhashx_first (self->certs); c; c = zhashx_next (self->certs)) {
+        if (zhashx_lookup (self->revoked_keys, c->pubkey) ||
+            zhashx_lookup (self->revoked_ids, c->id) ||
+            (self->roles && !(self->roles & MM_ROLE_BIT (c->role))))
+            continue;
+        visited++;
+        if (fn (arg, c) != 0)
+            break;
+    }
+    return visited;
+}
+
 //  ---------------------------------------------------------------------------------------------
 //  Socket options: every socket between nodes gets these, and nothing else sets options.
 

@@ -101,6 +101,14 @@ int mm_curve_allow_refresh (mm_curve_allow_t *self);
 
 void mm_curve_allow_stats (const mm_curve_allow_t *self, mm_curve_allow_stats_t *stats);
 
+//  Called for each certificate allowed now (not revoked, of an accepted role); `ident` is valid
+//  during the call. Return 0 to go on, anything else to stop.
+typedef int (mm_curve_allow_fn) (void *arg, const mm_identity_t *ident);
+//  Walks the allow-list as it is now (after looking at the files if the interval has passed),
+//  e.g. for a broker to find every sensor of an organisation, connected or not. The number of
+//  certificates visited.
+size_t mm_curve_allow_each (mm_curve_allow_t *self, mm_curve_allow_fn *fn, void *arg);
+
 //  A short word for a verdict ("allowed", "unknown key", ...).
 const char *mm_curve_verdict_name (mm_curve_verdict_t verdict);
 

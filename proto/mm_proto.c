@@ -117,3 +117,33 @@ S_NAME_FN (mm_relation_name, s_relations)
 S_NAME_FN (mm_tlp_name, s_tlps)
 S_NAME_FN (mm_action_name, s_actions)
 S_NAME_FN (mm_wl_op_name, s_wl_ops)
+
+void
+mm_index_put (uint8_t out[MM_INDEX_LEN], uint64_t index)
+{
+    for (int i = 0; i < MM_INDEX_LEN; i++)
+        out[i] = (uint8_t) (index >> (56 - 8 * i));
+}
+
+bool
+mm_index_is (const uint8_t *data, size_t len)
+{
+    return len > 0 && data[0] == 0;
+}
+
+int
+mm_index_split (const uint8_t *data, size_t len, uint64_t *index, const uint8_t **msg,
+                size_t *msg_len)
+{
+    if (len <= MM_INDEX_LEN)
+        return -1;
+    uint64_t v = 0;
+    for (int i = 0; i < MM_INDEX_LEN; i++)
+        v = (v << 8) | data[i];
+    if (v == 0 || v > MM_INDEX_MAX)
+        return -1;
+    *index = v;
+    *msg = data + MM_INDEX_LEN;
+    *msg_len = len - MM_INDEX_LEN;
+    return 0;
+}

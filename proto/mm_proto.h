@@ -67,6 +67,23 @@ enum {
     MM_K_SEQ = 5,
 };
 
+//  Indexed frames. Where a hop needs its own reliable numbering (broker -> aggregator events,
+//  aggregator -> broker and broker -> sensor down messages), a message travels behind an
+//  8-byte big-endian index: u64 index | message. An index is never 0 and always below 2^56,
+//  so an indexed frame starts with a 0x00 byte, and a bare message (a MessagePack map,
+//  0x80..0x8f or 0xde/0xdf) never does: a receiver tells the two apart by the first byte.
+#define MM_INDEX_LEN 8
+#define MM_INDEX_MAX ((UINT64_C (1) << 56) - 1)
+
+//  Writes `index` big-endian into out[0..7].
+void mm_index_put (uint8_t out[MM_INDEX_LEN], uint64_t index);
+//  True if the frame starts like an indexed frame (first byte 0x00), whatever follows.
+bool mm_index_is (const uint8_t *data, size_t len);
+//  Splits an indexed frame: 0 with *index (1..MM_INDEX_MAX) and the message behind it, or -1
+//  if the frame is too short, the index is 0 or too big, or nothing follows it.
+int mm_index_split (const uint8_t *data, size_t len, uint64_t *index, const uint8_t **msg,
+                    size_t *msg_len);
+
 //  Reads the version and type of a message without decoding the rest (bounded, no allocation).
 //  Returns 0 and sets *type, or -1 with `err` filled. Validates the whole message's framing
 //  (it must be one well-formed map with nothing after it) but not its fields.

@@ -41,6 +41,8 @@ static const mm_schema_t s_action_schema =
 static const mm_field_t s_fields[] = {
     [MM_K_TS] = MM_FD_UINT (mm_warning_t, ts, "ts", 1, UINT64_MAX, MM_FF_REQUIRED, MM_NOBIT,
                             "issued at, ns since the epoch"),
+    [MM_K_SENSOR] = MM_FD_STR (mm_warning_t, sensor, "sensor", MM_ID_MAX, 0,
+                               "recipient sensor (empty: every sensor of the org)"),
     [MM_K_ORG] = MM_FD_STR (mm_warning_t, org, "org", MM_ID_MAX, 0, "recipient organisation"),
     [MM_WK_ID] = MM_FD_STR (mm_warning_t, id, "id", MM_ID_MAX, MM_FF_REQUIRED,
                             "warning id, stable across revisions"),

@@ -1,7 +1,8 @@
 /*  mm_warning: WARNING, a lateral warning (横展開) from the aggregator to the partners of a
     company that was hit, and to regional SOC consoles. It says what to look for and what to do,
     and how the recipient relates to where the threat was seen, never who it was.
-    The envelope's org (key 4) is the recipient. */
+    The envelope's org (key 4) is the recipient; its sensor (key 3), when set, narrows it to
+    one sensor of that org. Brokers route by these two. */
 #ifndef MM_WARNING_H
 #define MM_WARNING_H
 
@@ -50,6 +51,7 @@ typedef struct {
 typedef struct {
     uint32_t has;
     uint64_t ts;           //  issued at, ns since the epoch
+    mm_str_t sensor;       //  recipient sensor (empty: every sensor of the org)
     mm_str_t org;          //  recipient organisation
     mm_str_t id;           //  stable across revisions
     uint32_t revision;     //  1, 2, ...; a later revision replaces an earlier one

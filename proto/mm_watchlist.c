@@ -28,6 +28,8 @@ static const mm_schema_t s_entry_schema =
 static const mm_field_t s_fields[] = {
     [MM_K_TS] = MM_FD_UINT (mm_watchlist_t, ts, "ts", 1, UINT64_MAX, MM_FF_REQUIRED, MM_NOBIT,
                             "ns since the epoch"),
+    [MM_K_SENSOR] = MM_FD_STR (mm_watchlist_t, sensor, "sensor", MM_ID_MAX, 0,
+                               "recipient sensor (empty: every sensor of the org)"),
     [MM_K_ORG] = MM_FD_STR (mm_watchlist_t, org, "org", MM_ID_MAX, 0, "recipient organisation"),
     [MM_LK_SERIAL] = MM_FD_UINT (mm_watchlist_t, serial, "serial", 0, UINT64_MAX, MM_FF_REQUIRED,
                                  MM_NOBIT, "increases with every change"),

@@ -24,8 +24,9 @@ typedef struct {
 } mm_wl_entry_t;
 
 typedef struct {
-    uint64_t ts;   //  ns since the epoch
-    mm_str_t org;  //  recipient organisation (empty: every sensor of the broker)
+    uint64_t ts;      //  ns since the epoch
+    mm_str_t sensor;  //  recipient sensor (empty: every sensor of the org)
+    mm_str_t org;     //  recipient organisation (empty: every sensor of the broker)
     uint64_t serial;
     uint32_t n_entries;
     mm_wl_entry_t entries[MM_WATCHLIST_MAX];

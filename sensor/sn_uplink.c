@@ -51,7 +51,10 @@ struct sn_uplink {
     bool ov_pending;  //  a drop not yet in a published report
     char ov_msg[MM_TEXT_MAX];
 
-    mm_buf_t buf;  //  encoded EVENT / HEARTBEAT
+    uint64_t down_taken;  //  highest held id taken from the broker, contiguously (0: none yet)
+
+    mm_buf_t buf;      //  encoded EVENT / HEARTBEAT
+    mm_buf_t ack_buf;  //  encoded ACK of held messages
     mm_watchlist_t *wl;
     mm_warning_t *warn;
     sn_uplink_stats_t stats;
@@ -273,46 +276,103 @@ s_on_ack (sn_uplink_t *self, const uint8_t *data, size_t len, int64_t now)
     self->timeout_mult = 1;
 }
 
-static void
-s_on_frame (sn_uplink_t *self, zframe_t *frame, int64_t now)
+//  A WATCHLIST or WARNING from the broker, handed to the owner. 0, or -1 if it is not one.
+static int
+s_on_down (sn_uplink_t *self, const uint8_t *data, size_t len)
 {
-    const uint8_t *data = zframe_data (frame);
-    size_t len = zframe_size (frame);
     mm_msg_type_t type;
     mm_error_t err;
     if (mm_msg_peek (data, len, &type, &err) == -1) {
         if (s_pow2 (++self->stats.rx_bad))
             zsys_warning ("sn_uplink: bad frame from the broker: %s", err.reason);
-        return;
+        return -1;
     }
     switch (type) {
-    case MM_MSG_ACK: s_on_ack (self, data, len, now); break;
     case MM_MSG_WATCHLIST:
         if (mm_watchlist_decode (self->wl, data, len, &err) == -1) {
             self->stats.rx_bad++;
             zsys_warning ("sn_uplink: bad WATCHLIST from the broker: %s", err.reason);
-            break;
+            return -1;
         }
         self->stats.watchlists++;
         if (self->on_watchlist)
             self->on_watchlist (self->arg, self->wl);
-        break;
+        return 0;
     case MM_MSG_WARNING:
         if (mm_warning_decode (self->warn, data, len, &err) == -1) {
             self->stats.rx_bad++;
             zsys_warning ("sn_uplink: bad WARNING from the broker: %s", err.reason);
-            break;
+            return -1;
         }
         self->stats.warnings++;
         if (self->on_warning)
             self->on_warning (self->arg, self->warn);
-        break;
+        return 0;
     default:
         if (s_pow2 (++self->stats.rx_bad))
             zsys_warning ("sn_uplink: the broker sent a %s, which a sensor does not take",
                           mm_msg_type_name (type) ? mm_msg_type_name (type) : "message");
-        break;
+        return -1;
     }
+}
+
+//  Tells the broker which held messages we have taken (cumulative, like its ACKs to us).
+static void
+s_ack_down (sn_uplink_t *self)
+{
+    mm_ack_t ack = {.ts = s_wall_ns (), .sensor = mm_str (self->sensor), .seq = self->down_taken};
+    mm_error_t err;
+    mm_buf_clear (&self->ack_buf);
+    if (mm_ack_encode (&ack, &self->ack_buf, &err) == 0 &&
+        mm_curve_client_send (self->client, self->ack_buf.data, self->ack_buf.len) == 0)
+        self->stats.down_acks++;
+    //  Not sent: the broker sends the message again and we acknowledge the repeat.
+}
+
+//  An indexed frame: a held message numbered by the broker for us. Taken only in order, so
+//  the cumulative ACK never covers one we did not see (a reconnect can lose a burst's tail;
+//  the broker resends from the oldest it holds). The first one since our start sets the order.
+static void
+s_on_held (sn_uplink_t *self, const uint8_t *data, size_t len)
+{
+    uint64_t id;
+    const uint8_t *msg;
+    size_t msg_len;
+    if (mm_index_split (data, len, &id, &msg, &msg_len) == -1) {
+        if (s_pow2 (++self->stats.rx_bad))
+            zsys_warning ("sn_uplink: bad indexed frame from the broker");
+        return;
+    }
+    if (self->down_taken && id <= self->down_taken) {
+        self->stats.down_repeats++;  //  a resend: acknowledged again, not handled again
+        s_ack_down (self);
+        return;
+    }
+    if (self->down_taken && id != self->down_taken + 1) {
+        self->stats.down_gaps++;  //  an earlier one was lost: wait for the resend
+        return;
+    }
+    //  Taken even if it does not decode (counted and logged): otherwise it would come forever.
+    s_on_down (self, msg, msg_len);
+    self->down_taken = id;
+    s_ack_down (self);
+}
+
+static void
+s_on_frame (sn_uplink_t *self, zframe_t *frame, int64_t now)
+{
+    const uint8_t *data = zframe_data (frame);
+    size_t len = zframe_size (frame);
+    if (mm_index_is (data, len)) {
+        s_on_held (self, data, len);
+        return;
+    }
+    mm_msg_type_t type;
+    mm_error_t err;
+    if (mm_msg_peek (data, len, &type, &err) == 0 && type == MM_MSG_ACK)
+        s_on_ack (self, data, len, now);
+    else
+        s_on_down (self, data, len);  //  bare WATCHLIST/WARNING: taken, nothing to confirm
 }
 
 static void
@@ -488,6 +548,7 @@ sn_uplink_destroy (sn_uplink_t **self_p)
     sn_spool_destroy (&self->spool);
     mm_cert_destroy (&self->cert);
     mm_buf_free (&self->buf);
+    mm_buf_free (&self->ack_buf);
     free (self->wl);
     free (self->warn);
     free (self);

@@ -2,7 +2,8 @@
     to the on-disk spool (sn_spool) before it is sent over a CURVE DEALER (mm_curve); it stays
     there until the broker's cumulative ACK covers it and is sent again after a timeout, so a
     broker restart or a lost connection costs time, never events. Also sends the HEARTBEAT and
-    hands WATCHLIST and WARNING messages from the broker to the owner. Owner: sensor.
+    hands WATCHLIST and WARNING messages from the broker to the owner, acknowledging each (the
+    broker holds them until then: see broker/bk_down.h). Owner: sensor.
 
     Threads: one owner (the capture loop). Nothing here blocks the packet path: sends are
     non-blocking, what cannot be sent now stays in the spool, and sn_uplink_poll costs a
@@ -84,6 +85,9 @@ typedef struct {
     uint64_t spool_depth;        //  in the spool, not yet acknowledged (as of the last poll)
     uint64_t watchlists;         //  WATCHLIST messages received
     uint64_t warnings;           //  WARNING messages received
+    uint64_t down_acks;          //  ACKs of held messages sent to the broker
+    uint64_t down_repeats;       //  held messages received again (acknowledged, not handled)
+    uint64_t down_gaps;          //  held messages out of order (dropped; the broker resends)
     uint64_t rx_bad;             //  frames from the broker that did not decode, or of a type a
                                  //  sensor does not take
     uint64_t heartbeats;         //  heartbeats sent

@@ -9,6 +9,7 @@
 
 #include "bk_broker.h"
 #include "mm_sample.h"
+#include "mm_warning.h"
 
 typedef struct {
     char dir[64];
@@ -317,9 +318,12 @@ Test (bk_broker, bad_frames_do_not_stop_others)
     mm_curve_client_t *cg = s_client (&e, good);
     mm_buf_t ev = MM_BUF_INIT, ack = MM_BUF_INIT;
     s_encode_event (&ev, "s-bad", "org-a", 1);
-    mm_ack_t a = {.sensor = mm_str ("s-bad"), .seq = 5};
+    //  A WARNING: only the aggregator sends those (an ACK from a sensor is valid: it confirms
+    //  down messages).
+    mm_warning_t w;
+    mm_sample_warning (&w);
     mm_error_t err;
-    cr_assert_eq (mm_ack_encode (&a, &ack, &err), 0);
+    cr_assert_eq (mm_warning_encode (&w, &ack, &err), 0);
     size_t big_len = MM_MSG_MAX + 100;  //  under the socket's limit: reaches the broker
     uint8_t *big = calloc (1, big_len);
     cr_assert_not_null (big);
