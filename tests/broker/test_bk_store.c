@@ -1048,3 +1048,73 @@ Test (bk_store, steady_forwarding_keeps_the_size_bounded)
     cr_assert_eq (st.errors, 0);
     cr_assert_eq (st.forward_backlog, 5000);
 }
+
+//  --------------------------------------------------------------------------------------------
+//  Down messages from the aggregator
+
+typedef struct {
+    uint64_t ids[8];
+    uint8_t first[8];
+    size_t n;
+} peek_ctx_t;
+
+static int
+s_peek_cb (void *arg, uint64_t id, const uint8_t *data, size_t len)
+{
+    peek_ctx_t *c = arg;
+    cr_assert (len > 0 && c->n < 8);
+    c->ids[c->n] = id;
+    c->first[c->n++] = data[0];
+    return BK_HELD_KEEP;
+}
+
+Test (bk_store, down_messages_held_per_recipient_with_a_durable_mark)
+{
+    bk_store_destroy (&store);
+    bk_store_config_t config;
+    bk_store_config_defaults (&config);
+    config.held_max = 2;
+    store = s_open (&config);
+    mm_str_t to[2] = {mm_str ("sensor-01"), mm_str ("sensor-02")};
+    size_t refused = 9;
+    uint8_t m = 1;
+    cr_assert_eq (bk_store_down_hwm (store), 0);
+    cr_assert_eq (bk_store_hold_down (store, 1, to, 2, &m, 1, &refused), 1);
+    cr_assert_eq (refused, 0);
+    cr_assert_eq (bk_store_down_hwm (store), 1);
+    //  A resend of 1 writes nothing; 2 has no recipient but still moves the mark.
+    cr_assert_eq (bk_store_hold_down (store, 1, to, 2, &m, 1, &refused), 0);
+    m = 2;
+    cr_assert_eq (bk_store_hold_down (store, 2, NULL, 0, &m, 1, &refused), 1);
+    m = 3;
+    cr_assert_eq (bk_store_hold_down (store, 3, to, 1, &m, 1, &refused), 1);
+    //  sensor-01 is at held_max (2): refused for it, held for sensor-02.
+    m = 4;
+    cr_assert_eq (bk_store_hold_down (store, 4, to, 2, &m, 1, &refused), 1);
+    cr_assert_eq (refused, 1);
+    cr_assert_eq (bk_store_held_count (store, to[0]), 2);
+    cr_assert_eq (bk_store_held_count (store, to[1]), 2);
+    bk_store_stats_t st;
+    bk_store_stats (store, &st);
+    cr_assert_eq (st.held, 4);
+    cr_assert_eq (st.held_refused, 1);
+
+    //  The mark and the copies survive a reopen; peek reads in order and removes nothing.
+    bk_store_destroy (&store);
+    store = s_open (&config);
+    cr_assert_eq (bk_store_down_hwm (store), 4);
+    peek_ctx_t c = {0};
+    cr_assert_eq (bk_store_peek_held (store, to[0], 1, 8, s_peek_cb, &c), 2);
+    cr_assert_eq (c.first[0], 1);
+    cr_assert_eq (c.first[1], 3);
+    memset (&c, 0, sizeof c);
+    cr_assert_eq (bk_store_peek_held (store, to[1], 1, 1, s_peek_cb, &c), 1);  //  max 1
+    cr_assert_eq (c.first[0], 1);
+    memset (&c, 0, sizeof c);
+    cr_assert_eq (bk_store_peek_held (store, to[1], 2, 8, s_peek_cb, &c), 1);  //  from id 2
+    cr_assert_eq (c.first[0], 4);
+    cr_assert_eq (bk_store_held_count (store, to[1]), 2);
+    cr_assert_eq (bk_store_ack_held (store, to[1], c.ids[0]), 2);
+    cr_assert_eq (bk_store_held_count (store, to[1]), 0);
+    cr_assert_eq (bk_store_hold_down (store, 0, to, 1, &m, 1, &refused), -1);  //  index 0
+}

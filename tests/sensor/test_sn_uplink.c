@@ -103,6 +103,7 @@ typedef struct {
     uint64_t contiguous;  //  every seq up to this one has arrived
     uint64_t acked;       //  last ACK sent
     uint64_t events, duplicates, out_of_order, bad;
+    uint64_t down_acked;  //  the sensor's last ACK of held messages
     bool seen[S_SEQ_MAX + 1];
     //  Overflow findings received: their counts and ranges.
     uint64_t findings, lost_reported;
@@ -225,6 +226,13 @@ s_fake_pump (s_fake_t *f)
             if (f->heartbeats < 64)
                 f->hb_at[f->heartbeats] = zclock_mono ();
             f->heartbeats++;
+        }
+        else if (type == MM_MSG_ACK) {
+            mm_ack_t ack;
+            cr_assert_eq (mm_ack_decode (&ack, data, len, &err), 0, "%s", err.reason);
+            cr_assert (mm_str_eq (ack.sensor, "s-0001"));
+            cr_assert_geq (ack.seq, f->down_acked, "the sensor's down ACK went backwards");
+            f->down_acked = ack.seq;
         }
         else
             f->bad++;
@@ -638,6 +646,70 @@ Test (sn_uplink, watchlist_and_warning_reach_the_callbacks)
     mm_buf_free (&buf);
     free (wl);
     free (w);
+    sn_uplink_destroy (&up);
+    s_fake_down (f);
+    free (f);
+}
+
+static bool
+s_got_serials (sn_uplink_t *up, s_fake_t *f, uint64_t n)
+{
+    (void) up;
+    return f->down_acked >= n;
+}
+
+//  Sends WATCHLIST `serial` behind held id `id`, as bk_down does.
+static void
+s_send_held (s_fake_t *f, uint64_t id, uint64_t serial)
+{
+    mm_watchlist_t *wl = calloc (1, sizeof *wl);
+    cr_assert_not_null (wl);
+    mm_sample_watchlist (wl);
+    wl->serial = serial;
+    mm_buf_t buf = MM_BUF_INIT;
+    uint8_t prefix[MM_INDEX_LEN];
+    mm_index_put (prefix, id);
+    cr_assert_eq (mm_buf_append (&buf, prefix, sizeof prefix), 0);
+    mm_error_t err;
+    cr_assert_eq (mm_watchlist_encode (wl, &buf, &err), 0, "%s", err.reason);
+    cr_assert_eq (mm_curve_server_send (f->server, f->rid, f->pubkey, buf.data, buf.len), 0);
+    mm_buf_free (&buf);
+    free (wl);
+}
+
+//  Held messages are taken strictly in order and acknowledged cumulatively: a gap waits for
+//  the resend, a repeat is acknowledged again and not handed over twice.
+Test (sn_uplink, held_messages_are_taken_in_order_and_acknowledged)
+{
+    s_fake_t *f = calloc (1, sizeof *f);
+    f->ack = true;
+    s_fake_up (f);
+    s_got_t got = {0};
+    sn_uplink_config_t cfg = s_config ();
+    cfg.on_watchlist = s_on_watchlist;
+    cfg.arg = &got;
+    sn_uplink_t *up = sn_uplink_new (&cfg);
+    cr_assert_not_null (up);
+    s_publish (up);  //  the broker learns the route
+    cr_assert (s_run (up, f, 10000, s_all_acked, 1, NULL));
+    s_send_held (f, 5, 105);  //  the first since start: sets the order
+    cr_assert (s_run (up, f, 5000, s_got_serials, 5, NULL));
+    s_send_held (f, 7, 107);  //  6 is missing: not taken
+    s_send_held (f, 5, 105);  //  a repeat
+    s_run (up, f, 300, NULL, 0, NULL);
+    cr_expect_eq (got.watchlists, 1);
+    cr_expect_eq (f->down_acked, 5);
+    s_send_held (f, 6, 106);  //  the broker resends from the oldest
+    s_send_held (f, 7, 107);
+    cr_assert (s_run (up, f, 5000, s_got_serials, 7, NULL));
+    cr_expect_eq (got.watchlists, 3);
+    cr_expect_eq (got.serial, 107);
+    sn_uplink_stats_t st;
+    sn_uplink_stats (up, &st);
+    cr_expect_eq (st.down_gaps, 1);
+    cr_expect_eq (st.down_repeats, 1);
+    cr_expect_eq (st.down_acks, 4);  //  5, 5 again, 6, 7
+    cr_expect_eq (f->bad, 0);
     sn_uplink_destroy (&up);
     s_fake_down (f);
     free (f);
