@@ -35,6 +35,7 @@ typedef struct {
     uint64_t heartbeats;
     char org[MM_ID_MAX + 1];
     bool silent;          //  a sensor.silent finding is open
+    bool heard;           //  a frame came from it since the broker started
     uint64_t finding_id;  //  the seq of the event that raised it
 } s_sensor_t;
 
@@ -84,23 +85,52 @@ s_ratelog (s_ratelog_t *r, int64_t interval_ms, uint64_t *suppressed)
     return true;
 }
 
+//  The state of sensor `id`; `heard`: a frame came from it now (counted once).
+static s_sensor_t *
+s_sensor_get (bk_broker_t *self, const char *id, bool heard)
+{
+    s_sensor_t *s = zhash_lookup (self->sensors, id);
+    if (!s) {
+        s = calloc (1, sizeof *s);
+        if (!s)
+            return NULL;
+        s->last_heartbeat = -1;
+        if (zhash_insert (self->sensors, id, s) != 0) {
+            free (s);
+            return NULL;
+        }
+        zhash_freefn (self->sensors, id, free);
+    }
+    if (heard && !s->heard) {
+        s->heard = true;
+        self->stats.sensors++;
+    }
+    return s;
+}
+
 static s_sensor_t *
 s_sensor (bk_broker_t *self, const char *id)
 {
-    s_sensor_t *s = zhash_lookup (self->sensors, id);
-    if (s)
-        return s;
-    s = calloc (1, sizeof *s);
-    if (!s)
-        return NULL;
-    s->last_heartbeat = -1;
-    if (zhash_insert (self->sensors, id, s) != 0) {
-        free (s);
-        return NULL;
+    return s_sensor_get (self, id, true);
+}
+
+//  A sensor this broker has stored events of before (its high-water mark is in the store) and
+//  that is still allowed is expected to heartbeat: it is watched from the broker's start as if
+//  it had heartbeated then, so one that died while the broker was down is noticed too.
+static int
+s_expect (void *arg, const mm_identity_t *ident)
+{
+    bk_broker_t *self = arg;
+    uint64_t hwm = bk_store_hwm (self->store, mm_str (ident->id));
+    if (hwm == 0 || hwm == UINT64_MAX)
+        return 0;
+    s_sensor_t *s = s_sensor_get (self, ident->id, false);
+    if (s && s->last_heartbeat < 0) {
+        s->last_heartbeat = zclock_mono ();
+        s->last_heartbeat_wall = zclock_time ();
+        snprintf (s->org, sizeof s->org, "%s", ident->org);
     }
-    zhash_freefn (self->sensors, id, free);
-    self->stats.sensors++;
-    return s;
+    return 0;
 }
 
 bk_broker_t *
@@ -150,14 +180,17 @@ bk_broker_new (const bk_broker_config_t *config, mm_curve_auth_t *auth)
     self->down = bk_down_new (self->store, self->server, self->id);
     if (!self->down)
         goto fail;
+    self->sensors = zhash_new ();
+    if (!self->sensors)
+        goto fail;
+    mm_curve_allow_each (mm_curve_server_allow (self->server), s_expect, self);
     //  The round takes only what is already waiting; the poller does the waiting.
     zsock_set_rcvtimeo (mm_curve_server_sock (self->server), 0);
     self->poller = zpoller_new (mm_curve_server_sock (self->server), NULL);
     self->items = calloc (self->batch_max, sizeof *self->items);
     self->store_items = calloc (self->batch_max, sizeof *self->store_items);
     self->acks = calloc (self->batch_max, sizeof *self->acks);
-    self->sensors = zhash_new ();
-    if (!self->poller || !self->items || !self->store_items || !self->acks || !self->sensors)
+    if (!self->poller || !self->items || !self->store_items || !self->acks)
         goto fail;
     zsys_info ("bk_broker: %s: accepting sensors on %s (allow-list %s)", self->id,
                mm_curve_server_endpoint (self->server), config->allow_dir);
@@ -261,6 +294,25 @@ s_on_event (bk_broker_t *self, zframe_t **rid_p, const mm_identity_t *peer, cons
     return 0;
 }
 
+//  The sensor lost seqs up to `floor` to its spool bound: the broker stops waiting for them
+//  (durably), and tells the sensor where it stands now.
+static void
+s_skip (bk_broker_t *self, const mm_identity_t *peer, uint64_t floor)
+{
+    uint64_t from = 0;
+    int rc = bk_store_skip (self->store, mm_str (peer->id), floor, &from);
+    if (rc != 1) {
+        if (rc == -1)
+            self->stats.store_errors++;
+        return;
+    }
+    self->stats.gaps++;
+    zsys_warning ("bk_broker: %s: sensor %s lost seq %llu..%llu (%llu events) to its spool bound: "
+                  "skipped (the sensor reports them in a sensor.spool_overflow finding)",
+                  self->id, peer->id, (unsigned long long) from, (unsigned long long) floor,
+                  (unsigned long long) (floor - from + 1));
+}
+
 static void
 s_on_heartbeat (bk_broker_t *self, const mm_identity_t *peer, const uint8_t *data, size_t len)
 {
@@ -271,6 +323,8 @@ s_on_heartbeat (bk_broker_t *self, const mm_identity_t *peer, const uint8_t *dat
         return;
     }
     self->stats.heartbeats++;
+    if (hb.floor)
+        s_skip (self, peer, hb.floor);
     s_sensor_t *s = s_sensor (self, peer->id);
     if (s) {
         s->last_heartbeat = zclock_mono ();
@@ -394,15 +448,10 @@ s_flush (bk_broker_t *self)
         self->stats.events += a->stored;
         self->stats.duplicates += a->duplicates;
         self->stats.refused += a->refused;
-        self->stats.gaps += a->gaps;
+        self->stats.out_of_order += a->out_of_order;
         char sensor[MM_ID_MAX + 1];
         snprintf (sensor, sizeof sensor, "%.*s", (int) a->sensor.len, a->sensor.ptr);
         s_sensor (self, sensor);
-        if (a->gaps)
-            zsys_warning ("bk_broker: %s: sensor %s skipped seq %llu..%llu (%llu missing): "
-                          "dropped on the sensor",
-                          self->id, sensor, (unsigned long long) a->gap_from,
-                          (unsigned long long) a->gap_to, (unsigned long long) a->missing);
         //  Full store: what was refused stays in the sensor's spool. Nothing new is durable,
         //  so no ACK (an ACK of the old mark would be correct but tells the sensor nothing).
         if (a->refused && !a->stored)
@@ -439,6 +488,11 @@ s_health_finding (bk_broker_t *self, const char *id, s_sensor_t *s, bool back, i
     char msg[256];
     if (back)
         snprintf (msg, sizeof msg, "sensor %s is heartbeating again", id);
+    else if (s->heartbeats == 0)
+        snprintf (msg, sizeof msg,
+                  "sensor %s silent: no heartbeat in the %lld ms since the broker started (3 "
+                  "intervals of %u ms)",
+                  id, (long long) (now - s->last_heartbeat), self->heartbeat_ivl_ms);
     else
         snprintf (msg, sizeof msg,
                   "sensor %s silent: no heartbeat for %lld ms (3 intervals of %u ms)", id,
@@ -579,12 +633,14 @@ bk_broker_summary (const bk_broker_t *self, FILE *out)
 {
     const bk_broker_stats_t *s = &self->stats;
     fprintf (out,
-             "mimamori-broker: %s: %llu frames, %llu events stored, %llu duplicates, %llu "
-             "corrected, %llu refused (store full), %llu heartbeats, bad frames: %llu oversized "
+             "mimamori-broker: %s: %llu frames, %llu events stored, %llu duplicates, %llu out of "
+             "order, %llu holes skipped, %llu corrected, %llu refused (store full), %llu "
+             "heartbeats, bad frames: %llu oversized "
              "%llu truncated %llu malformed %llu type, %llu batches, %llu store errors, %llu acks "
              "(%llu not sent), %llu sensors, %llu silent, %llu back, %llu health errors",
              self->id, (unsigned long long) s->frames, (unsigned long long) s->events,
-             (unsigned long long) s->duplicates, (unsigned long long) s->corrected,
+             (unsigned long long) s->duplicates, (unsigned long long) s->out_of_order,
+             (unsigned long long) s->gaps, (unsigned long long) s->corrected,
              (unsigned long long) s->refused, (unsigned long long) s->heartbeats,
              (unsigned long long) s->bad[BK_BAD_OVERSIZED],
              (unsigned long long) s->bad[BK_BAD_TRUNCATED],

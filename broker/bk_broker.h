@@ -21,8 +21,10 @@
     any event, so it is forwarded to the aggregator; a later HEARTBEAT writes revision 1 of the
     same finding (severity info: it is back). The finding's sender (sensor field) is this
     broker's certificate id, with its own seq stream (1, 2, 3... from the store's high-water
-    mark); the silent sensor's id is in the message, its org in the org field. Silence is only
-    tracked for sensors heard since the broker started (a restart forgets who was silent).
+    mark); the silent sensor's id is in the message, its org in the org field. Watched: every
+    sensor heard since the broker started, and from the start every allowed sensor whose
+    events the store has held before (so one that died while the broker was down is noticed).
+    A broker restart forgets which findings were open: a sensor still silent gets a new one.
 
     Down messages (WARNING, WATCHLIST from the aggregator) are bk_down's, which the broker owns
     and feeds: every frame tells it the sensor's connection, ACKs from sensors confirm copies,
@@ -74,7 +76,8 @@ typedef struct {
     uint64_t duplicates;          //  events already stored (retransmissions), acknowledged again
     uint64_t corrected;           //  events whose body named another sensor or org: restamped
     uint64_t refused;             //  new events refused because the store was full (not acked)
-    uint64_t gaps;                //  seq jumps seen by the store (sensor-side drops)
+    uint64_t out_of_order;        //  events after a hole: refused, the sensor resends from it
+    uint64_t gaps;                //  holes skipped on the sensor's word (lost to its spool bound)
     uint64_t heartbeats;          //  valid HEARTBEATs
     uint64_t bad[BK_BAD_COUNT_];  //  refused frames by reason
     uint64_t batches;             //  store writes (one fsync each)

@@ -573,12 +573,8 @@ bk_store_put_events (bk_store_t *self, const bk_store_item_t *items, size_t n, b
             continue;
         }
         if (item->seq > ack->hwm + 1) {
-            if (ack->gaps == 0) {
-                ack->gap_from = ack->hwm + 1;
-                ack->gap_to = item->seq - 1;
-            }
-            ack->gaps++;
-            ack->missing += item->seq - ack->hwm - 1;
+            ack->out_of_order++;
+            continue;
         }
         ack->hwm = item->seq;
         ack->stored++;
@@ -621,11 +617,32 @@ bk_store_put_events (bk_store_t *self, const bk_store_item_t *items, size_t n, b
     for (size_t j = 0; j < count; j++) {
         self->stats.duplicates += acks[j].duplicates;
         self->stats.refused += acks[j].refused;
-        self->stats.gaps += acks[j].gaps;
-        self->stats.missing += acks[j].missing;
+        self->stats.out_of_order += acks[j].out_of_order;
     }
     *n_acks = count;
     return 0;
+}
+
+int
+bk_store_skip (bk_store_t *self, mm_str_t sensor, uint64_t floor, uint64_t *missing_from)
+{
+    uint64_t hwm = bk_store_hwm (self, sensor);
+    if (hwm == UINT64_MAX)
+        return -1;
+    if (floor <= hwm || floor == UINT64_MAX)
+        return 0;
+    uint8_t value[8];
+    s_put_u64 (value, floor);
+    rocksdb_writebatch_clear (self->batch);
+    rocksdb_writebatch_put_cf (self->batch, self->cf[CF_HWM], sensor.ptr, sensor.len,
+                               (const char *) value, 8);
+    if (s_write (self, "skip a hole") != 0)
+        return -1;
+    self->stats.gaps++;
+    self->stats.missing += floor - hwm;
+    if (missing_from)
+        *missing_from = hwm + 1;
+    return 1;
 }
 
 uint64_t

@@ -59,15 +59,12 @@ typedef struct {
 
 //  The outcome of a batch for one sensor. `hwm` is what to ACK: every seq <= hwm is durable.
 typedef struct {
-    mm_str_t sensor;      //  borrowed from the first item of this sensor in the batch
-    uint64_t hwm;         //  high-water mark after the batch
-    uint32_t stored;      //  new events written
-    uint32_t duplicates;  //  seq <= hwm: already stored, not written again
-    uint32_t refused;     //  new events not written because the store is full (not acked)
-    uint32_t gaps;        //  times a seq jumped past hwm + 1 (the sensor dropped events)
-    uint64_t missing;     //  seqs skipped by those jumps
-    uint64_t gap_from;    //  first missing seq of the first gap (0 if none), for the log line
-    uint64_t gap_to;      //  last missing seq of that gap
+    mm_str_t sensor;        //  borrowed from the first item of this sensor in the batch
+    uint64_t hwm;           //  high-water mark after the batch
+    uint32_t stored;        //  new events written
+    uint32_t duplicates;    //  seq <= hwm: already stored, not written again
+    uint32_t refused;       //  new events not written because the store is full (not acked)
+    uint32_t out_of_order;  //  seq > hwm + 1: not written (a hole before it; the sensor resends)
 } bk_store_ack_t;
 
 typedef struct {
@@ -76,7 +73,8 @@ typedef struct {
     uint64_t bytes;         //  EVENT bytes stored
     uint64_t batches;       //  batches that wrote something (one fsync each)
     uint64_t duplicates;    //  events already stored
-    uint64_t gaps;          //  seq jumps (sensor-side drops)
+    uint64_t out_of_order;  //  events refused for a hole before them
+    uint64_t gaps;          //  holes skipped on the sensor's word (bk_store_skip)
     uint64_t missing;       //  seqs skipped by the jumps
     uint64_t invalid;       //  items refused as malformed (see bk_store_put_events)
     uint64_t refused;       //  new events refused because the store was full
@@ -103,8 +101,11 @@ void bk_store_destroy (bk_store_t **self_p);
 
 //  Stores a batch of `n` events from one or more sensors, in ONE atomic WriteBatch synced to
 //  disk before returning (one fsync per batch). Per sensor, in item order: seq <= hwm is a
-//  duplicate (counted, not stored); seq > hwm + 1 is a gap (stored, counted in `gaps`); new
-//  events get the next forward log indexes. Items with an empty or too long sensor id, seq 0,
+//  duplicate (counted, not stored); seq > hwm + 1 follows a hole and is refused (counted in
+//  `out_of_order`, not stored: what the broker lost in a crash before making it durable comes
+//  again when the sensor resends from the hole; a hole the sensor itself made, by its spool
+//  bound, is skipped only on its word, bk_store_skip); new events get the next forward log
+//  indexes. Items with an empty or too long sensor id, seq 0,
 //  empty data or data over BK_STORE_VALUE_MAX are skipped and counted as invalid. Precondition
 //  (the protocol's): each sensor's seqs arrive in increasing order, retransmissions restarting
 //  from its first unacknowledged seq; an older seq after a newer one is taken for a duplicate.
@@ -116,6 +117,12 @@ void bk_store_destroy (bk_store_t **self_p);
 //  deduped). Memory: the batch is copied once into a WriteBatch, so the caller bounds `n`.
 int bk_store_put_events (bk_store_t *self, const bk_store_item_t *items, size_t n,
                          bk_store_ack_t *acks, size_t acks_max, size_t *n_acks);
+
+//  The sensor says every seq <= `floor` is acknowledged or lost on its side (its spool bound
+//  dropped them): if `floor` is above the mark, the mark moves there durably and the missing
+//  seqs are counted (stats gaps/missing) and given in *missing_from..floor. 1 if it moved, 0 if
+//  not, -1 on error.
+int bk_store_skip (bk_store_t *self, mm_str_t sensor, uint64_t floor, uint64_t *missing_from);
 
 //  The high-water mark of `sensor` (0 if it never sent anything), or UINT64_MAX on error.
 uint64_t bk_store_hwm (bk_store_t *self, mm_str_t sensor);

@@ -15,6 +15,7 @@ enum {
     MM_HK_SPOOL_BYTES = 16,
     MM_HK_SPOOL_DROPPED = 17,
     MM_HK_VERSION = 18,
+    MM_HK_FLOOR = 19,
 };
 
 typedef struct {
@@ -31,6 +32,8 @@ typedef struct {
     uint64_t spool_bytes;
     uint64_t spool_dropped;  //  events lost to the spool bound since start
     mm_str_t version;        //  software version
+    uint64_t floor;  //  every seq <= floor is acknowledged or was lost to the spool bound: the
+                     //  broker may skip what it lacks below it (0: nothing lost)
 } mm_heartbeat_t;
 
 int mm_heartbeat_encode (const mm_heartbeat_t *hb, mm_buf_t *out, mm_error_t *err);

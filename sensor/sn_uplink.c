@@ -153,6 +153,7 @@ s_overflow (sn_uplink_t *self)
         uint64_t n = sn_spool_dropped_take (self->spool, &first, &last);
         if (n) {
             s_set_floor (self, last);
+            self->next_hb_ms = 0;  //  tell the broker now (the heartbeat carries the floor)
             if (!self->ov_n || first < self->ov_first)
                 self->ov_first = first;
             if (last > self->ov_last)
@@ -260,8 +261,21 @@ s_on_ack (sn_uplink_t *self, const uint8_t *data, size_t len, int64_t now)
         return;
     }
     self->stats.acks++;
-    if (ack.seq <= self->acked)
-        return;  //  old or repeated: cumulative acks make it harmless
+    if (ack.seq <= self->acked) {
+        //  The same mark again while events fly: the broker lacks the next one (it restarted
+        //  and lost what was not yet durable, or a reconnect lost frames) and refuses what
+        //  follows a hole. Resend from the hole now rather than at the timeout (like TCP's
+        //  fast retransmit), at most once per quarter timeout.
+        if (ack.seq == self->acked && s_in_flight (self) > 0 &&
+            now - self->progress_ms >= (int64_t) self->ack_timeout_ms / 4) {
+            self->stats.fast_resends++;
+            sn_spool_seek (self->spool, 0);
+            self->sent_upto = self->floor;
+            self->blocked = false;
+            self->progress_ms = now;
+        }
+        return;
+    }
     if (sn_spool_ack (self->spool, ack.seq) == -1 && errno == ERANGE) {
         self->stats.acks_bad++;
         return;
@@ -397,6 +411,8 @@ s_heartbeat (sn_uplink_t *self, int64_t now, const sn_uplink_health_t *health)
     hb.spool_bytes = ss.depth_bytes;
     hb.spool_dropped = ss.dropped;
     hb.version = mm_str (self->version);
+    //  Only when something was lost: the broker must not wait for seqs that will never come.
+    hb.floor = self->floor > self->acked ? self->floor : 0;
     mm_buf_clear (&self->buf);
     mm_error_t err;
     if (mm_heartbeat_encode (&hb, &self->buf, &err) == -1 ||

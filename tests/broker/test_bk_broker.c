@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "bk_broker.h"
+#include "mm_heartbeat.h"
 #include "mm_sample.h"
 #include "mm_warning.h"
+#include "sn_uplink.h"
 
 typedef struct {
     char dir[64];
@@ -472,5 +474,109 @@ Test (bk_broker, full_store_acks_only_what_is_stored)
     cr_expect (s.ordered);
     mm_curve_client_destroy (&c);
     mm_cert_destroy (&a);
+    s_teardown (&e);
+}
+
+//  A hole is refused (the broker may have lost those events in a crash: the sensor must resend
+//  them); only the sensor's own word, the floor of its heartbeat, makes the broker skip it.
+Test (bk_broker, holes_wait_for_the_resend_or_the_sensor_floor)
+{
+    s_env_t e;
+    s_setup (&e);
+    mm_cert_t *cert = s_sensor_cert (&e, "s-h", "org-a", true);
+    s_start (&e, NULL);
+    mm_curve_client_t *c = s_client (&e, cert);
+    s_send_events (c, "s-h", "org-a", 1, 3);
+    s_send_events (c, "s-h", "org-a", 7, 9);  //  4..6 missing
+    cr_expect_eq (s_wait_ack (c, "s-h", 3, 5000), 3);
+    zclock_sleep (300);
+    cr_expect_eq (bk_store_hwm (bk_broker_store (e.broker), mm_str ("s-h")), 3);
+    //  The sensor's spool bound dropped 4..6: its heartbeat says so.
+    mm_heartbeat_t hb;
+    mm_sample_heartbeat (&hb);
+    hb.sensor = mm_str ("s-h");
+    hb.org = mm_str ("org-a");
+    hb.floor = 6;
+    mm_buf_t b = MM_BUF_INIT;
+    mm_error_t err;
+    cr_assert_eq (mm_heartbeat_encode (&hb, &b, &err), 0, "%s", err.reason);
+    cr_assert_eq (s_send_raw (c, b.data, b.len, 5000), 0);
+    s_send_events (c, "s-h", "org-a", 7, 9);
+    cr_expect_eq (s_wait_ack (c, "s-h", 9, 5000), 9);
+    bk_broker_stats_t st;
+    s_stop (&e, &st);
+    cr_expect_eq (st.out_of_order, 3);
+    cr_expect_eq (st.gaps, 1);
+    cr_expect_eq (st.events, 6);
+    s_scan_t s = s_scan_store (&e, "s-h", "org-a");
+    cr_expect_eq (s.count, 6);
+    mm_buf_free (&b);
+    mm_curve_client_destroy (&c);
+    mm_cert_destroy (&cert);
+    s_teardown (&e);
+}
+
+//  The real uplink against the real broker, when the sensor's spool bound dropped its oldest
+//  events before the broker was there: the broker refuses what follows the hole until the
+//  sensor's heartbeat says those seqs are gone, then takes everything that survived. Without
+//  the floor the stream would stall for good; with a lenient broker a crash could lose events.
+Test (bk_broker, uplink_spool_overflow_then_broker_skips_the_hole)
+{
+    s_env_t e;
+    s_setup (&e);
+    mm_cert_t *cert = s_sensor_cert (&e, "s-ov", "org-a", true);
+    char err[256], secret[256], broker_pub[256], spool[256];
+    cr_assert_eq (mm_cert_save_pair (cert, e.keys, false, err, sizeof err), 0, "%s", err);
+    snprintf (secret, sizeof secret, "%s/s-ov.cert_secret", e.keys);
+    snprintf (broker_pub, sizeof broker_pub, "%s/b-kanto.cert", e.keys);
+    snprintf (spool, sizeof spool, "%s/spool", e.dir);
+    //  A port the broker will bind later (outside the kernel's ephemeral range).
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", 20000 + (int) (getpid () % 12000));
+    sn_uplink_config_t cfg = {
+        .endpoint = endpoint,
+        .broker_cert = broker_pub,
+        .cert = secret,
+        .spool_dir = spool,
+        .spool = {.max_bytes = 16384, .segment_bytes = 4096},
+        .heartbeat_ms = 200,
+        .ack_timeout_ms = 1000,
+    };
+    sn_uplink_t *up = sn_uplink_new (&cfg);
+    cr_assert_not_null (up);
+    for (int i = 0; i < 600; i++) {
+        mm_event_t ev;
+        mm_sample_event (&ev, MM_KIND_FLOW);
+        ev.sensor = ev.org = (mm_str_t){0};
+        cr_assert_eq (sn_uplink_publish (up, &ev), 0);
+        if (i % 50 == 0)
+            sn_uplink_poll (up, 0, 0, NULL);
+    }
+    sn_uplink_poll (up, 0, 0, NULL);
+    sn_spool_stats_t ss;
+    sn_spool_stats (sn_uplink_spool (up), &ss);
+    cr_assert_gt (ss.dropped, 0, "the bound did not drop anything");
+    s_start (&e, endpoint);
+    uint64_t last = 0;
+    int64_t end = zclock_mono () + 20000;
+    sn_uplink_stats_t st;
+    do {
+        sn_uplink_poll (up, 0, 20, NULL);
+        sn_uplink_stats (up, &st);
+        sn_spool_stats (sn_uplink_spool (up), &ss);
+        last = ss.next_seq - 1;
+    } while (st.acked_seq < last && zclock_mono () < end);
+    cr_expect_eq (st.acked_seq, last, "stalled at %" PRIu64 " of %" PRIu64, st.acked_seq, last);
+    sn_uplink_destroy (&up);
+    bk_broker_stats_t bs;
+    s_stop (&e, &bs);
+    cr_expect_eq (bs.gaps, 1, "the hole was skipped once, on the sensor's word");
+    //  Everything stored is what survived: every seq above the hole, once, in order.
+    s_scan_t s = s_scan_store (&e, "s-ov", "org-a");
+    cr_expect_eq (s.next_seq, last + 1);
+    cr_expect_eq (s.count + ss.dropped, last,
+                  "stored %" PRIu64 " + dropped %" PRIu64 " != %" PRIu64, s.count, ss.dropped,
+                  last);
+    mm_cert_destroy (&cert);
     s_teardown (&e);
 }

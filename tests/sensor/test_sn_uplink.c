@@ -104,6 +104,7 @@ typedef struct {
     uint64_t acked;       //  last ACK sent
     uint64_t events, duplicates, out_of_order, bad;
     uint64_t down_acked;  //  the sensor's last ACK of held messages
+    uint64_t floor_max;   //  highest heartbeat floor (seqs the sensor lost to its bound)
     bool seen[S_SEQ_MAX + 1];
     //  Overflow findings received: their counts and ranges.
     uint64_t findings, lost_reported;
@@ -223,6 +224,8 @@ s_fake_pump (s_fake_t *f)
             s_copy (f->hb_sensor, sizeof f->hb_sensor, f->hb.sensor);
             s_copy (f->hb_org, sizeof f->hb_org, f->hb.org);
             s_copy (f->hb_version, sizeof f->hb_version, f->hb.version);
+            if (f->hb.floor > f->floor_max)
+                f->floor_max = f->hb.floor;
             if (f->heartbeats < 64)
                 f->hb_at[f->heartbeats] = zclock_mono ();
             f->heartbeats++;
@@ -750,6 +753,8 @@ Test (sn_uplink, spool_overflow_is_reported_with_its_counts)
             missing++;
     cr_expect_eq (missing, 0, "%" PRIu64 " seqs neither delivered nor reported", missing);
     cr_expect_geq (f->findings, 1);
+    //  A heartbeat floor, if one went out before the ACKs passed it, names only dropped seqs.
+    cr_expect (f->floor_max == 0 || f->lost_reported > 0);
     //  The report is durable now; a second episode raises a new finding (a new id), and again
     //  nothing goes unaccounted.
     uint64_t first_id = f->finding_id[f->findings - 1];
