@@ -22,6 +22,7 @@ typedef struct {
     char endpoint[256];
     char revoke[160];
     uint64_t store_max;
+    uint32_t heartbeat_ms;
     pthread_t thread;
     atomic_int stop;
     bool running;
@@ -48,6 +49,7 @@ s_start (s_env_t *e, const char *endpoint)
         .store_path = e->store,
         .revoke_file = e->revoke,
         .store_max_bytes = e->store_max,
+        .heartbeat_ivl_ms = e->heartbeat_ms,
     };
     e->broker = bk_broker_new (&cfg, e->auth);
     cr_assert_not_null (e->broker);
@@ -577,6 +579,62 @@ Test (bk_broker, uplink_spool_overflow_then_broker_skips_the_hole)
     cr_expect_eq (s.count + ss.dropped, last,
                   "stored %" PRIu64 " + dropped %" PRIu64 " != %" PRIu64, s.count, ss.dropped,
                   last);
+    mm_cert_destroy (&cert);
+    s_teardown (&e);
+}
+
+typedef struct {
+    int silent;
+    char message[MM_TEXT_MAX + 1];
+} s_silent_t;
+
+static int
+s_silent_fn (void *arg, uint64_t index, mm_str_t sensor, uint64_t seq, const uint8_t *data,
+             size_t len)
+{
+    (void) index, (void) seq;
+    s_silent_t *s = arg;
+    mm_event_t ev;
+    mm_error_t err;
+    if (!mm_str_eq (sensor, "b-kanto") || mm_event_decode (&ev, data, len, &err) == -1 ||
+        !mm_str_eq (ev.finding.detector, "sensor.silent"))
+        return 0;
+    s->silent++;
+    snprintf (s->message, sizeof s->message, "%.*s", (int) ev.finding.message.len,
+              ev.finding.message.ptr);
+    cr_expect (mm_str_eq (ev.org, "org-a"));
+    return 0;
+}
+
+//  A sensor that died while the broker was down is noticed after the broker's restart: it had
+//  stored events before, it is still allowed, and no heartbeat comes within 3 intervals.
+Test (bk_broker, sensor_dead_across_a_broker_restart_is_silent)
+{
+    s_env_t e;
+    s_setup (&e);
+    e.heartbeat_ms = 200;
+    mm_cert_t *cert = s_sensor_cert (&e, "s-dead", "org-a", true);
+    s_start (&e, NULL);
+    mm_curve_client_t *c = s_client (&e, cert);
+    s_send_events (c, "s-dead", "org-a", 1, 5);
+    cr_expect_eq (s_wait_ack (c, "s-dead", 5, 5000), 5);
+    mm_curve_client_destroy (&c);
+    s_stop (&e, NULL);
+    //  Back up, the sensor never returns.
+    s_start (&e, NULL);
+    zclock_sleep (3 * 200 + 400);
+    bk_broker_stats_t st;
+    s_stop (&e, &st);
+    cr_expect_eq (st.silent, 1);
+    char err[256];
+    bk_store_t *store = bk_store_new (e.store, NULL, err, sizeof err);
+    cr_assert_not_null (store, "%s", err);
+    s_silent_t s = {0};
+    cr_assert_geq (bk_store_read_forward (store, 0, 1000000, s_silent_fn, &s), 0);
+    bk_store_destroy (&store);
+    cr_expect_eq (s.silent, 1);
+    cr_expect (strstr (s.message, "s-dead") && strstr (s.message, "since the broker started"), "%s",
+               s.message);
     mm_cert_destroy (&cert);
     s_teardown (&e);
 }
