@@ -294,21 +294,21 @@ s_on_event (bk_broker_t *self, zframe_t **rid_p, const mm_identity_t *peer, cons
     return 0;
 }
 
-//  The sensor lost seqs up to `floor` to its spool bound: the broker stops waiting for them
-//  (durably), and tells the sensor where it stands now.
+//  The sensor will never send seqs hole_from..hole_to (lost on its side): the broker stops
+//  waiting for them, durably, once it has everything before them.
 static void
-s_skip (bk_broker_t *self, const mm_identity_t *peer, uint64_t floor)
+s_skip (bk_broker_t *self, const mm_identity_t *peer, uint64_t hole_from, uint64_t hole_to)
 {
-    uint64_t from = 0;
-    int rc = bk_store_skip (self->store, mm_str (peer->id), floor, &from);
+    uint64_t from = 0, floor = hole_to;
+    int rc = bk_store_skip (self->store, mm_str (peer->id), hole_from, hole_to, &from);
     if (rc != 1) {
         if (rc == -1)
             self->stats.store_errors++;
         return;
     }
     self->stats.gaps++;
-    zsys_warning ("bk_broker: %s: sensor %s lost seq %llu..%llu (%llu events) to its spool bound: "
-                  "skipped (the sensor reports them in a sensor.spool_overflow finding)",
+    zsys_warning ("bk_broker: %s: sensor %s lost seq %llu..%llu (%llu events) on its side "
+                  "(spool bound, power cut or damage): skipped",
                   self->id, peer->id, (unsigned long long) from, (unsigned long long) floor,
                   (unsigned long long) (floor - from + 1));
 }
@@ -323,8 +323,8 @@ s_on_heartbeat (bk_broker_t *self, const mm_identity_t *peer, const uint8_t *dat
         return;
     }
     self->stats.heartbeats++;
-    if (hb.floor)
-        s_skip (self, peer, hb.floor);
+    if (hb.hole_to)
+        s_skip (self, peer, hb.hole_from, hb.hole_to);
     s_sensor_t *s = s_sensor (self, peer->id);
     if (s) {
         s->last_heartbeat = zclock_mono ();

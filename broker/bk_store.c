@@ -624,12 +624,14 @@ bk_store_put_events (bk_store_t *self, const bk_store_item_t *items, size_t n, b
 }
 
 int
-bk_store_skip (bk_store_t *self, mm_str_t sensor, uint64_t floor, uint64_t *missing_from)
+bk_store_skip (bk_store_t *self, mm_str_t sensor, uint64_t from, uint64_t to,
+               uint64_t *skipped_from)
 {
     uint64_t hwm = bk_store_hwm (self, sensor);
     if (hwm == UINT64_MAX)
         return -1;
-    if (floor <= hwm || floor == UINT64_MAX)
+    uint64_t floor = to;
+    if (from == 0 || to < from || floor <= hwm || floor == UINT64_MAX || hwm + 1 < from)
         return 0;
     uint8_t value[8];
     s_put_u64 (value, floor);
@@ -640,8 +642,8 @@ bk_store_skip (bk_store_t *self, mm_str_t sensor, uint64_t floor, uint64_t *miss
         return -1;
     self->stats.gaps++;
     self->stats.missing += floor - hwm;
-    if (missing_from)
-        *missing_from = hwm + 1;
+    if (skipped_from)
+        *skipped_from = hwm + 1;
     return 1;
 }
 

@@ -118,11 +118,12 @@ void bk_store_destroy (bk_store_t **self_p);
 int bk_store_put_events (bk_store_t *self, const bk_store_item_t *items, size_t n,
                          bk_store_ack_t *acks, size_t acks_max, size_t *n_acks);
 
-//  The sensor says every seq <= `floor` is acknowledged or lost on its side (its spool bound
-//  dropped them): if `floor` is above the mark, the mark moves there durably and the missing
-//  seqs are counted (stats gaps/missing) and given in *missing_from..floor. 1 if it moved, 0 if
-//  not, -1 on error.
-int bk_store_skip (bk_store_t *self, mm_str_t sensor, uint64_t floor, uint64_t *missing_from);
+//  The sensor says it will never send seqs `from`..`to` (lost on its side). If the store has
+//  everything before them (mark >= from - 1) and not all of them, the mark moves to `to`
+//  durably and the skipped seqs are counted (stats gaps/missing) and start at *skipped_from.
+//  1 if it moved, 0 if not (yet), -1 on error.
+int bk_store_skip (bk_store_t *self, mm_str_t sensor, uint64_t from, uint64_t to,
+                   uint64_t *skipped_from);
 
 //  The high-water mark of `sensor` (0 if it never sent anything), or UINT64_MAX on error.
 uint64_t bk_store_hwm (bk_store_t *self, mm_str_t sensor);

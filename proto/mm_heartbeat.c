@@ -27,9 +27,10 @@ static const mm_field_t s_fields[] = {
         S_COUNTER (spool_dropped, "spool_dropped", "events lost to the spool bound since start"),
     [MM_HK_VERSION] = MM_FD_STR (mm_heartbeat_t, version, "version", MM_SHORT_MAX, MM_FF_REQUIRED,
                                  "sensor software version"),
-    [MM_HK_FLOOR] = MM_FD_UINT (mm_heartbeat_t, floor, "floor", 0, UINT64_MAX, 0, MM_NOBIT,
-                                "every seq up to this is acknowledged or lost to the spool "
-                                "bound (the broker skips what it lacks below it)"),
+    [MM_HK_HOLE_FROM] = MM_FD_UINT (mm_heartbeat_t, hole_from, "hole_from", 0, UINT64_MAX, 0,
+                                    MM_NOBIT, "first seq of a range the sensor will never send"),
+    [MM_HK_HOLE_TO] = MM_FD_UINT (mm_heartbeat_t, hole_to, "hole_to", 0, UINT64_MAX, 0, MM_NOBIT,
+                                  "last seq of that range (the broker skips it)"),
 };
 
 const mm_schema_t mm_heartbeat_schema =

@@ -15,7 +15,8 @@ enum {
     MM_HK_SPOOL_BYTES = 16,
     MM_HK_SPOOL_DROPPED = 17,
     MM_HK_VERSION = 18,
-    MM_HK_FLOOR = 19,
+    MM_HK_HOLE_FROM = 19,
+    MM_HK_HOLE_TO = 20,
 };
 
 typedef struct {
@@ -32,8 +33,10 @@ typedef struct {
     uint64_t spool_bytes;
     uint64_t spool_dropped;  //  events lost to the spool bound since start
     mm_str_t version;        //  software version
-    uint64_t floor;  //  every seq <= floor is acknowledged or was lost to the spool bound: the
-                     //  broker may skip what it lacks below it (0: nothing lost)
+    //  Seqs the sensor will never send (lost to its spool bound, a power cut or a damaged
+    //  spool): the broker may stop waiting for them once it has everything before them. The
+    //  first such hole above the sensor's acknowledged mark; 0 0: none.
+    uint64_t hole_from, hole_to;
 } mm_heartbeat_t;
 
 int mm_heartbeat_encode (const mm_heartbeat_t *hb, mm_buf_t *out, mm_error_t *err);

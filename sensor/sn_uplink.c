@@ -52,6 +52,9 @@ struct sn_uplink {
     char ov_msg[MM_TEXT_MAX];
 
     uint64_t down_taken;  //  highest held id taken from the broker, contiguously (0: none yet)
+    //  The first hole in the spool met while sending (seqs a power cut or damage took): the
+    //  heartbeat declares it until the broker's ACK passes it.
+    uint64_t hole_from, hole_to;
 
     mm_buf_t buf;      //  encoded EVENT / HEARTBEAT
     mm_buf_t ack_buf;  //  encoded ACK of held messages
@@ -123,6 +126,16 @@ s_pump (sn_uplink_t *self, uint32_t budget)
         }
         if (s_in_flight (self) == 0)
             self->progress_ms = zclock_mono ();  //  the ACK timer starts with the first in flight
+        if (seq > self->sent_upto + 1 && self->sent_upto >= self->floor &&
+            self->hole_to <= self->acked) {
+            //  The spool has nothing between: the broker would wait for it forever.
+            self->hole_from = self->sent_upto + 1;
+            self->hole_to = seq - 1;
+            self->next_hb_ms = 0;
+            zsys_warning ("sn_uplink: seq %" PRIu64 "..%" PRIu64 " are not in the spool (a power "
+                          "cut or a damaged spool): the broker is told to skip them",
+                          self->hole_from, self->hole_to);
+        }
         if (seq > self->sent_upto)
             self->sent_upto = seq;
     }
@@ -412,7 +425,15 @@ s_heartbeat (sn_uplink_t *self, int64_t now, const sn_uplink_health_t *health)
     hb.spool_dropped = ss.dropped;
     hb.version = mm_str (self->version);
     //  Only when something was lost: the broker must not wait for seqs that will never come.
-    hb.floor = self->floor > self->acked ? self->floor : 0;
+    //  The bound's drops are at the acknowledged mark; other holes are found while sending.
+    if (self->floor > self->acked) {
+        hb.hole_from = self->acked + 1;
+        hb.hole_to = self->floor;
+    }
+    else if (self->hole_to > self->acked) {
+        hb.hole_from = self->hole_from > self->acked ? self->hole_from : self->acked + 1;
+        hb.hole_to = self->hole_to;
+    }
     mm_buf_clear (&self->buf);
     mm_error_t err;
     if (mm_heartbeat_encode (&hb, &self->buf, &err) == -1 ||

@@ -2,6 +2,7 @@
     loopback. ACKs cumulative after the durable write, dedup across a restart, restamping from
     the certificate, bad frames isolated (fault test 5), unknown keys refused (fault test 4). */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -480,7 +481,7 @@ Test (bk_broker, full_store_acks_only_what_is_stored)
 }
 
 //  A hole is refused (the broker may have lost those events in a crash: the sensor must resend
-//  them); only the sensor's own word, the floor of its heartbeat, makes the broker skip it.
+//  them); only the sensor's own word, the hole its heartbeat declares, makes the broker skip it.
 Test (bk_broker, holes_wait_for_the_resend_or_the_sensor_floor)
 {
     s_env_t e;
@@ -498,7 +499,8 @@ Test (bk_broker, holes_wait_for_the_resend_or_the_sensor_floor)
     mm_sample_heartbeat (&hb);
     hb.sensor = mm_str ("s-h");
     hb.org = mm_str ("org-a");
-    hb.floor = 6;
+    hb.hole_from = 4;
+    hb.hole_to = 6;
     mm_buf_t b = MM_BUF_INIT;
     mm_error_t err;
     cr_assert_eq (mm_heartbeat_encode (&hb, &b, &err), 0, "%s", err.reason);
@@ -635,6 +637,86 @@ Test (bk_broker, sensor_dead_across_a_broker_restart_is_silent)
     cr_expect_eq (s.silent, 1);
     cr_expect (strstr (s.message, "s-dead") && strstr (s.message, "since the broker started"), "%s",
                s.message);
+    mm_cert_destroy (&cert);
+    s_teardown (&e);
+}
+
+//  A hole in the middle of the spool (here: two records damaged on disk, skipped at the
+//  spool's recovery) is found by the uplink while sending and declared in its heartbeat; the
+//  broker skips it and everything else arrives.
+Test (bk_broker, uplink_spool_damage_hole_is_skipped)
+{
+    s_env_t e;
+    s_setup (&e);
+    mm_cert_t *cert = s_sensor_cert (&e, "s-dmg", "org-a", true);
+    char err[256], secret[256], broker_pub[256], spool[256];
+    cr_assert_eq (mm_cert_save_pair (cert, e.keys, false, err, sizeof err), 0, "%s", err);
+    snprintf (secret, sizeof secret, "%s/s-dmg.cert_secret", e.keys);
+    snprintf (broker_pub, sizeof broker_pub, "%s/b-kanto.cert", e.keys);
+    snprintf (spool, sizeof spool, "%s/spool", e.dir);
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
+              20000 + (int) ((getpid () + 5000) % 12000));
+    sn_uplink_config_t cfg = {
+        .endpoint = endpoint,
+        .broker_cert = broker_pub,
+        .cert = secret,
+        .spool_dir = spool,
+        .heartbeat_ms = 200,
+        .ack_timeout_ms = 1000,
+    };
+    sn_uplink_t *up = sn_uplink_new (&cfg);
+    cr_assert_not_null (up);
+    for (int i = 0; i < 10; i++) {
+        mm_event_t ev;
+        mm_sample_event (&ev, MM_KIND_FLOW);
+        ev.sensor = ev.org = (mm_str_t){0};
+        cr_assert_eq (sn_uplink_publish (up, &ev), 0);
+    }
+    sn_uplink_destroy (&up);
+    //  Damage records 5 and 6 (equal sizes: seqs 1..10 encode alike) in the one segment.
+    char seg[512] = "";
+    DIR *d = opendir (spool);
+    cr_assert_not_null (d);
+    struct dirent *de;
+    while ((de = readdir (d)))
+        if (strstr (de->d_name, ".seg"))
+            snprintf (seg, sizeof seg, "%s/%s", spool, de->d_name);
+    closedir (d);
+    cr_assert (seg[0]);
+    FILE *f = fopen (seg, "r+b");
+    cr_assert_not_null (f);
+    cr_assert_eq (fseek (f, 0, SEEK_END), 0);
+    long size = ftell (f);
+    long rec = (size - 16) / 10;
+    cr_assert_eq (16 + rec * 10, size, "records of unequal size");
+    for (long k = 4; k <= 5; k++) {
+        cr_assert_eq (fseek (f, 16 + k * rec + 20, SEEK_SET), 0);
+        cr_assert_eq (fputc (0xee, f), 0xee);
+        cr_assert_eq (fputc (0x11, f), 0x11);
+    }
+    cr_assert_eq (fclose (f), 0);
+
+    up = sn_uplink_new (&cfg);
+    cr_assert_not_null (up);
+    sn_spool_stats_t ss;
+    sn_spool_stats (sn_uplink_spool (up), &ss);
+    cr_assert_eq (ss.corrupt_events, 2, "the spool did not skip the two damaged records");
+    s_start (&e, endpoint);
+    sn_uplink_stats_t st;
+    int64_t end = zclock_mono () + 20000;
+    do {
+        sn_uplink_poll (up, 0, 20, NULL);
+        sn_uplink_stats (up, &st);
+    } while (st.acked_seq < 10 && zclock_mono () < end);
+    cr_expect_eq (st.acked_seq, 10, "stalled at %" PRIu64, st.acked_seq);
+    sn_uplink_destroy (&up);
+    bk_broker_stats_t bs;
+    s_stop (&e, &bs);
+    cr_expect_eq (bs.gaps, 1);
+    s_scan_t s = s_scan_store (&e, "s-dmg", "org-a");
+    cr_expect_eq (s.count, 8);
+    cr_expect_eq (s.next_seq, 11);
     mm_cert_destroy (&cert);
     s_teardown (&e);
 }

@@ -279,9 +279,10 @@ Test (bk_store, holes_are_refused_until_filled_or_skipped)
     cr_assert_eq (b.acks[0].stored, 5);
     //  Sensor 1 lost 1..4 to its spool bound and says so (its heartbeat's floor): skipped.
     uint64_t from = 0;
-    cr_assert_eq (bk_store_skip (store, mm_str ("sensor-01"), 4, &from), 1);
+    cr_assert_eq (bk_store_skip (store, mm_str ("sensor-02"), 3, 9, &from), 0);  //  not reached
+    cr_assert_eq (bk_store_skip (store, mm_str ("sensor-01"), 1, 4, &from), 1);
     cr_assert_eq (from, 1);
-    cr_assert_eq (bk_store_skip (store, mm_str ("sensor-01"), 3, &from), 0);  //  below: nothing
+    cr_assert_eq (bk_store_skip (store, mm_str ("sensor-01"), 1, 3, &from), 0);  //  behind us
     b.n = 0;
     s_add_range (&b, 1, 5, 6);
     cr_assert_eq (s_put (store, &b), 0);

@@ -224,8 +224,8 @@ s_fake_pump (s_fake_t *f)
             s_copy (f->hb_sensor, sizeof f->hb_sensor, f->hb.sensor);
             s_copy (f->hb_org, sizeof f->hb_org, f->hb.org);
             s_copy (f->hb_version, sizeof f->hb_version, f->hb.version);
-            if (f->hb.floor > f->floor_max)
-                f->floor_max = f->hb.floor;
+            if (f->hb.hole_to > f->floor_max)
+                f->floor_max = f->hb.hole_to;
             if (f->heartbeats < 64)
                 f->hb_at[f->heartbeats] = zclock_mono ();
             f->heartbeats++;
