@@ -520,6 +520,48 @@ Test (bk_broker, holes_wait_for_the_resend_or_the_sensor_floor)
     s_teardown (&e);
 }
 
+//  The files a real sensor uplink needs against the broker of `e`: its secret certificate
+//  (saved here), the broker's public one, a spool directory, and an endpoint on a port the
+//  broker binds later (20000-31999, outside the kernel's ephemeral range; `salt` keeps two
+//  tests of one process apart).
+typedef struct {
+    char secret[256], broker_pub[256], spool[256], endpoint[64];
+} s_uplink_files_t;
+
+static sn_uplink_config_t
+s_uplink_config (s_env_t *e, const mm_cert_t *cert, int salt, s_uplink_files_t *files)
+{
+    char err[256];
+    const char *id = mm_cert_identity (cert)->id;
+    cr_assert_eq (mm_cert_save_pair (cert, e->keys, false, err, sizeof err), 0, "%s", err);
+    snprintf (files->secret, sizeof files->secret, "%s/%s.cert_secret", e->keys, id);
+    snprintf (files->broker_pub, sizeof files->broker_pub, "%s/b-kanto.cert", e->keys);
+    snprintf (files->spool, sizeof files->spool, "%s/spool-%s", e->dir, id);
+    snprintf (files->endpoint, sizeof files->endpoint, "tcp://127.0.0.1:%d",
+              20000 + (int) ((getpid () + salt) % 12000));
+    return (sn_uplink_config_t){
+        .endpoint = files->endpoint,
+        .broker_cert = files->broker_pub,
+        .cert = files->secret,
+        .spool_dir = files->spool,
+        .heartbeat_ms = 200,
+        .ack_timeout_ms = 1000,
+    };
+}
+
+//  Polls the uplink until the broker has acknowledged `last` (or 20 s pass); the ACKed mark.
+static uint64_t
+s_uplink_until_acked (sn_uplink_t *up, uint64_t last)
+{
+    sn_uplink_stats_t st;
+    int64_t end = zclock_mono () + 20000;
+    do {
+        sn_uplink_poll (up, 0, 20, NULL);
+        sn_uplink_stats (up, &st);
+    } while (st.acked_seq < last && zclock_mono () < end);
+    return st.acked_seq;
+}
+
 //  The real uplink against the real broker, when the sensor's spool bound dropped its oldest
 //  events before the broker was there: the broker refuses what follows the hole until the
 //  sensor's heartbeat says those seqs are gone, then takes everything that survived. Without
@@ -529,23 +571,9 @@ Test (bk_broker, uplink_spool_overflow_then_broker_skips_the_hole)
     s_env_t e;
     s_setup (&e);
     mm_cert_t *cert = s_sensor_cert (&e, "s-ov", "org-a", true);
-    char err[256], secret[256], broker_pub[256], spool[256];
-    cr_assert_eq (mm_cert_save_pair (cert, e.keys, false, err, sizeof err), 0, "%s", err);
-    snprintf (secret, sizeof secret, "%s/s-ov.cert_secret", e.keys);
-    snprintf (broker_pub, sizeof broker_pub, "%s/b-kanto.cert", e.keys);
-    snprintf (spool, sizeof spool, "%s/spool", e.dir);
-    //  A port the broker will bind later (outside the kernel's ephemeral range).
-    char endpoint[64];
-    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", 20000 + (int) (getpid () % 12000));
-    sn_uplink_config_t cfg = {
-        .endpoint = endpoint,
-        .broker_cert = broker_pub,
-        .cert = secret,
-        .spool_dir = spool,
-        .spool = {.max_bytes = 16384, .segment_bytes = 4096},
-        .heartbeat_ms = 200,
-        .ack_timeout_ms = 1000,
-    };
+    s_uplink_files_t files;
+    sn_uplink_config_t cfg = s_uplink_config (&e, cert, 0, &files);
+    cfg.spool = (sn_spool_opts_t){.max_bytes = 16384, .segment_bytes = 4096};
     sn_uplink_t *up = sn_uplink_new (&cfg);
     cr_assert_not_null (up);
     for (int i = 0; i < 600; i++) {
@@ -560,17 +588,10 @@ Test (bk_broker, uplink_spool_overflow_then_broker_skips_the_hole)
     sn_spool_stats_t ss;
     sn_spool_stats (sn_uplink_spool (up), &ss);
     cr_assert_gt (ss.dropped, 0, "the bound did not drop anything");
-    s_start (&e, endpoint);
-    uint64_t last = 0;
-    int64_t end = zclock_mono () + 20000;
-    sn_uplink_stats_t st;
-    do {
-        sn_uplink_poll (up, 0, 20, NULL);
-        sn_uplink_stats (up, &st);
-        sn_spool_stats (sn_uplink_spool (up), &ss);
-        last = ss.next_seq - 1;
-    } while (st.acked_seq < last && zclock_mono () < end);
-    cr_expect_eq (st.acked_seq, last, "stalled at %" PRIu64 " of %" PRIu64, st.acked_seq, last);
+    s_start (&e, files.endpoint);
+    uint64_t last = ss.next_seq - 1;  //  nothing more is published
+    uint64_t acked = s_uplink_until_acked (up, last);
+    cr_expect_eq (acked, last, "stalled at %" PRIu64 " of %" PRIu64, acked, last);
     sn_uplink_destroy (&up);
     bk_broker_stats_t bs;
     s_stop (&e, &bs);
@@ -649,22 +670,9 @@ Test (bk_broker, uplink_spool_damage_hole_is_skipped)
     s_env_t e;
     s_setup (&e);
     mm_cert_t *cert = s_sensor_cert (&e, "s-dmg", "org-a", true);
-    char err[256], secret[256], broker_pub[256], spool[256];
-    cr_assert_eq (mm_cert_save_pair (cert, e.keys, false, err, sizeof err), 0, "%s", err);
-    snprintf (secret, sizeof secret, "%s/s-dmg.cert_secret", e.keys);
-    snprintf (broker_pub, sizeof broker_pub, "%s/b-kanto.cert", e.keys);
-    snprintf (spool, sizeof spool, "%s/spool", e.dir);
-    char endpoint[64];
-    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
-              20000 + (int) ((getpid () + 5000) % 12000));
-    sn_uplink_config_t cfg = {
-        .endpoint = endpoint,
-        .broker_cert = broker_pub,
-        .cert = secret,
-        .spool_dir = spool,
-        .heartbeat_ms = 200,
-        .ack_timeout_ms = 1000,
-    };
+    s_uplink_files_t files;
+    sn_uplink_config_t cfg = s_uplink_config (&e, cert, 5000, &files);
+    const char *spool = files.spool;
     sn_uplink_t *up = sn_uplink_new (&cfg);
     cr_assert_not_null (up);
     for (int i = 0; i < 10; i++) {
@@ -702,14 +710,9 @@ Test (bk_broker, uplink_spool_damage_hole_is_skipped)
     sn_spool_stats_t ss;
     sn_spool_stats (sn_uplink_spool (up), &ss);
     cr_assert_eq (ss.corrupt_events, 2, "the spool did not skip the two damaged records");
-    s_start (&e, endpoint);
-    sn_uplink_stats_t st;
-    int64_t end = zclock_mono () + 20000;
-    do {
-        sn_uplink_poll (up, 0, 20, NULL);
-        sn_uplink_stats (up, &st);
-    } while (st.acked_seq < 10 && zclock_mono () < end);
-    cr_expect_eq (st.acked_seq, 10, "stalled at %" PRIu64, st.acked_seq);
+    s_start (&e, files.endpoint);
+    uint64_t acked = s_uplink_until_acked (up, 10);
+    cr_expect_eq (acked, 10, "stalled at %" PRIu64, acked);
     sn_uplink_destroy (&up);
     bk_broker_stats_t bs;
     s_stop (&e, &bs);
