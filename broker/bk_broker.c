@@ -575,8 +575,10 @@ int
 bk_broker_run_once (bk_broker_t *self, int timeout_ms)
 {
     s_check_health (self);
-    if (!zpoller_wait (self->poller, timeout_ms))
+    if (!zpoller_wait (self->poller, timeout_ms)) {
+        bk_down_run (self->down);  //  copies due for a resend go on time, not on traffic
         return 0;
+    }
     int handled = 0;
     while (self->n_items < self->batch_max && handled < (int) self->batch_max) {
         zframe_t *rid = NULL;
