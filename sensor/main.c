@@ -19,6 +19,7 @@
 #include "sn_ioc.h"
 #include "sn_sensor.h"
 #include "sn_uplink.h"
+#include "sn_wlstore.h"
 
 #ifndef MIMAMORI_VERSION
 #define MIMAMORI_VERSION "0.0.0"
@@ -89,6 +90,7 @@ typedef struct {
     int64_t drops_read_ms;  //  when
     uint64_t poll_errors;   //  spool I/O errors reported by sn_uplink_poll (counted there too)
     uint64_t watchlists_refused;  //  the ioc detector is off or refused the list
+    sn_wlstore_t *wls;            //  the watchlist entries taken, kept across restarts
     s_limit_t warn_log, list_log;
 } s_link_t;
 
@@ -120,10 +122,30 @@ s_on_event (void *arg, const mm_event_t *ev)
     }
 }
 
+//  A WATCHLIST replayed from the sensor's own copy at start.
 static void
+s_replay_watchlist (void *arg, const mm_watchlist_t *wl)
+{
+    s_link_t *l = arg;
+    sn_detect_t *detect = sn_sensor_detect (l->sensor);
+    if (!detect || sn_det_ioc_watchlist (detect, wl) == -1)
+        l->watchlists_refused++;
+}
+
+//  A WATCHLIST from the broker: kept on disk first (the broker forgets it on our ACK), then
+//  applied.
+static int
 s_on_watchlist (void *arg, const mm_watchlist_t *wl)
 {
     s_link_t *l = arg;
+    if (sn_wlstore_append (l->wls, wl) == -1) {
+        if (s_limit_ok (&l->list_log, zclock_mono ()))
+            fprintf (stderr,
+                     "mimamori-sensor: watchlist serial %llu not stored (%s): not acknowledged, "
+                     "the broker sends it again\n",
+                     (unsigned long long) wl->serial, strerror (errno));
+        return -1;
+    }
     sn_detect_t *detect = sn_sensor_detect (l->sensor);
     int rc = detect ? sn_det_ioc_watchlist (detect, wl) : -1;
     if (rc == -1)
@@ -132,6 +154,7 @@ s_on_watchlist (void *arg, const mm_watchlist_t *wl)
         fprintf (stderr, "mimamori-sensor: watchlist serial %llu (%u entries) %s\n",
                  (unsigned long long) wl->serial, wl->n_entries,
                  rc == -1 ? "not applied (the ioc detector is off or refused it)" : "applied");
+    return 0;
 }
 
 static void
@@ -247,11 +270,28 @@ s_uplink_new (const sn_config_t *cfg, s_link_t *link)
     };
     sn_spool_sync_parse (cfg->uplink_fsync, &ucfg.spool.sync);  //  checked by sn_config_check
     sn_uplink_t *up = sn_uplink_new (&ucfg);
-    if (!up)
+    if (!up) {
         fprintf (stderr,
                  "mimamori-sensor: [uplink] cannot start (spool_dir %s, broker %s): see the line "
                  "above\n",
                  cfg->uplink_spool_dir, cfg->uplink_broker);
+        return NULL;
+    }
+    //  The watchlist entries taken before a restart, back into the matcher before anything new
+    //  comes (the spool directory exists now).
+    char err[512];
+    link->wls =
+        sn_wlstore_new (cfg->uplink_spool_dir, 0, s_replay_watchlist, link, err, sizeof err);
+    if (!link->wls) {
+        fprintf (stderr, "mimamori-sensor: [uplink] watchlist store: %s\n", err);
+        sn_uplink_destroy (&up);
+        return NULL;
+    }
+    sn_wlstore_stats_t ws;
+    sn_wlstore_stats (link->wls, &ws);
+    if (ws.replayed)
+        fprintf (stderr, "mimamori-sensor: %llu watchlist messages replayed from %s/%s\n",
+                 (unsigned long long) ws.replayed, cfg->uplink_spool_dir, SN_WLSTORE_FILE);
     return up;
 }
 
@@ -699,6 +739,7 @@ main (int argc, char **argv)
         sn_uplink_stats (link.up, &u);
         publish_failed = u.publish_failed;
         sn_uplink_destroy (&link.up);  //  linger 1 s; the spool is synced and closed cleanly
+        sn_wlstore_destroy (&link.wls);
         free (link.scratch);
     }
     sn_sensor_destroy (&sensor);

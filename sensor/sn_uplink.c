@@ -303,7 +303,8 @@ s_on_ack (sn_uplink_t *self, const uint8_t *data, size_t len, int64_t now)
     self->timeout_mult = 1;
 }
 
-//  A WATCHLIST or WARNING from the broker, handed to the owner. 0, or -1 if it is not one.
+//  A WATCHLIST or WARNING from the broker, handed to the owner. 0, -1 if it is not one, -2 if
+//  the owner refused a WATCHLIST (it could not store it).
 static int
 s_on_down (sn_uplink_t *self, const uint8_t *data, size_t len)
 {
@@ -321,9 +322,11 @@ s_on_down (sn_uplink_t *self, const uint8_t *data, size_t len)
             zsys_warning ("sn_uplink: bad WATCHLIST from the broker: %s", err.reason);
             return -1;
         }
+        if (self->on_watchlist && self->on_watchlist (self->arg, self->wl) == -1) {
+            self->stats.watchlists_deferred++;
+            return -2;  //  the owner could not keep it: not taken, the broker sends it again
+        }
         self->stats.watchlists++;
-        if (self->on_watchlist)
-            self->on_watchlist (self->arg, self->wl);
         return 0;
     case MM_MSG_WARNING:
         if (mm_warning_decode (self->warn, data, len, &err) == -1) {
@@ -380,7 +383,9 @@ s_on_held (sn_uplink_t *self, const uint8_t *data, size_t len)
         return;
     }
     //  Taken even if it does not decode (counted and logged): otherwise it would come forever.
-    s_on_down (self, msg, msg_len);
+    //  Not taken if the owner could not make it durable (-2): no ACK, it comes again.
+    if (s_on_down (self, msg, msg_len) == -2)
+        return;
     self->down_taken = id;
     s_ack_down (self);
 }

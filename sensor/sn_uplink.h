@@ -41,8 +41,10 @@ typedef struct sn_uplink sn_uplink_t;
 #define SN_UPLINK_OVERFLOW_DETECTOR "sensor.spool_overflow"
 
 //  Called from sn_uplink_poll with a decoded message; it borrows from the frame and is valid
-//  during the call only.
-typedef void (sn_uplink_watchlist_fn) (void *arg, const mm_watchlist_t *wl);
+//  during the call only. A WATCHLIST callback returns 0 when the list is kept (durably: the
+//  broker deletes its copy on our ACK), -1 when it could not be (then it is not acknowledged
+//  and comes again).
+typedef int (sn_uplink_watchlist_fn) (void *arg, const mm_watchlist_t *wl);
 typedef void (sn_uplink_warning_fn) (void *arg, const mm_warning_t *w);
 
 typedef struct {
@@ -71,30 +73,31 @@ typedef struct {
 } sn_uplink_health_t;
 
 typedef struct {
-    uint64_t published;          //  events numbered and spooled
-    uint64_t publish_failed;     //  events refused (encode or spool error): counted, not sent
-    uint64_t sent;               //  event frames sent, first time
-    uint64_t resent;             //  event frames sent again (after a timeout or a restart)
-    uint64_t send_again;         //  sends refused with EAGAIN (no connection, queue full)
-    uint64_t timeouts;           //  ACK timeouts (each rewinds the cursor)
-    uint64_t fast_resends;       //  rewinds on a repeated ACK while events fly (a hole)
-    uint64_t acks;               //  ACK messages taken into account
-    uint64_t acks_bad;           //  ACKs for another sensor, or for a seq never spooled
-    uint64_t acked;              //  events acknowledged
-    uint64_t acked_seq;          //  highest cumulative ACK
-    uint64_t in_flight;          //  sent, not yet acknowledged
-    uint64_t spool_depth;        //  in the spool, not yet acknowledged (as of the last poll)
-    uint64_t watchlists;         //  WATCHLIST messages received
-    uint64_t warnings;           //  WARNING messages received
-    uint64_t down_acks;          //  ACKs of held messages sent to the broker
-    uint64_t down_repeats;       //  held messages received again (acknowledged, not handled)
-    uint64_t down_gaps;          //  held messages out of order (dropped; the broker resends)
-    uint64_t rx_bad;             //  frames from the broker that did not decode, or of a type a
-                                 //  sensor does not take
-    uint64_t heartbeats;         //  heartbeats sent
-    uint64_t heartbeats_failed;  //  not sent (no connection): the next one is due anyway
-    uint64_t overflow_findings;  //  spool-overflow findings (and revisions) published
-    uint64_t overflow_events;    //  events the spool's bound dropped, taken for reporting
+    uint64_t published;            //  events numbered and spooled
+    uint64_t publish_failed;       //  events refused (encode or spool error): counted, not sent
+    uint64_t sent;                 //  event frames sent, first time
+    uint64_t resent;               //  event frames sent again (after a timeout or a restart)
+    uint64_t send_again;           //  sends refused with EAGAIN (no connection, queue full)
+    uint64_t timeouts;             //  ACK timeouts (each rewinds the cursor)
+    uint64_t fast_resends;         //  rewinds on a repeated ACK while events fly (a hole)
+    uint64_t acks;                 //  ACK messages taken into account
+    uint64_t acks_bad;             //  ACKs for another sensor, or for a seq never spooled
+    uint64_t acked;                //  events acknowledged
+    uint64_t acked_seq;            //  highest cumulative ACK
+    uint64_t in_flight;            //  sent, not yet acknowledged
+    uint64_t spool_depth;          //  in the spool, not yet acknowledged (as of the last poll)
+    uint64_t watchlists;           //  WATCHLIST messages received
+    uint64_t watchlists_deferred;  //  WATCHLISTs the owner could not keep (not acknowledged)
+    uint64_t warnings;             //  WARNING messages received
+    uint64_t down_acks;            //  ACKs of held messages sent to the broker
+    uint64_t down_repeats;         //  held messages received again (acknowledged, not handled)
+    uint64_t down_gaps;            //  held messages out of order (dropped; the broker resends)
+    uint64_t rx_bad;               //  frames from the broker that did not decode, or of a type a
+                                   //  sensor does not take
+    uint64_t heartbeats;           //  heartbeats sent
+    uint64_t heartbeats_failed;    //  not sent (no connection): the next one is due anyway
+    uint64_t overflow_findings;    //  spool-overflow findings (and revisions) published
+    uint64_t overflow_events;      //  events the spool's bound dropped, taken for reporting
 } sn_uplink_stats_t;
 
 //  Loads the certificates, opens the spool and connects (in the background: the broker need

@@ -94,13 +94,14 @@ s_put (int argc, char **argv)
     return 0;
 }
 
-static void
+static int
 s_on_watchlist (void *arg, const mm_watchlist_t *wl)
 {
     (void) arg;
     printf ("watchlist %llu %.*s\n", (unsigned long long) wl->serial, (int) wl->org.len,
             wl->org.ptr);
     fflush (stdout);
+    return 0;
 }
 
 static void

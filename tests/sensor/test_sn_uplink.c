@@ -577,7 +577,7 @@ typedef struct {
     char warning_id[MM_ID_MAX + 1];
 } s_got_t;
 
-static void
+static int
 s_on_watchlist (void *arg, const mm_watchlist_t *wl)
 {
     s_got_t *g = arg;
@@ -585,6 +585,7 @@ s_on_watchlist (void *arg, const mm_watchlist_t *wl)
     g->serial = wl->serial;
     if (wl->n_entries)
         s_copy (g->value, sizeof g->value, wl->entries[0].value);
+    return 0;
 }
 
 static void
