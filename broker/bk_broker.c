@@ -48,6 +48,7 @@ struct bk_broker_t {
     zpoller_t *poller;
     uint32_t batch_max;
     uint32_t heartbeat_ivl_ms;
+    uint32_t start_grace_ms;
     int64_t health_ms;  //  last health check
     s_item_t *items;    //  batch_max
     size_t n_items;
@@ -148,6 +149,7 @@ bk_broker_new (const bk_broker_config_t *config, mm_curve_auth_t *auth)
     self->batch_max = config->batch_max ? config->batch_max : BK_BROKER_BATCH_DEFAULT;
     self->heartbeat_ivl_ms =
         config->heartbeat_ivl_ms ? config->heartbeat_ivl_ms : BK_BROKER_HEARTBEAT_IVL_DEFAULT;
+    self->start_grace_ms = config->start_grace_ms;
     self->cert = mm_cert_load (config->cert_secret, err, sizeof err);
     if (!self->cert) {
         zsys_error ("bk_broker: %s", err);
@@ -491,8 +493,9 @@ s_health_finding (bk_broker_t *self, const char *id, s_sensor_t *s, bool back, i
     else if (s->heartbeats == 0)
         snprintf (msg, sizeof msg,
                   "sensor %s silent: no heartbeat in the %lld ms since the broker started (3 "
-                  "intervals of %u ms)",
-                  id, (long long) (now - s->last_heartbeat), self->heartbeat_ivl_ms);
+                  "intervals of %u ms and %u ms to reconnect)",
+                  id, (long long) (now - s->last_heartbeat), self->heartbeat_ivl_ms,
+                  self->start_grace_ms);
     else
         snprintf (msg, sizeof msg,
                   "sensor %s silent: no heartbeat for %lld ms (3 intervals of %u ms)", id,
@@ -562,7 +565,10 @@ s_check_health (bk_broker_t *self)
     for (s_sensor_t *s = zhash_first (self->sensors); s; s = zhash_next (self->sensors)) {
         if (s->last_heartbeat < 0)
             continue;
-        bool quiet = now - s->last_heartbeat > limit;
+        //  Not heard since the broker started: the sensor may still be in its reconnect
+        //  back-off, so it gets the grace on top.
+        int64_t allowed = limit + (s->heartbeats == 0 ? (int64_t) self->start_grace_ms : 0);
+        bool quiet = now - s->last_heartbeat > allowed;
         if (quiet != s->silent) {
             const char *id = zhash_cursor (self->sensors);
             if (s_health_finding (self, id, s, !quiet, now) == 0)

@@ -53,8 +53,11 @@ typedef struct {
     uint64_t store_max_bytes;  //  disk bound of the store (0: none)
     uint32_t batch_max;        //  frames taken per poll round (0: BK_BROKER_BATCH_DEFAULT)
     uint32_t
-        heartbeat_ivl_ms;  //  sensors' heartbeat interval (0: BK_BROKER_HEARTBEAT_IVL_DEFAULT);
-                           //  silent after 3 of them
+        heartbeat_ivl_ms;     //  sensors' heartbeat interval (0: BK_BROKER_HEARTBEAT_IVL_DEFAULT);
+                              //  silent after 3 of them
+    uint32_t start_grace_ms;  //  extra time the sensors known from the store get after the
+                              //  broker starts, to reconnect (their reconnect back-off reaches
+                              //  MM_CURVE_RECONNECT_IVL_MAX_MS); 0: none
 } bk_broker_config_t;
 
 #define BK_BROKER_BATCH_DEFAULT 1024u

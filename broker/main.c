@@ -36,6 +36,7 @@ typedef struct {
     char store_path[1024];
     uint64_t max_mb;
     uint64_t heartbeat_ms;
+    uint64_t start_grace_ms;
     char agg_endpoint[256];
     char agg_cert[1024];
     uint64_t window;
@@ -60,6 +61,9 @@ static const mm_cfg_item_t s_table[] = {
             "disk bound in MiB: over it new events are not acknowledged (0: none)"),
     S_UINT ("sensors", "heartbeat_ms", heartbeat_ms, 100, 3600000, "10000",
             "sensors' heartbeat interval: 3 without one raise sensor.silent"),
+    S_UINT ("sensors", "start_grace_ms", start_grace_ms, 0, 3600000, "30000",
+            "after a start, sensors known from the store get this long on top to reconnect "
+            "(their back-off reaches 30 s) before they count as silent"),
     S_STR ("aggregator", "endpoint", agg_endpoint, "",
            "the aggregator, e.g. tcp://centre:7100 (empty: do not forward)"),
     S_STR ("aggregator", "aggregator_cert", agg_cert, "/etc/mimamori/aggregator.cert",
@@ -117,6 +121,7 @@ main (int argc, char **argv)
         .store_path = cfg.store_path,
         .store_max_bytes = cfg.max_mb << 20,
         .heartbeat_ivl_ms = (uint32_t) cfg.heartbeat_ms,
+        .start_grace_ms = (uint32_t) cfg.start_grace_ms,
     };
     bk_broker_t *broker = bk_broker_new (&bcfg, auth);
     if (!broker) {

@@ -23,7 +23,7 @@ typedef struct {
     char endpoint[256];
     char revoke[160];
     uint64_t store_max;
-    uint32_t heartbeat_ms;
+    uint32_t heartbeat_ms, start_grace_ms;
     pthread_t thread;
     atomic_int stop;
     bool running;
@@ -51,6 +51,7 @@ s_start (s_env_t *e, const char *endpoint)
         .revoke_file = e->revoke,
         .store_max_bytes = e->store_max,
         .heartbeat_ivl_ms = e->heartbeat_ms,
+        .start_grace_ms = e->start_grace_ms,
     };
     e->broker = bk_broker_new (&cfg, e->auth);
     cr_assert_not_null (e->broker);
@@ -643,10 +644,15 @@ Test (bk_broker, sensor_dead_across_a_broker_restart_is_silent)
     cr_expect_eq (s_wait_ack (c, "s-dead", 5, 5000), 5);
     mm_curve_client_destroy (&c);
     s_stop (&e, NULL);
-    //  Back up, the sensor never returns.
+    //  Back up with a grace of 1 s for reconnecting: not silent yet after 3 intervals.
+    e.start_grace_ms = 1000;
     s_start (&e, NULL);
-    zclock_sleep (3 * 200 + 400);
+    zclock_sleep (3 * 200 + 300);
     bk_broker_stats_t st;
+    bk_broker_stats (e.broker, &st);
+    cr_expect_eq (st.silent, 0, "raised within the reconnect grace");
+    //  The sensor never returns.
+    zclock_sleep (1000);
     s_stop (&e, &st);
     cr_expect_eq (st.silent, 1);
     char err[256];
