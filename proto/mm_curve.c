@@ -588,6 +588,11 @@ s_apply_server (zsock_t *sock, const mm_cert_t *cert, const char *domain)
     //  retries. No ROUTER_HANDOVER: clients set no routing id (identity is the key), so two
     //  connections never claim the same one.
     zsock_set_router_mandatory (sock, 1);
+    //  The listen queue: libzmq's default of 100 overflowed 941-2,390 times when 1,000 sensors
+    //  came back after a broker restart, and each overflowed client waited for TCP's SYN
+    //  retries (1 s, 3 s...). With 4096 (the kernel caps it at net.core.somaxconn) all 1,000
+    //  were served in under a second (bench_mesh conns).
+    zsock_set_backlog (sock, MM_CURVE_BACKLOG);
     return 0;
 }
 
@@ -1206,8 +1211,34 @@ mm_curve_server_send (mm_curve_server_t *self, zframe_t *routing_id, const char 
 
 struct mm_curve_client_t {
     zsock_t *sock;
+    zsock_t *monitor;  //  PAIR reading the DEALER's connection events (libzmq socket monitor)
+    mm_curve_client_events_t events;
     mm_curve_client_stats_t stats;
 };
+
+//  The connection events a client watches: a finished handshake is a new connection (what was
+//  in flight on the old one may be lost); a failed one says why nothing gets through.
+#define S_MONITOR_EVENTS                                                                           \
+    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |                             \
+     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |                  \
+     ZMQ_EVENT_DISCONNECTED)
+
+static int
+s_client_monitor (mm_curve_client_t *self)
+{
+    char ep[64];
+    snprintf (ep, sizeof ep, "inproc://mm-curve-monitor-%p", (void *) self);
+    if (zmq_socket_monitor (zsock_resolve (self->sock), ep, S_MONITOR_EVENTS) == -1) {
+        zsys_error ("mm_curve: cannot monitor a client socket: %s", zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    char connect[72];
+    snprintf (connect, sizeof connect, ">%s", ep);
+    self->monitor = zsock_new_pair (connect);
+    if (self->monitor)
+        zsock_set_rcvtimeo (self->monitor, 0);
+    return self->monitor ? 0 : -1;
+}
 
 mm_curve_client_t *
 mm_curve_client_new (const char *endpoint, const mm_cert_t *cert, const char *server_public_txt)
@@ -1227,6 +1258,8 @@ mm_curve_client_new (const char *endpoint, const mm_cert_t *cert, const char *se
         goto fail;
     s_apply_common (self->sock);
     s_apply_client (self->sock, cert, server_public_txt);
+    if (s_client_monitor (self) == -1)
+        goto fail;
     if (zsock_connect (self->sock, "%s", endpoint) == -1) {
         zsys_error ("mm_curve: cannot connect to %s: %s", endpoint, zmq_strerror (zmq_errno ()));
         goto fail;
@@ -1241,10 +1274,44 @@ void
 mm_curve_client_destroy (mm_curve_client_t **self_p)
 {
     if (self_p && *self_p) {
-        zsock_destroy (&(*self_p)->sock);
-        free (*self_p);
+        mm_curve_client_t *self = *self_p;
+        if (self->monitor) {
+            zmq_socket_monitor (zsock_resolve (self->sock), NULL, 0);
+            zsock_destroy (&self->monitor);
+        }
+        zsock_destroy (&self->sock);
+        free (self);
         *self_p = NULL;
     }
+}
+
+void
+mm_curve_client_events (mm_curve_client_t *self, mm_curve_client_events_t *events)
+{
+    while (self->monitor && (zsock_events (self->monitor) & ZMQ_POLLIN)) {
+        zmsg_t *msg = zmsg_recv (self->monitor);
+        if (!msg)
+            break;
+        zframe_t *head = zmsg_first (msg);
+        if (head && zframe_size (head) == 6) {
+            uint16_t event;
+            uint32_t value;
+            memcpy (&event, zframe_data (head), 2);
+            memcpy (&value, zframe_data (head) + 2, 4);
+            if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+                self->events.handshakes++;
+            else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+                self->events.auth_failures++;
+                self->events.last_auth_status = value;
+            }
+            else if (event == ZMQ_EVENT_DISCONNECTED)
+                self->events.disconnects++;
+            else
+                self->events.other_failures++;
+        }
+        zmsg_destroy (&msg);
+    }
+    *events = self->events;
 }
 
 zsock_t *

@@ -50,6 +50,7 @@
 #define MM_CURVE_LINGER_MS 1000              //  close waits at most 1 s for queued output
 #define MM_CURVE_SNDHWM 1000                 //  messages per peer pipe, each direction
 #define MM_CURVE_RCVHWM 1000
+#define MM_CURVE_BACKLOG 4096  //  servers' listen queue: a reconnect storm of 1,000 sensors
 #define MM_CURVE_MAXMSGSIZE (MM_MSG_MAX + 1024)  //  CURVE framing adds ~33 bytes per frame
 #define MM_CURVE_ALLOW_INTERVAL_MS 1000          //  allow-lists look at their files this often
 #define MM_CURVE_REVOKE_FILE_MAX (4u << 20)      //  bytes in a revocation file
@@ -223,6 +224,20 @@ zsock_t *mm_curve_client_sock (mm_curve_client_t *self);
 int mm_curve_client_send (mm_curve_client_t *self, const void *data, size_t len);
 //  Receives one frame (caller owns it); NULL on timeout (RCVTIMEO) or interrupt.
 zframe_t *mm_curve_client_recv (mm_curve_client_t *self);
+
+//  Connection events since the client was made (libzmq's socket monitor, read without
+//  blocking when asked). A new handshake is a new connection: frames queued on the old one
+//  may be lost, so the caller resends what is unacknowledged at once rather than at its
+//  timeout. An auth failure is the server refusing our key (status code from ZAP, e.g. 400):
+//  without it a refused key would look like a server that is down.
+typedef struct {
+    uint64_t handshakes;     //  connections made (handshake done)
+    uint64_t auth_failures;  //  handshakes the server refused (our key unknown or revoked)
+    uint32_t last_auth_status;
+    uint64_t other_failures;  //  handshakes failed for another reason (protocol, wrong server key)
+    uint64_t disconnects;
+} mm_curve_client_events_t;
+void mm_curve_client_events (mm_curve_client_t *self, mm_curve_client_events_t *events);
 void mm_curve_client_stats (const mm_curve_client_t *self, mm_curve_client_stats_t *stats);
 
 //  ---------------------------------------------------------------------------------------------

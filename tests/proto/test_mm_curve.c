@@ -288,6 +288,21 @@ Test (mm_curve, unknown_key_is_refused_at_the_handshake)
     mm_curve_server_stats_t st;
     mm_curve_server_stats (server, &st);
     cr_expect_eq (st.received, 0);
+    //  The client can tell a refusal from a server that is down (its socket monitor).
+    mm_curve_client_events_t ev;
+    mm_curve_client_events (client, &ev);
+    cr_expect_geq (ev.auth_failures, 1);
+    cr_expect_eq (ev.handshakes, 0);
+    cr_expect_eq (ev.last_auth_status, 400);
+    //  The known key connects: one handshake, no refusal.
+    mm_curve_client_t *good =
+        mm_curve_client_new (mm_curve_server_endpoint (server), known, mm_cert_public_txt (sc));
+    cr_assert_not_null (good);
+    cr_expect_eq (s_send (good, "hello", 5000), 0);
+    mm_curve_client_events (good, &ev);
+    cr_expect_eq (ev.handshakes, 1);
+    cr_expect_eq (ev.auth_failures, 0);
+    mm_curve_client_destroy (&good);
     mm_curve_client_destroy (&client);
     mm_curve_server_destroy (&server);
     mm_curve_auth_destroy (&auth);
@@ -470,6 +485,7 @@ Test (mm_curve, socket_options_are_set)
     }
     cr_expect_eq (zsock_type (s), ZMQ_ROUTER);
     cr_expect_eq (zsock_curve_server (s), 1);
+    cr_expect_eq (zsock_backlog (s), MM_CURVE_BACKLOG);
     char *domain = zsock_zap_domain (s);
     cr_expect_str_eq (domain, "sensors");
     zstr_free (&domain);
