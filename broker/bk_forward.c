@@ -22,6 +22,7 @@ struct bk_forward_t {
     bk_forward_mark_fn *down_mark;
     void *down_arg;
     int64_t presence_ms;  //  last down ACK sent
+    uint64_t handshakes_seen, auth_failures_seen;
     mm_buf_t frame;
     int64_t log_ms;
     bk_forward_stats_t stats;
@@ -200,9 +201,37 @@ s_send_one (void *arg, uint64_t index, mm_str_t sensor, uint64_t seq, const uint
     return 0;
 }
 
+//  A new connection: what was in flight may be lost (resend from the cursor now) and the
+//  aggregator must learn where we are (presence ACK now). A refused handshake is said plainly.
+static void
+s_connection_events (bk_forward_t *self)
+{
+    mm_curve_client_events_t ev;
+    mm_curve_client_events (self->client, &ev);
+    if (ev.handshakes > self->handshakes_seen) {
+        self->handshakes_seen = ev.handshakes;
+        self->presence_ms = 0;
+        uint64_t cursor = bk_store_forward_cursor (self->store);
+        if (self->next > cursor + 1) {
+            self->next = cursor + 1;
+            self->stats.rewinds++;
+        }
+        self->progress_ms = zclock_mono ();
+    }
+    if (ev.auth_failures > self->auth_failures_seen) {
+        self->auth_failures_seen = ev.auth_failures;
+        if ((ev.auth_failures & (ev.auth_failures - 1)) == 0)  //  1, 2, 4, 8... times
+            zsys_error ("bk_forward: the aggregator refused this broker's key (ZAP status %u, "
+                        "%llu times): is its certificate in the aggregator's allow-list, or "
+                        "revoked?",
+                        ev.last_auth_status, (unsigned long long) ev.auth_failures);
+    }
+}
+
 int
 bk_forward_run_once (bk_forward_t *self)
 {
+    s_connection_events (self);
     s_take_acks (self);
     if (self->down_mark && zclock_mono () - self->presence_ms >= BK_FORWARD_PRESENCE_MS)
         s_send_down_ack (self, self->down_mark (self->down_arg));

@@ -55,6 +55,7 @@ struct sn_uplink {
     //  The first hole in the spool met while sending (seqs a power cut or damage took): the
     //  heartbeat declares it until the broker's ACK passes it.
     uint64_t hole_from, hole_to;
+    uint64_t handshakes_seen, auth_failures_seen;  //  the client's connection events taken
 
     mm_buf_t buf;      //  encoded EVENT / HEARTBEAT
     mm_buf_t ack_buf;  //  encoded ACK of held messages
@@ -452,6 +453,36 @@ s_heartbeat (sn_uplink_t *self, int64_t now, const sn_uplink_health_t *health)
     self->next_hb_ms = now + self->heartbeat_ms;
 }
 
+//  A new connection (the broker restarted, or the link was re-made): what was in flight on
+//  the old one may be lost, so everything unacknowledged goes again now, not at the timeout,
+//  and a heartbeat goes at once so the broker learns the connection (its down copies). A
+//  refused handshake is the broker refusing our key: said plainly, not taken for an outage.
+static void
+s_connection_events (sn_uplink_t *self, int64_t now)
+{
+    mm_curve_client_events_t ev;
+    mm_curve_client_events (self->client, &ev);
+    if (ev.handshakes > self->handshakes_seen) {
+        self->handshakes_seen = ev.handshakes;
+        self->next_hb_ms = 0;
+        if (s_in_flight (self) > 0) {
+            self->stats.reconnect_resends++;
+            sn_spool_seek (self->spool, 0);
+            self->sent_upto = self->floor;
+            self->blocked = false;
+            self->progress_ms = now;
+        }
+    }
+    if (ev.auth_failures > self->auth_failures_seen) {
+        self->auth_failures_seen = ev.auth_failures;
+        self->stats.auth_refused = ev.auth_failures;
+        if (s_pow2 (ev.auth_failures))
+            zsys_error ("sn_uplink: the broker refused this sensor's key (ZAP status %u, %" PRIu64
+                        " times): is %s's certificate in the broker's allow-list, or revoked?",
+                        ev.last_auth_status, ev.auth_failures, self->sensor);
+    }
+}
+
 int
 sn_uplink_poll (sn_uplink_t *self, int64_t now_ms, int timeout_ms, const sn_uplink_health_t *health)
 {
@@ -473,6 +504,7 @@ sn_uplink_poll (sn_uplink_t *self, int64_t now_ms, int timeout_ms, const sn_upli
         s_on_frame (self, frame, now);
         zframe_destroy (&frame);
     }
+    s_connection_events (self, now);
     //  No ACK moved for the timeout while events fly: the broker restarted, the connection
     //  dropped with frames in its queues, or the broker is stuck. Send everything again from
     //  the first unacknowledged (it dedups); back off if it keeps happening.

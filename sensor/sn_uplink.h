@@ -80,6 +80,8 @@ typedef struct {
     uint64_t send_again;           //  sends refused with EAGAIN (no connection, queue full)
     uint64_t timeouts;             //  ACK timeouts (each rewinds the cursor)
     uint64_t fast_resends;         //  rewinds on a repeated ACK while events fly (a hole)
+    uint64_t reconnect_resends;    //  rewinds on a new connection with events in flight
+    uint64_t auth_refused;         //  handshakes the broker refused (our key unknown or revoked)
     uint64_t acks;                 //  ACK messages taken into account
     uint64_t acks_bad;             //  ACKs for another sensor, or for a seq never spooled
     uint64_t acked;                //  events acknowledged
