@@ -605,6 +605,12 @@ bk_broker_run_once (bk_broker_t *self, int timeout_ms)
     return rc == -1 ? -1 : handled;
 }
 
+zsock_t *
+bk_broker_sock (bk_broker_t *self)
+{
+    return mm_curve_server_sock (self->server);
+}
+
 const char *
 bk_broker_endpoint (bk_broker_t *self)
 {

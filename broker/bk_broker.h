@@ -106,6 +106,9 @@ int bk_broker_run_once (bk_broker_t *self, int timeout_ms);
 
 //  The endpoint actually bound (ephemeral port resolved).
 const char *bk_broker_endpoint (bk_broker_t *self);
+//  The sensor socket, for an owner that waits on several sockets at once (then it calls
+//  bk_broker_run_once with timeout 0 when this one is readable, or a timer is due).
+zsock_t *bk_broker_sock (bk_broker_t *self);
 void bk_broker_stats (const bk_broker_t *self, bk_broker_stats_t *stats);
 //  Last time (zclock_mono ms) a HEARTBEAT came from `sensor`, or -1 if none has.
 int64_t bk_broker_last_seen (bk_broker_t *self, const char *sensor);

@@ -153,13 +153,22 @@ main (int argc, char **argv)
         zsys_warning (
             "mimamori-broker: no [aggregator] endpoint: events are stored, not forwarded");
     int status = 0;
-    //  One thread: the store is not thread-safe. A short sensor poll while forwarding keeps
-    //  the aggregator's ACKs flowing (taken between rounds).
+    //  One thread: the store is not thread-safe. One poller on both sockets, so an ACK or a
+    //  down message from the aggregator is taken as soon as it comes, not after a sensor
+    //  round; 100 ms at most, for the timers (silence, resends, presence).
+    zpoller_t *poller = zpoller_new (bk_broker_sock (broker), NULL);
+    if (!poller || (forward && zpoller_add (poller, bk_forward_sock (forward)) == -1)) {
+        fprintf (stderr, "mimamori-broker: cannot make a poller\n");
+        s_interrupted = 1;
+        status = 1;
+    }
     while (!s_interrupted) {
-        bk_broker_run_once (broker, forward ? 10 : 100);  //  failures are counted and logged
+        zpoller_wait (poller, 100);
+        bk_broker_run_once (broker, 0);  //  failures are counted and logged
         if (forward)
             bk_forward_run_once (forward);
     }
+    zpoller_destroy (&poller);
     bk_broker_summary (broker, stderr);
     if (forward) {
         bk_forward_stats_t fs;
