@@ -623,6 +623,12 @@ bk_broker_stats (const bk_broker_t *self, bk_broker_stats_t *stats)
     *stats = self->stats;
 }
 
+void
+bk_broker_socket_stats (const bk_broker_t *self, mm_curve_server_stats_t *stats)
+{
+    mm_curve_server_stats (self->server, stats);
+}
+
 int64_t
 bk_broker_last_seen (bk_broker_t *self, const char *sensor)
 {
@@ -681,4 +687,13 @@ bk_broker_summary (const bk_broker_t *self, FILE *out)
              (unsigned long long) d.held, (unsigned long long) d.refused,
              (unsigned long long) d.delivered, (unsigned long long) d.confirmed,
              (unsigned long long) d.send_errors, (unsigned long long) d.errors);
+    //  The store: what the disk bound and the forwarding backlog look like now.
+    bk_store_stats_t ss;
+    bk_store_stats (self->store, &ss);
+    fprintf (out,
+             "mimamori-broker: %s: store %llu of %llu bytes (%s), %llu events waiting for the "
+             "aggregator, %llu down copies held\n",
+             self->id, (unsigned long long) ss.size_bytes, (unsigned long long) ss.max_bytes,
+             ss.full ? "FULL: new events refused" : "accepting",
+             (unsigned long long) ss.forward_backlog, (unsigned long long) ss.held);
 }

@@ -110,6 +110,8 @@ const char *bk_broker_endpoint (bk_broker_t *self);
 //  bk_broker_run_once with timeout 0 when this one is readable, or a timer is due).
 zsock_t *bk_broker_sock (bk_broker_t *self);
 void bk_broker_stats (const bk_broker_t *self, bk_broker_stats_t *stats);
+//  What the sensor socket dropped before the broker saw it (keys no longer allowed, framing).
+void bk_broker_socket_stats (const bk_broker_t *self, mm_curve_server_stats_t *stats);
 //  Last time (zclock_mono ms) a HEARTBEAT came from `sensor`, or -1 if none has.
 int64_t bk_broker_last_seen (bk_broker_t *self, const char *sensor);
 //  The store (borrowed), for counters.

@@ -37,6 +37,7 @@ typedef struct {
     uint64_t max_mb;
     uint64_t heartbeat_ms;
     uint64_t start_grace_ms;
+    uint64_t stats_s;
     char agg_endpoint[256];
     char agg_cert[1024];
     uint64_t window;
@@ -49,6 +50,9 @@ typedef struct {
 static const mm_cfg_item_t s_table[] = {
     S_STR ("broker", "id", id, "", "this broker's id in log lines (empty: the certificate's id)"),
     S_STR ("broker", "region", region, "", "the region this broker serves (log lines)"),
+    S_UINT ("broker", "stats_s", stats_s, 1, 86400, "60",
+            "seconds between summary lines (counters, store size and backlog) while frames "
+            "arrive or the store is full"),
     S_STR ("sensors", "bind", bind, "tcp://0.0.0.0:7001", "where sensors connect (CURVE ROUTER)"),
     S_STR ("sensors", "cert_dir", cert_dir, "/etc/mimamori/sensors",
            "allowed sensor certificates (*.cert); changes apply within a second, no restart"),
@@ -162,11 +166,22 @@ main (int argc, char **argv)
         s_interrupted = 1;
         status = 1;
     }
+    //  A summary line now and then (the same lines as at exit), while something happens.
+    int64_t next_stats = zclock_mono () + (int64_t) cfg.stats_s * 1000;
+    uint64_t frames_then = 0;
     while (!s_interrupted) {
         zpoller_wait (poller, 100);
         bk_broker_run_once (broker, 0);  //  failures are counted and logged
         if (forward)
             bk_forward_run_once (forward);
+        if (zclock_mono () >= next_stats) {
+            next_stats = zclock_mono () + (int64_t) cfg.stats_s * 1000;
+            bk_broker_stats_t st;
+            bk_broker_stats (broker, &st);
+            if (st.frames != frames_then || bk_store_full (bk_broker_store (broker)))
+                bk_broker_summary (broker, stderr);
+            frames_then = st.frames;
+        }
     }
     zpoller_destroy (&poller);
     bk_broker_summary (broker, stderr);

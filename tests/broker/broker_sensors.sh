@@ -25,6 +25,7 @@ write_config() {
 [broker]
 id = b-kanto
 region = kanto
+stats_s = ${3:-60}
 [sensors]
 bind = $1
 cert_dir = $dir/allow
@@ -32,8 +33,8 @@ revoke_file = $dir/revoked
 [keys]
 cert_secret = $dir/keys/b-kanto.cert_secret
 [store]
-path = $dir/store
-max_mb = 64
+path = ${4:-$dir/store}
+max_mb = ${2:-64}
 INI
 }
 
@@ -58,7 +59,9 @@ stop() {
     wait "$pid" || rc=$?
     pid=
     [ "$rc" -eq 0 ] || fail "the broker exited with $rc after SIGTERM"
-    summary=$(grep '^mimamori-broker: b-kanto: ' "$dir/broker.log") || fail "no summary line"
+    # The counters' line at exit (the last one: periodic ones may come before it).
+    summary=$(grep '^mimamori-broker: b-kanto: .* frames, ' "$dir/broker.log" | tail -1)
+    [ -n "$summary" ] || fail "no summary line"
     # The broker's stderr is not the test's output: pass sanitizer reports on.
     if grep -qE 'Sanitizer|runtime error:' "$dir/broker.log"; then cat "$dir/broker.log" >&2; fail "sanitizer report"; fi
 }
@@ -99,6 +102,31 @@ expect "50 duplicates"
 [ "$("$sim" count "$dir/store" s-1 org-1)" = "stored 150 ordered stamped" ] || fail "s-1 store"
 [ "$("$sim" count "$dir/store" s-2 org-2)" = "stored 20 ordered stamped" ] || fail "s-2 store"
 [ "$("$sim" count "$dir/store" s-x org-1)" = "stored 0 ordered stamped" ] || fail "s-x store"
+
+# The disk bound with no aggregator: a 1 MiB store fills; new events are refused (not
+# acknowledged: the sensor keeps them), a line says so, and the periodic summary shows it.
+write_config 'tcp://127.0.0.1:*' 1 1 "$dir/small-store"
+start
+set +e
+out=$(BK_SIM_TIMEOUT_MS=4000 "$sim" send "$endpoint" "$dir/keys/b-kanto.cert" \
+      "$dir/keys/s-1.cert_secret" 1 20000)
+rc=$?
+set -e
+acked=${out#acked }
+{ [ "$rc" -eq 1 ] && [ "$acked" -gt 0 ] && [ "$acked" -lt 20000 ]; } ||
+    fail "full store: exit $rc, $out (want some but not all acknowledged)"
+sleep 1.2  # one more periodic line
+grep -q "store full (.*events are not acknowledged, sensors keep them" "$dir/broker.log" ||
+    fail "no 'store full' line"
+grep -q "^mimamori-broker: b-kanto: store .*(FULL: new events refused)" "$dir/broker.log" ||
+    fail "no periodic line showing the full store"
+stop
+expect "$acked events stored"
+refused=$(sed -n 's/.* \([0-9]*\) refused (store full).*/\1/p' <<<"$summary")
+[ "${refused:-0}" -gt 0 ] || fail "no refusal counted: $summary"
+[ "$("$sim" count "$dir/small-store" s-1 org-1)" = "stored $acked ordered stamped" ] ||
+    fail "small store holds other than the $acked acknowledged"
+echo "broker_sensors.sh: full store: $acked of 20000 acknowledged and stored, $refused refusals"
 
 # Flags.
 "$broker" --version | grep -q '^mimamori-broker ' || fail "--version"

@@ -311,6 +311,37 @@ Test (mm_curve, unknown_key_is_refused_at_the_handshake)
     mm_cert_destroy (&stranger);
 }
 
+//  A client without CURVE (the NULL mechanism, plaintext) never gets a message through: the
+//  mechanisms do not match and libzmq drops the connection before any ZAP request.
+Test (mm_curve, plaintext_client_gets_nothing_through)
+{
+    mm_curve_auth_t *auth = mm_curve_auth_new ();
+    mm_cert_t *sc = s_cert (MM_ROLE_BROKER, "b1", NULL, "r");
+    mm_curve_server_t *server = s_server (auth, sc, "sensors", s_allow, NULL, 0);
+    cr_assert_not_null (server);
+    zsock_t *plain = zsock_new (ZMQ_DEALER);
+    cr_assert_not_null (plain);
+    zsock_set_sndtimeo (plain, 0);
+    cr_assert_eq (zsock_connect (plain, "%s", mm_curve_server_endpoint (server)), 0);
+    for (int i = 0; i < 20; i++) {
+        zstr_send (plain, "plaintext");
+        zclock_sleep (25);
+    }
+    zframe_t *rid = NULL;
+    mm_identity_t peer;
+    cr_expect_null (s_recv (server, &rid, &peer, 1000));
+    mm_curve_server_stats_t st;
+    mm_curve_server_stats (server, &st);
+    cr_expect_eq (st.received, 0);
+    mm_curve_auth_stats_t as;
+    cr_assert_eq (mm_curve_auth_stats (auth, &as), 0);
+    cr_expect_eq (as.accepted, 0);
+    zsock_destroy (&plain);
+    mm_curve_server_destroy (&server);
+    mm_curve_auth_destroy (&auth);
+    mm_cert_destroy (&sc);
+}
+
 Test (mm_curve, wrong_server_key_gets_nothing_through)
 {
     mm_curve_auth_t *auth = mm_curve_auth_new ();
