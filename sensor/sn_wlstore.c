@@ -190,7 +190,8 @@ s_dup (mm_str_t s)
 {
     char *p = malloc (s.len + 1u);
     if (p) {
-        memcpy (p, s.ptr, s.len);
+        if (s.len)  //  an absent string has no pointer at all
+            memcpy (p, s.ptr, s.len);
         p[s.len] = 0;
     }
     return p;
