@@ -209,10 +209,11 @@ s_connection_events (bk_forward_t *self)
     mm_curve_client_events_t ev;
     mm_curve_client_events (self->client, &ev);
     if (ev.handshakes > self->handshakes_seen) {
+        bool again = self->handshakes_seen > 0;  //  the first connection replaces none
         self->handshakes_seen = ev.handshakes;
         self->presence_ms = 0;
         uint64_t cursor = bk_store_forward_cursor (self->store);
-        if (self->next > cursor + 1) {
+        if (again && self->next > cursor + 1) {
             self->next = cursor + 1;
             self->stats.rewinds++;
         }

@@ -463,9 +463,12 @@ s_connection_events (sn_uplink_t *self, int64_t now)
     mm_curve_client_events_t ev;
     mm_curve_client_events (self->client, &ev);
     if (ev.handshakes > self->handshakes_seen) {
+        //  The first connection replaces none: what flies went out on it (the monitor's event
+        //  may be read after the first sends), so only a later one means frames were lost.
+        bool again = self->handshakes_seen > 0;
         self->handshakes_seen = ev.handshakes;
         self->next_hb_ms = 0;
-        if (s_in_flight (self) > 0) {
+        if (again && s_in_flight (self) > 0) {
             self->stats.reconnect_resends++;
             sn_spool_seek (self->spool, 0);
             self->sent_upto = self->floor;
