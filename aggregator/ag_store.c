@@ -3,6 +3,7 @@
     aggregator ACKs is on disk. Owner: aggregator/ (ingest). */
 #include "ag_store.h"
 
+#include <czmq.h>
 #include <rocksdb/c.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +33,10 @@ struct ag_store {
     rocksdb_writeoptions_t *wo;
     rocksdb_readoptions_t *ro;
     rocksdb_writebatch_t *batch;
+    //  sensor id -> uint64_t, the highest seq in the sensor index: an event above it cannot be
+    //  a (sensor, seq) duplicate, so only one at or below it costs a read. One entry per
+    //  sensor, loaded from the index on first sight, dropped whole if a write fails.
+    zhashx_t *seq_max;
     ag_store_stats_t stats;
     char error[512];
 };
@@ -216,6 +221,7 @@ ag_store_destroy (ag_store_t **self_p)
         rocksdb_readoptions_destroy (self->ro);
     if (self->batch)
         rocksdb_writebatch_destroy (self->batch);
+    zhashx_destroy (&self->seq_max);
     free (self);
     *self_p = NULL;
 }
@@ -227,6 +233,61 @@ ag_store_hwm (ag_store_t *self, mm_str_t broker)
         return 0;
     uint64_t v;
     return s_get_u64_cf (self, CF_HWM, broker.ptr, broker.len, &v) == 0 ? v : UINT64_MAX;
+}
+
+static void
+s_free_item (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+//  The highest seq of `sensor` in the index (0: none), from memory or read once. NULL on error.
+static uint64_t *
+s_seq_max (ag_store_t *self, mm_str_t sensor)
+{
+    char id[MM_ID_MAX + 1];
+    snprintf (id, sizeof id, "%.*s", (int) sensor.len, sensor.ptr);
+    if (!self->seq_max) {
+        self->seq_max = zhashx_new ();
+        if (!self->seq_max)
+            return NULL;
+        zhashx_set_destructor (self->seq_max, s_free_item);
+    }
+    uint64_t *max = zhashx_lookup (self->seq_max, id);
+    if (max)
+        return max;
+    uint8_t lower[KEY_MAX], upper[KEY_MAX];
+    size_t llen = s_key (lower, sensor, 0), ulen = s_key (upper, sensor, UINT64_MAX);
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create ();
+    rocksdb_readoptions_set_iterate_lower_bound (ro, (const char *) lower, llen);
+    rocksdb_readoptions_set_iterate_upper_bound (ro, (const char *) upper, ulen);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf (self->db, ro, self->cf[CF_SENSOR]);
+    rocksdb_iter_seek_to_last (it);
+    uint64_t v = 0;
+    if (rocksdb_iter_valid (it)) {
+        size_t klen = 0;
+        const uint8_t *k = (const uint8_t *) rocksdb_iter_key (it, &klen);
+        if (klen == llen)
+            v = s_get_u64 (k + klen - 8);
+    }
+    char *err = NULL;
+    rocksdb_iter_get_error (it, &err);
+    rocksdb_iter_destroy (it);
+    rocksdb_readoptions_destroy (ro);
+    if (err) {
+        s_rocks_error (self, "read the sensor index", err);
+        return NULL;
+    }
+    max = malloc (sizeof *max);
+    if (!max)
+        return NULL;
+    *max = v;
+    if (zhashx_insert (self->seq_max, id, max) != 0) {
+        free (max);
+        return NULL;
+    }
+    return max;
 }
 
 static bool
@@ -291,10 +352,19 @@ ag_store_put_events (ag_store_t *self, const ag_store_item_t *items, size_t n, a
         size_t sklen = s_key (skey, it->sensor, it->seq);
         //  The broker dedups by (sensor, seq); a second copy here means it failed to. Kept
         //  (the event log is by broker index) and counted, the index entry left to the first.
-        char *err = NULL;
+        //  Above the sensor's highest seq it cannot be a copy: no read (the usual case).
+        uint64_t *max = s_seq_max (self, it->sensor);
+        if (!max) {
+            rc = -1;
+            goto done;
+        }
+        char *err = NULL, *prev = NULL;
         size_t vlen = 0;
-        char *prev = rocksdb_get_cf (self->db, self->ro, self->cf[CF_SENSOR], (const char *) skey,
-                                     sklen, &vlen, &err);
+        if (it->seq <= *max)
+            prev = rocksdb_get_cf (self->db, self->ro, self->cf[CF_SENSOR], (const char *) skey,
+                                   sklen, &vlen, &err);
+        else
+            *max = it->seq;
         if (err) {
             rc = s_rocks_error (self, "read", err);
             goto done;
@@ -340,8 +410,12 @@ ag_store_put_events (ag_store_t *self, const ag_store_item_t *items, size_t n, a
     self->stats.invalid += delta.invalid;
     *n_acks = n_seen;
 done:
-    if (rc == -1)
+    if (rc == -1) {
         *n_acks = 0;
+        //  The maxima may have moved for events that were not written: read them again.
+        if (self->seq_max)
+            zhashx_purge (self->seq_max);
+    }
     rocksdb_writebatch_clear (self->batch);
     free (seen);
     return rc;
