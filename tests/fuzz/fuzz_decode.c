@@ -402,6 +402,21 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     s_input = data;
     s_input_len = size;
 
+    //  Indexed frames (u64 index | message): a split names an index in range and leaves the
+    //  rest; a frame that starts like a message is never split.
+    uint64_t index = 0;
+    const uint8_t *msg = NULL;
+    size_t msg_len = 0;
+    if (mm_index_split (data, size, &index, &msg, &msg_len) == 0) {
+        if (index == 0 || index > MM_INDEX_MAX || msg != data + MM_INDEX_LEN ||
+            msg_len != size - MM_INDEX_LEN || !mm_index_is (data, size))
+            s_fail ("mm_index_split accepted a frame it should not have");
+        uint8_t again[MM_INDEX_LEN];
+        mm_index_put (again, index);
+        if (memcmp (again, data, MM_INDEX_LEN) != 0)
+            s_fail ("mm_index_put does not give back the index split");
+    }
+
     mm_error_t peek_err;
     mm_msg_type_t type = 0;
     s_poison (&peek_err);
