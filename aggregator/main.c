@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ag_ingest.h"
+#include "ag_registry.h"
 #include "mm_config.h"
 
 #ifndef MIMAMORI_VERSION
@@ -34,6 +35,7 @@ typedef struct {
     char store_path[1024];
     uint64_t stats_s;
     char inbox[1024];
+    char registry[1024];
 } s_config_t;
 
 #define S_STR(...) MM_CFG_ITEM_STR (s_config_t, __VA_ARGS__)
@@ -52,6 +54,9 @@ static const mm_cfg_item_t s_table[] = {
     S_STR ("store", "path", store_path, "/var/lib/mimamori/aggregator", "RocksDB store directory"),
     S_UINT ("aggregator", "stats_s", stats_s, 1, 86400, "60",
             "seconds between summary lines while frames arrive"),
+    S_STR ("registry", "path", registry, "",
+           "the registry of providers, companies, supply chains and sensors (docs/registry.md); "
+           "re-read within a second of a change, a broken file refused (empty: none)"),
     S_STR ("down", "inbox", inbox, "",
            "directory of *.msg files (one encoded WARNING or WATCHLIST each) to send down to "
            "every broker; each is queued durably and deleted (empty: none)"),
@@ -78,9 +83,27 @@ main (int argc, char **argv)
     sigaction (SIGINT, &sa, NULL);
     sigaction (SIGTERM, &sa, NULL);
 
+    //  A registry that does not load stops the start: correlating against no registry, or a
+    //  half-read one, would warn the wrong companies.
+    ag_registry_watch_t *registry = NULL;
+    if (cfg.registry[0]) {
+        char err[4096];
+        registry = ag_registry_watch_new (cfg.registry, err, sizeof err);
+        if (!registry) {
+            fprintf (stderr, "mimamori-aggregator: the registry does not load:\n%s", err);
+            return 2;
+        }
+        const ag_registry_t *r = ag_registry_watch_current (registry);
+        fprintf (stderr,
+                 "mimamori-aggregator: registry %s: %zu providers, %zu orgs, %zu chains, %zu "
+                 "links, %zu sensors\n",
+                 cfg.registry, ag_registry_providers (r), ag_registry_orgs (r),
+                 ag_registry_chains (r), ag_registry_edges (r), ag_registry_sensors (r));
+    }
     mm_curve_auth_t *auth = mm_curve_auth_new ();
     if (!auth) {
         fprintf (stderr, "mimamori-aggregator: cannot start the ZAP handler\n");
+        ag_registry_watch_destroy (&registry);
         return 1;
     }
     ag_ingest_config_t icfg = {
@@ -94,6 +117,7 @@ main (int argc, char **argv)
     ag_ingest_t *ingest = ag_ingest_new (&icfg, auth);
     if (!ingest) {
         mm_curve_auth_destroy (&auth);
+        ag_registry_watch_destroy (&registry);
         return 1;
     }
     //  Tests and supervisors read the bound endpoint from this line (the port may be "*").
@@ -104,6 +128,8 @@ main (int argc, char **argv)
     while (!s_interrupted) {
         ag_ingest_run_once (ingest, 100);  //  a failed write is counted, logged and resent
         ag_down_inbox (ag_ingest_down (ingest), cfg.inbox);
+        if (registry)
+            ag_registry_watch_check (registry, false);  //  logs a reload or a refusal
         if (zclock_mono () >= next_stats) {
             next_stats = zclock_mono () + (int64_t) cfg.stats_s * 1000;
             ag_ingest_stats_t st;
@@ -127,6 +153,7 @@ main (int argc, char **argv)
              (unsigned long long) ds.errors, (unsigned long long) ds.inbox_files,
              (unsigned long long) ds.inbox_bad);
     ag_ingest_destroy (&ingest);
+    ag_registry_watch_destroy (&registry);
     mm_curve_auth_destroy (&auth);
     return 0;
 }
