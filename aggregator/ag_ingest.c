@@ -182,20 +182,12 @@ s_on_frame (ag_ingest_t *self, zframe_t **rid_p, const mm_identity_t *peer, zfra
         return;
     }
     ag_down_seen (self->down, peer, *rid_p);
-    if (len <= AG_FRAME_INDEX_LEN) {
-        s_bad (self, peer, "shorter than the index prefix");
+    uint64_t index;
+    if (mm_index_split (data, len, &index, &data, &len) == -1) {
+        s_bad (self, peer, "no valid log index before the event");
         return;
     }
-    uint64_t index = 0;
-    for (int i = 0; i < AG_FRAME_INDEX_LEN; i++)
-        index = (index << 8) | data[i];
-    data += AG_FRAME_INDEX_LEN;
-    len -= AG_FRAME_INDEX_LEN;
     mm_error_t err;
-    if (index == 0) {
-        s_bad (self, peer, "log index 0");
-        return;
-    }
     if (mm_event_decode (&self->ev, data, len, &err) == -1) {
         s_bad (self, peer, err.reason);
         return;

@@ -5,7 +5,8 @@
     ag_ingest_run_once.
 
     Wire (broker -> aggregator), ONE frame per event (mm_curve drops multi-frame messages):
-        u64 broker log index, big-endian | EVENT (MessagePack, as the broker stored it)
+        u64 broker log index, big-endian | EVENT (MessagePack, as the broker stored it): an
+        indexed frame (mm_index_put / mm_index_split in mm_proto.h)
     Wire (aggregator -> broker): an mm_ack whose `sensor` is the broker's id (from its
     certificate) and whose `seq` is the broker's log index up to which everything is durable
     here (cumulative). One ACK per broker per poll round that carried frames from it, sent
@@ -24,9 +25,6 @@
 #include "ag_store.h"
 #include "mm_curve.h"
 #include "mm_hist.h"
-
-//  The index prefix of a forwarded frame.
-#define AG_FRAME_INDEX_LEN 8
 
 typedef struct ag_ingest_t ag_ingest_t;
 

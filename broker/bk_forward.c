@@ -185,11 +185,10 @@ s_send_one (void *arg, uint64_t index, mm_str_t sensor, uint64_t seq, const uint
 {
     (void) sensor, (void) seq;
     bk_forward_t *self = arg;
-    uint8_t prefix[8];
-    for (int i = 0; i < 8; i++)
-        prefix[i] = (uint8_t) (index >> (56 - 8 * i));
+    uint8_t prefix[MM_INDEX_LEN];
+    mm_index_put (prefix, index);
     mm_buf_clear (&self->frame);
-    if (mm_buf_append (&self->frame, prefix, 8) == -1 ||
+    if (mm_buf_append (&self->frame, prefix, sizeof prefix) == -1 ||
         mm_buf_append (&self->frame, data, len) == -1)
         return -1;
     if (mm_curve_client_send (self->client, self->frame.data, self->frame.len) == -1) {
