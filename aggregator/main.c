@@ -16,16 +16,6 @@
 #define MIMAMORI_VERSION "0.0.0"
 #endif
 
-//  The only global state: signal handlers can only reach a global.
-static volatile sig_atomic_t s_interrupted;
-
-static void
-s_on_signal (int sig)
-{
-    (void) sig;
-    s_interrupted = 1;
-}
-
 typedef struct {
     char id[MM_ID_MAX + 1];
     char bind[256];
@@ -73,15 +63,11 @@ main (int argc, char **argv)
                                     s_table, S_TABLE_LEN, &cfg, argc, argv);
     if (rc != -1)
         return rc;
-    //  Log lines go to stderr with the summary (CZMQ's default is stdout).
-    zsys_set_logstream (stderr);
-    //  Our own handlers, not CZMQ's: the loop below checks the flag every 100 ms.
-    zsys_handler_set (NULL);
-    struct sigaction sa;
-    memset (&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction (SIGINT, &sa, NULL);
-    sigaction (SIGTERM, &sa, NULL);
+    //  Stop on SIGINT/SIGTERM: the loop below checks between rounds (every 100 ms at most).
+    if (mm_daemon_stop_signals () == -1) {
+        fprintf (stderr, "%s: cannot install the signal handlers\n", "mimamori-aggregator");
+        return 1;
+    }
 
     //  A registry that does not load stops the start: correlating against no registry, or a
     //  half-read one, would warn the wrong companies.
@@ -125,7 +111,7 @@ main (int argc, char **argv)
     //  A summary line now and then while frames arrive (the same line as at exit).
     int64_t next_stats = zclock_mono () + (int64_t) cfg.stats_s * 1000;
     uint64_t frames_then = 0;
-    while (!s_interrupted) {
+    while (!mm_daemon_stopping ()) {
         ag_ingest_run_once (ingest, 100);  //  a failed write is counted, logged and resent
         ag_down_inbox (ag_ingest_down (ingest), cfg.inbox);
         if (registry)

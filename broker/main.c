@@ -16,16 +16,6 @@
 #define MIMAMORI_VERSION "0.0.0"
 #endif
 
-//  The only global state: signal handlers can only reach a global.
-static volatile sig_atomic_t s_interrupted;
-
-static void
-s_on_signal (int sig)
-{
-    (void) sig;
-    s_interrupted = 1;
-}
-
 typedef struct {
     char id[MM_ID_MAX + 1];
     char region[MM_ID_MAX + 1];
@@ -101,15 +91,11 @@ main (int argc, char **argv)
         S_TABLE_LEN, &cfg, argc, argv);
     if (rc != -1)
         return rc;
-    //  Log lines go to stderr with the summary (CZMQ's default is stdout).
-    zsys_set_logstream (stderr);
-    //  Our own handlers, not CZMQ's: the loop below checks the flag every 100 ms.
-    zsys_handler_set (NULL);
-    struct sigaction sa;
-    memset (&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction (SIGINT, &sa, NULL);
-    sigaction (SIGTERM, &sa, NULL);
+    //  Stop on SIGINT/SIGTERM: the loop below checks between rounds (every 100 ms at most).
+    if (mm_daemon_stop_signals () == -1) {
+        fprintf (stderr, "%s: cannot install the signal handlers\n", "mimamori-broker");
+        return 1;
+    }
 
     mm_curve_auth_t *auth = mm_curve_auth_new ();
     if (!auth) {
@@ -163,13 +149,12 @@ main (int argc, char **argv)
     zpoller_t *poller = zpoller_new (bk_broker_sock (broker), NULL);
     if (!poller || (forward && zpoller_add (poller, bk_forward_sock (forward)) == -1)) {
         fprintf (stderr, "mimamori-broker: cannot make a poller\n");
-        s_interrupted = 1;
         status = 1;
     }
     //  A summary line now and then (the same lines as at exit), while something happens.
     int64_t next_stats = zclock_mono () + (int64_t) cfg.stats_s * 1000;
     uint64_t frames_then = 0;
-    while (!s_interrupted) {
+    while (status == 0 && !mm_daemon_stopping ()) {
         zpoller_wait (poller, 100);
         bk_broker_run_once (broker, 0);  //  failures are counted and logged
         if (forward)

@@ -2,8 +2,10 @@
 #include "mm_config.h"
 
 #include <arpa/inet.h>
+#include <czmq.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -365,4 +367,36 @@ mm_config_daemon_args (const char *prog, const char *version, const char *about,
         return 2;
     }
     return -1;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Daemons' stop signals
+
+//  A signal handler can only reach a global.
+static volatile sig_atomic_t s_stopping;
+
+static void
+s_on_stop (int sig)
+{
+    (void) sig;
+    s_stopping = 1;
+}
+
+int
+mm_daemon_stop_signals (void)
+{
+    zsys_set_logstream (stderr);
+    zsys_handler_set (NULL);
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_stop;
+    if (sigaction (SIGINT, &sa, NULL) == -1 || sigaction (SIGTERM, &sa, NULL) == -1)
+        return -1;
+    return 0;
+}
+
+bool
+mm_daemon_stopping (void)
+{
+    return s_stopping != 0;
 }

@@ -85,6 +85,14 @@ void mm_config_print (const mm_cfg_item_t *table, size_t n, FILE *out);
 int mm_config_daemon_args (const char *prog, const char *version, const char *about,
                            const mm_cfg_item_t *table, size_t n, void *cfg, int argc, char **argv);
 
+//  What every daemon does once its settings are read: CZMQ's log lines go to stderr (with the
+//  daemon's own summaries; CZMQ's default is stdout), CZMQ's signal handling is replaced, and
+//  SIGINT and SIGTERM only raise the flag that the daemon's loop checks between rounds. 0, or
+//  -1 if a handler could not be installed.
+int mm_daemon_stop_signals (void);
+//  True once SIGINT or SIGTERM came (after mm_daemon_stop_signals).
+bool mm_daemon_stopping (void);
+
 //  Parses a list of CIDRs ("10.0.0.0/8, 2001:db8::/32"; a bare address is a /32 or /128).
 int mm_netlist_parse (mm_netlist_t *list, const char *text, char *err, size_t errlen);
 
