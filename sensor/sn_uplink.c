@@ -52,6 +52,7 @@ struct sn_uplink {
     char ov_msg[MM_TEXT_MAX];
 
     uint64_t down_taken;  //  highest held id taken from the broker, contiguously (0: none yet)
+    bool down_ack_due;    //  taken or repeated since the last ACK of held messages
     //  The first hole in the spool met while sending (seqs a power cut or damage took): the
     //  heartbeat declares it until the broker's ACK passes it.
     uint64_t hole_from, hole_to;
@@ -257,6 +258,16 @@ sn_uplink_publish (sn_uplink_t *self, mm_event_t *ev)
     return s_publish (self, ev, S_PUBLISH_BUDGET);
 }
 
+//  Everything unacknowledged goes again, from the first one (the broker dedups).
+static void
+s_rewind (sn_uplink_t *self, int64_t now)
+{
+    sn_spool_seek (self->spool, 0);
+    self->sent_upto = self->floor;
+    self->blocked = false;
+    self->progress_ms = now;
+}
+
 static void
 s_on_ack (sn_uplink_t *self, const uint8_t *data, size_t len, int64_t now)
 {
@@ -283,10 +294,7 @@ s_on_ack (sn_uplink_t *self, const uint8_t *data, size_t len, int64_t now)
         if (ack.seq == self->acked && s_in_flight (self) > 0 &&
             now - self->progress_ms >= (int64_t) self->ack_timeout_ms / 4) {
             self->stats.fast_resends++;
-            sn_spool_seek (self->spool, 0);
-            self->sent_upto = self->floor;
-            self->blocked = false;
-            self->progress_ms = now;
+            s_rewind (self, now);
         }
         return;
     }
@@ -376,7 +384,7 @@ s_on_held (sn_uplink_t *self, const uint8_t *data, size_t len)
     }
     if (self->down_taken && id <= self->down_taken) {
         self->stats.down_repeats++;  //  a resend: acknowledged again, not handled again
-        s_ack_down (self);
+        self->down_ack_due = true;
         return;
     }
     if (self->down_taken && id != self->down_taken + 1) {
@@ -388,7 +396,7 @@ s_on_held (sn_uplink_t *self, const uint8_t *data, size_t len)
     if (s_on_down (self, msg, msg_len) == -2)
         return;
     self->down_taken = id;
-    s_ack_down (self);
+    self->down_ack_due = true;  //  one cumulative ACK after the burst (sn_uplink_poll)
 }
 
 static void
@@ -470,10 +478,7 @@ s_connection_events (sn_uplink_t *self, int64_t now)
         self->next_hb_ms = 0;
         if (again && s_in_flight (self) > 0) {
             self->stats.reconnect_resends++;
-            sn_spool_seek (self->spool, 0);
-            self->sent_upto = self->floor;
-            self->blocked = false;
-            self->progress_ms = now;
+            s_rewind (self, now);
         }
     }
     if (ev.auth_failures > self->auth_failures_seen) {
@@ -507,6 +512,11 @@ sn_uplink_poll (sn_uplink_t *self, int64_t now_ms, int timeout_ms, const sn_upli
         s_on_frame (self, frame, now);
         zframe_destroy (&frame);
     }
+    //  One cumulative ACK for the burst: the broker deletes up to it in one synced write.
+    if (self->down_ack_due) {
+        self->down_ack_due = false;
+        s_ack_down (self);
+    }
     s_connection_events (self, now);
     //  No ACK moved for the timeout while events fly: the broker restarted, the connection
     //  dropped with frames in its queues, or the broker is stuck. Send everything again from
@@ -518,10 +528,7 @@ sn_uplink_poll (sn_uplink_t *self, int64_t now_ms, int timeout_ms, const sn_upli
                    "resending from seq %" PRIu64,
                    (uint64_t) self->ack_timeout_ms * self->timeout_mult, s_in_flight (self),
                    self->floor + 1);
-        sn_spool_seek (self->spool, 0);
-        self->sent_upto = self->floor;
-        self->blocked = false;
-        self->progress_ms = now;
+        s_rewind (self, now);
         if (self->timeout_mult < S_TIMEOUT_MULT_MAX)
             self->timeout_mult *= 2;
     }

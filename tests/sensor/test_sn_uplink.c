@@ -712,7 +712,10 @@ Test (sn_uplink, held_messages_are_taken_in_order_and_acknowledged)
     sn_uplink_stats (up, &st);
     cr_expect_eq (st.down_gaps, 1);
     cr_expect_eq (st.down_repeats, 1);
-    cr_expect_eq (st.down_acks, 4);  //  5, 5 again, 6, 7
+    //  One cumulative ACK per receive burst: 5; 5 again (7 was dropped); then 6 and 7, in one
+    //  burst or two.
+    cr_expect_geq (st.down_acks, 3);
+    cr_expect_leq (st.down_acks, 4);
     cr_expect_eq (f->bad, 0);
     sn_uplink_destroy (&up);
     s_fake_down (f);
