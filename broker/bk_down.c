@@ -14,10 +14,11 @@
 typedef struct {
     char id[MM_ID_MAX + 1];
     char pubkey[MM_CERT_KEY_TXT + 1];
-    zframe_t *rid;       //  NULL: not connected as far as we know
-    bool waiting;        //  copies may be held for it
-    uint64_t sent_upto;  //  highest held id of the last burst
-    int64_t sent_ms;     //  when the last burst went (0: nothing unacknowledged)
+    zframe_t *rid;            //  NULL: not connected as far as we know
+    bool waiting;             //  copies may be held for it
+    uint64_t sent_upto;       //  highest held id of the last burst
+    int64_t sent_ms;          //  when the last burst went (0: nothing unacknowledged)
+    uint64_t confirmed_upto;  //  the sensor's last ACK applied (held ids are never reused)
 } s_peer_t;
 
 //  Recipients of one message, gathered from the allow-list.
@@ -37,8 +38,12 @@ struct bk_down_t {
     mm_watchlist_t watchlist;  //  large (256 entries): here rather than on the stack
     mm_buf_t frame;
     int64_t log_ms;
+    int64_t run_ms;  //  last delivery pass
+    bool due;        //  something changed since: the next pass may not wait
     bk_down_stats_t stats;
 };
+
+#define S_RUN_EVERY_MS 100  //  delivery passes without a change: resends are due in seconds
 
 static void
 s_peer_free (void **item)
@@ -116,6 +121,7 @@ bk_down_seen (bk_down_t *self, const mm_identity_t *peer, zframe_t *rid)
     p->rid = zframe_dup (rid);
     snprintf (p->pubkey, sizeof p->pubkey, "%s", peer->pubkey);
     p->sent_ms = 0;
+    self->due = self->due || p->waiting;
 }
 
 static int
@@ -206,6 +212,7 @@ bk_down_take (bk_down_t *self, uint64_t index, const uint8_t *msg, size_t len)
             s_peer_t *p = s_peer (self, id);
             if (p)
                 p->waiting = true;
+            self->due = true;
         }
     }
     free (to);
@@ -251,15 +258,22 @@ bk_down_on_ack (bk_down_t *self, const mm_identity_t *peer, const mm_ack_t *ack)
         return;
     }
     s_peer_t *p = s_peer (self, peer->id);
+    //  A repeat of a confirmation already applied (the sensor answers resends too): nothing
+    //  left to delete, no store walk.
+    if (p && ack->seq <= p->confirmed_upto)
+        return;
     int removed = bk_store_ack_held (self->store, mm_str (peer->id), ack->seq);
     if (removed < 0) {
         self->stats.errors++;
         return;
     }
     self->stats.confirmed += (uint64_t) removed;
+    if (p)
+        p->confirmed_upto = ack->seq;
     if (p && ack->seq >= p->sent_upto) {
         p->sent_ms = 0;  //  the burst is through: the next one may go at once
         p->waiting = bk_store_held_count (self->store, mm_str (peer->id)) != 0;
+        self->due = self->due || p->waiting;
     }
 }
 
@@ -295,7 +309,13 @@ s_send_copy (void *arg, uint64_t id, const uint8_t *data, size_t len)
 void
 bk_down_run (bk_down_t *self)
 {
+    //  Called after every broker round: the walk over the sensors runs when something changed
+    //  or every S_RUN_EVERY_MS, not per frame batch.
     int64_t now = zclock_mono ();
+    if (!self->due && now - self->run_ms < S_RUN_EVERY_MS)
+        return;
+    self->due = false;
+    self->run_ms = now;
     for (s_peer_t *p = zhashx_first (self->peers); p; p = zhashx_next (self->peers)) {
         if (!p->waiting || !p->rid || (p->sent_ms && now - p->sent_ms < BK_DOWN_RESEND_MS))
             continue;
