@@ -301,7 +301,7 @@ s_on_event (bk_broker_t *self, zframe_t **rid_p, const mm_identity_t *peer, cons
 static void
 s_skip (bk_broker_t *self, const mm_identity_t *peer, uint64_t hole_from, uint64_t hole_to)
 {
-    uint64_t from = 0, floor = hole_to;
+    uint64_t from = 0;
     int rc = bk_store_skip (self->store, mm_str (peer->id), hole_from, hole_to, &from);
     if (rc != 1) {
         if (rc == -1)
@@ -311,8 +311,8 @@ s_skip (bk_broker_t *self, const mm_identity_t *peer, uint64_t hole_from, uint64
     self->stats.gaps++;
     zsys_warning ("bk_broker: %s: sensor %s lost seq %llu..%llu (%llu events) on its side "
                   "(spool bound, power cut or damage): skipped",
-                  self->id, peer->id, (unsigned long long) from, (unsigned long long) floor,
-                  (unsigned long long) (floor - from + 1));
+                  self->id, peer->id, (unsigned long long) from, (unsigned long long) hole_to,
+                  (unsigned long long) (hole_to - from + 1));
 }
 
 static void

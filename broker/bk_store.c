@@ -653,18 +653,17 @@ bk_store_skip (bk_store_t *self, mm_str_t sensor, uint64_t from, uint64_t to,
     uint64_t hwm = bk_store_hwm (self, sensor);
     if (hwm == UINT64_MAX)
         return -1;
-    uint64_t floor = to;
-    if (from == 0 || to < from || floor <= hwm || floor == UINT64_MAX || hwm + 1 < from)
+    if (from == 0 || to < from || to <= hwm || to == UINT64_MAX || hwm + 1 < from)
         return 0;
     uint8_t value[8];
-    s_put_u64 (value, floor);
+    s_put_u64 (value, to);
     rocksdb_writebatch_clear (self->batch);
     rocksdb_writebatch_put_cf (self->batch, self->cf[CF_HWM], sensor.ptr, sensor.len,
                                (const char *) value, 8);
     if (s_write (self, "skip a hole") != 0)
         return -1;
     self->stats.gaps++;
-    self->stats.missing += floor - hwm;
+    self->stats.missing += to - hwm;
     if (skipped_from)
         *skipped_from = hwm + 1;
     return 1;

@@ -464,24 +464,39 @@ mm_curve_allow_set_interval (mm_curve_allow_t *self, int64_t ms)
         self->next_ms = next;
 }
 
-mm_curve_verdict_t
-mm_curve_allow_check (mm_curve_allow_t *self, const char *pubkey, mm_identity_t *ident)
+//  Looks at the files if the interval has passed (counted and logged inside; the old list
+//  stays on error).
+static void
+s_allow_refresh_due (mm_curve_allow_t *self)
 {
     int64_t now = zclock_mono ();
     if (now >= self->next_ms) {
         self->next_ms = now + self->interval_ms;
-        mm_curve_allow_refresh (self);  //  counted and logged inside; old list stays on error
+        mm_curve_allow_refresh (self);
     }
+}
+
+//  The verdict on a certificate of the list (NULL: not in it), not counted.
+static mm_curve_verdict_t
+s_verdict (const mm_curve_allow_t *self, const mm_identity_t *cert)
+{
+    if (!cert)
+        return MM_CURVE_UNKNOWN;
+    if (zhashx_lookup (self->revoked_keys, cert->pubkey) ||
+        zhashx_lookup (self->revoked_ids, cert->id))
+        return MM_CURVE_REVOKED;
+    if (self->roles && !(self->roles & MM_ROLE_BIT (cert->role)))
+        return MM_CURVE_ROLE;
+    return MM_CURVE_ALLOWED;
+}
+
+mm_curve_verdict_t
+mm_curve_allow_check (mm_curve_allow_t *self, const char *pubkey, mm_identity_t *ident)
+{
+    s_allow_refresh_due (self);
     const mm_identity_t *cert =
         pubkey && self->certs ? (const mm_identity_t *) zhashx_lookup (self->certs, pubkey) : NULL;
-    mm_curve_verdict_t verdict = MM_CURVE_ALLOWED;
-    if (!cert)
-        verdict = MM_CURVE_UNKNOWN;
-    else if (zhashx_lookup (self->revoked_keys, cert->pubkey) ||
-             zhashx_lookup (self->revoked_ids, cert->id))
-        verdict = MM_CURVE_REVOKED;
-    else if (self->roles && !(self->roles & MM_ROLE_BIT (cert->role)))
-        verdict = MM_CURVE_ROLE;
+    mm_curve_verdict_t verdict = s_verdict (self, cert);
     switch (verdict) {
     case MM_CURVE_ALLOWED:
         self->stats.allowed++;
@@ -504,18 +519,12 @@ mm_curve_allow_stats (const mm_curve_allow_t *self, mm_curve_allow_stats_t *stat
 size_t
 mm_curve_allow_each (mm_curve_allow_t *self, mm_curve_allow_fn *fn, void *arg)
 {
-    int64_t now = zclock_mono ();
-    if (now >= self->next_ms) {
-        self->next_ms = now + self->interval_ms;
-        mm_curve_allow_refresh (self);
-    }
+    s_allow_refresh_due (self);
     size_t visited = 0;
     if (!self->certs)
         return 0;
     for (const mm_identity_t *c = zhashx_first (self->certs); c; c = zhashx_next (self->certs)) {
-        if (zhashx_lookup (self->revoked_keys, c->pubkey) ||
-            zhashx_lookup (self->revoked_ids, c->id) ||
-            (self->roles && !(self->roles & MM_ROLE_BIT (c->role))))
+        if (s_verdict (self, c) != MM_CURVE_ALLOWED)
             continue;
         visited++;
         if (fn (arg, c) != 0)
