@@ -2,8 +2,8 @@
     to the on-disk spool (sn_spool) before it is sent over a CURVE DEALER (mm_curve); it stays
     there until the broker's cumulative ACK covers it and is sent again after a timeout, so a
     broker restart or a lost connection costs time, never events. Also sends the HEARTBEAT and
-    hands WATCHLIST and WARNING messages from the broker to the owner, acknowledging each (the
-    broker holds them until then: see broker/bk_down.h). Owner: sensor.
+    hands WATCHLIST and WARNING messages from the broker to the owner, acknowledging them with
+    one cumulative ACK per receive burst (the broker holds them until then: broker/bk_down.h). Owner: sensor.
 
     Threads: one owner (the capture loop). Nothing here blocks the packet path: sends are
     non-blocking, what cannot be sent now stays in the spool, and sn_uplink_poll costs a
