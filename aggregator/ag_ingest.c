@@ -18,7 +18,8 @@ typedef struct {
     char sensor[MM_ID_MAX + 1];
     zframe_t *rid;
     uint64_t index, seq;
-    uint64_t ts;  //  the event's own time, ns since the epoch
+    uint64_t ts;   //  the event's own time, ns since the epoch
+    uint8_t kind;  //  mm_kind_t
     size_t off, len;
 } s_item_t;
 
@@ -41,7 +42,11 @@ struct ag_ingest_t {
     ag_ingest_stats_t stats;
     mm_hist_t latency;
     uint64_t latency_skipped;
-    uint8_t *latency_seen;  //  batch_max
+    uint8_t *fresh;       //  batch_max: item i was stored by this round (not a duplicate)
+    uint8_t *slot_taken;  //  batch_max: slot k of the round's new ranges has its item
+    ag_ingest_stored_fn *on_stored;
+    ag_ingest_round_fn *on_round;
+    void *hook_arg;
 };
 
 #define S_LATENCY_PAST_NS (3600ull * 1000000000ull)  //  older events: replayed, not live
@@ -81,7 +86,7 @@ ag_ingest_new (const ag_ingest_config_t *config, mm_curve_auth_t *auth)
     }
     const char *id = config->id && config->id[0] ? config->id : mm_cert_identity (self->cert)->id;
     snprintf (self->id, sizeof self->id, "%s", id);
-    self->store = ag_store_new (config->store_path, err, sizeof err);
+    self->store = ag_store_new_retention (config->store_path, config->retention, err, sizeof err);
     if (!self->store) {
         zsys_error ("ag_ingest: store %s: %s", config->store_path, err);
         goto fail;
@@ -104,8 +109,10 @@ ag_ingest_new (const ag_ingest_config_t *config, mm_curve_auth_t *auth)
     self->items = calloc (self->batch_max, sizeof *self->items);
     self->store_items = calloc (self->batch_max, sizeof *self->store_items);
     self->acks = calloc (self->batch_max, sizeof *self->acks);
-    self->latency_seen = calloc (self->batch_max, 1);
-    if (!self->poller || !self->items || !self->store_items || !self->acks || !self->latency_seen)
+    self->fresh = calloc (self->batch_max, 1);
+    self->slot_taken = calloc (self->batch_max, 1);
+    if (!self->poller || !self->items || !self->store_items || !self->acks || !self->fresh ||
+        !self->slot_taken)
         goto fail;
     zsys_info ("ag_ingest: %s: accepting brokers on %s (allow-list %s)", self->id,
                mm_curve_server_endpoint (self->server), config->allow_dir);
@@ -140,7 +147,8 @@ ag_ingest_destroy (ag_ingest_t **self_p)
     free (self->items);
     free (self->store_items);
     free (self->acks);
-    free (self->latency_seen);
+    free (self->fresh);
+    free (self->slot_taken);
     mm_buf_free (&self->arena);
     mm_buf_free (&self->out);
     free (self);
@@ -211,6 +219,7 @@ s_on_frame (ag_ingest_t *self, zframe_t **rid_p, const mm_identity_t *peer, zfra
     it->index = index;
     it->seq = self->ev.seq;
     it->ts = self->ev.ts;
+    it->kind = self->ev.kind;
     it->len = len;
     self->n_items++;
 }
@@ -256,17 +265,17 @@ s_now_ns (void)
     return (uint64_t) t.tv_sec * 1000000000u + (uint64_t) t.tv_nsec;
 }
 
-//  Latency of the round's new events, each once (a round may hold an index twice: a resend,
-//  or one that was out of order and came again). The new ones of a broker are the `stored`
-//  indexes up to its mark; `latency_seen` marks those measured.
+//  Marks the round's new events, each once (a round may hold an index twice: a resend, or one
+//  that was out of order and came again). The new ones of a broker are the `stored` indexes
+//  up to its mark, contiguous.
 static void
-s_measure (ag_ingest_t *self, size_t n_acks)
+s_mark_fresh (ag_ingest_t *self, size_t n_acks)
 {
-    uint64_t now = s_now_ns ();
-    memset (self->latency_seen, 0, self->batch_max);
+    memset (self->fresh, 0, self->batch_max);
+    memset (self->slot_taken, 0, self->batch_max);
     for (size_t i = 0; i < self->n_items; i++) {
         const s_item_t *it = &self->items[i];
-        size_t base = 0;
+        size_t base = 0;  //  the slots of earlier brokers' new ranges
         const ag_store_ack_t *a = NULL;
         for (size_t k = 0; k < n_acks && !a; k++) {
             if (mm_str_eq (self->acks[k].broker, it->broker))
@@ -277,15 +286,43 @@ s_measure (ag_ingest_t *self, size_t n_acks)
         if (!a || it->index > a->hwm || it->index + a->stored <= a->hwm)
             continue;
         size_t slot = base + (size_t) (a->stored - (a->hwm - it->index) - 1);
-        if (slot >= self->batch_max || self->latency_seen[slot])
+        if (slot >= self->batch_max || self->slot_taken[slot])
+            continue;  //  a copy of an index already marked
+        self->slot_taken[slot] = 1;
+        self->fresh[i] = 1;
+    }
+}
+
+//  Latency of the round's new events.
+static void
+s_measure (ag_ingest_t *self)
+{
+    uint64_t now = s_now_ns ();
+    for (size_t i = 0; i < self->n_items; i++) {
+        const s_item_t *it = &self->items[i];
+        if (!self->fresh[i])
             continue;
-        self->latency_seen[slot] = 1;
         if (it->ts + S_LATENCY_PAST_NS < now || it->ts > now + S_LATENCY_AHEAD_NS) {
             self->latency_skipped++;
             continue;
         }
         mm_hist_add (&self->latency, it->ts < now ? (now - it->ts) / 1000 : 0);
     }
+}
+
+//  The round's new events to the owner's hooks (correlation), after the ACKs.
+static void
+s_hooks (ag_ingest_t *self)
+{
+    if (self->on_stored)
+        for (size_t i = 0; i < self->n_items; i++)
+            if (self->fresh[i]) {
+                const s_item_t *it = &self->items[i];
+                self->on_stored (self->hook_arg, mm_str (it->broker), it->index,
+                                 self->arena.data + it->off, it->len);
+            }
+    if (self->on_round)
+        self->on_round (self->hook_arg);
 }
 
 static int
@@ -300,6 +337,8 @@ s_flush (ag_ingest_t *self)
             .index = it->index,
             .sensor = mm_str (it->sensor),
             .seq = it->seq,
+            .ts = it->ts,
+            .kind = it->kind,
             .data = self->arena.data + it->off,
             .len = it->len,
         };
@@ -315,7 +354,8 @@ s_flush (ag_ingest_t *self)
         return -1;
     }
     self->stats.batches++;
-    s_measure (self, n_acks);
+    s_mark_fresh (self, n_acks);
+    s_measure (self);
     for (size_t i = 0; i < n_acks; i++) {
         const ag_store_ack_t *a = &self->acks[i];
         self->stats.stored += a->stored;
@@ -323,6 +363,7 @@ s_flush (ag_ingest_t *self)
         self->stats.out_of_order += a->out_of_order;
         s_send_ack (self, a);
     }
+    s_hooks (self);
     s_clear_round (self);
     return 0;
 }
@@ -370,6 +411,15 @@ ag_store_t *
 ag_ingest_store (ag_ingest_t *self)
 {
     return self->store;
+}
+
+void
+ag_ingest_set_hooks (ag_ingest_t *self, ag_ingest_stored_fn *on_stored,
+                     ag_ingest_round_fn *on_round, void *arg)
+{
+    self->on_stored = on_stored;
+    self->on_round = on_round;
+    self->hook_arg = arg;
 }
 
 void

@@ -36,6 +36,7 @@ typedef struct {
     const char *cert_secret;  //  this aggregator's secret certificate file
     const char *store_path;   //  ag_store directory
     uint32_t batch_max;       //  frames per round (0: AG_INGEST_BATCH_DEFAULT)
+    const ag_store_retention_t *retention;  //  NULL: the store's defaults
 } ag_ingest_config_t;
 
 #define AG_INGEST_BATCH_DEFAULT 4096u
@@ -60,6 +61,16 @@ void ag_ingest_destroy (ag_ingest_t **self_p);
 //  Waits up to `timeout_ms`, handles one round (the frames waiting, up to batch_max). The
 //  number of frames handled, or -1 if the store failed (nothing acked; brokers resend).
 int ag_ingest_run_once (ag_ingest_t *self, int timeout_ms);
+
+//  Hooks for what comes after storing (the correlation, ag_lateral): `on_stored` for each
+//  event the round stored for the first time (broker, its index, the EVENT bytes, valid during
+//  the call), then `on_round` once. Called after the round's ACKs: a crash before the owner
+//  has made its own records durable is repaired by replaying the store after its cursor.
+typedef void (ag_ingest_stored_fn) (void *arg, mm_str_t broker, uint64_t index, const uint8_t *data,
+                                    size_t len);
+typedef void (ag_ingest_round_fn) (void *arg);
+void ag_ingest_set_hooks (ag_ingest_t *self, ag_ingest_stored_fn *on_stored,
+                          ag_ingest_round_fn *on_round, void *arg);
 
 const char *ag_ingest_endpoint (ag_ingest_t *self);
 //  The down path (borrowed): to queue WARNING/WATCHLIST messages for the brokers.

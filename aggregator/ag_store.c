@@ -9,11 +9,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "mm_event.h"
+#include "mm_wire.h"
 
 #define AG_STORE_VERSION 1u
 
-enum { CF_DEFAULT, CF_EV, CF_SENSOR, CF_HWM, CF_DOWN, CF_COUNT };
-static const char *const s_cf_names[CF_COUNT] = {"default", "ev", "sensor", "hwm", "down"};
+enum {
+    CF_DEFAULT,
+    CF_EV,
+    CF_SENSOR,
+    CF_HWM,
+    CF_DOWN,
+    CF_FINDING,
+    CF_TIMELINE,
+    CF_SIGHT,
+    CF_WARN,
+    CF_COUNT
+};
+static const char *const s_cf_names[CF_COUNT] = {"default", "ev",       "sensor", "hwm", "down",
+                                                 "finding", "timeline", "sight",  "warn"};
+#define KEY_META 'M'  //  'M' | key -> value (AG_KV_META)
 
 #define KEY_DOWN_HEAD 'D'  //  'D' | u8 len | broker -> u64 last index | u64 acked
 
@@ -29,6 +46,11 @@ typedef struct {
 struct ag_store {
     rocksdb_t *db;
     rocksdb_options_t *opts;
+    rocksdb_options_t *opts_expiry;  //  finding, timeline, sight, warn: the expiry filter
+    rocksdb_options_t *opts_ev;      //  ev: the retention filter
+    rocksdb_options_t *opts_index;   //  sensor: the index entries' expiry
+    rocksdb_compactionfilter_t *filter_expiry, *filter_ev, *filter_index;
+    ag_store_retention_t retention;
     rocksdb_column_family_handle_t *cf[CF_COUNT];
     rocksdb_writeoptions_t *wo;
     rocksdb_readoptions_t *ro;
@@ -115,8 +137,136 @@ s_get_u64_cf (ag_store_t *self, int cf, const void *key, size_t key_len, uint64_
     return rc;
 }
 
+//  ---------------------------------------------------------------------------------------------
+//  Retention by compaction filters. They run on RocksDB's background threads and see only
+//  their state (the retention, fixed at open) and the record.
+
+static uint64_t
+s_wall_ns (void)
+{
+    struct timespec t;
+    clock_gettime (CLOCK_REALTIME, &t);
+    return (uint64_t) t.tv_sec * 1000000000u + (uint64_t) t.tv_nsec;
+}
+
+//  Records that start with their expiry.
+static unsigned char
+s_filter_expiry (void *state, int level, const char *key, size_t klen, const char *val, size_t vlen,
+                 char **new_val, size_t *new_vlen, unsigned char *changed)
+{
+    (void) state, (void) level, (void) key, (void) klen, (void) new_val, (void) new_vlen;
+    *changed = 0;
+    if (vlen < 8)
+        return 0;
+    uint64_t expires = s_get_u64 ((const uint8_t *) val);
+    return expires != 0 && expires < s_wall_ns ();
+}
+
+//  When an event of `kind` at `ts` expires (0: never).
+static uint64_t
+s_event_expiry (const ag_store_retention_t *r, uint8_t kind, uint64_t ts)
+{
+    uint32_t days = kind == MM_KIND_FINDING ? r->findings_days : r->events_days;
+    if (ts == 0 || days == 0)
+        return 0;
+    return ts + (uint64_t) days * 86400u * 1000000000u;
+}
+
+//  The time (key 2) and kind (key 10) of an EVENT, read without decoding the rest.
+static int
+s_event_ts_kind (const uint8_t *data, size_t len, uint64_t *ts, uint8_t *kind)
+{
+    mm_rd_t rd;
+    mm_rd_init (&rd, data, len);
+    mm_error_t err;
+    uint32_t n;
+    if (mm_rd_map (&rd, &n, &err, "event") == -1)
+        return -1;
+    *ts = 0;
+    *kind = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned key;
+        uint64_t v;
+        if (mm_rd_key (&rd, &key, &err, "key") == -1)
+            return -1;
+        if (key == MM_K_TS || key == MM_EK_KIND) {
+            if (mm_rd_uint (&rd, &v, &err, "value") == -1)
+                return -1;
+            if (key == MM_K_TS)
+                *ts = v;
+            else
+                *kind = (uint8_t) v;
+        }
+        else if (mm_rd_skip (&rd, 8, &err, "value") == -1)
+            return -1;
+    }
+    return 0;
+}
+
+//  Events by their kind's retention.
+static unsigned char
+s_filter_ev (void *state, int level, const char *key, size_t klen, const char *val, size_t vlen,
+             char **new_val, size_t *new_vlen, unsigned char *changed)
+{
+    (void) level, (void) key, (void) klen, (void) new_val, (void) new_vlen;
+    *changed = 0;
+    uint64_t ts;
+    uint8_t kind;
+    if (s_event_ts_kind ((const uint8_t *) val, vlen, &ts, &kind) == -1)
+        return 0;
+    uint64_t expires = s_event_expiry ((const ag_store_retention_t *) state, kind, ts);
+    return expires != 0 && expires < s_wall_ns ();
+}
+
+//  The expiry at the end of a sensor index entry (0: none, format 1).
+static uint64_t
+s_index_expiry (const uint8_t *v, size_t vlen)
+{
+    return vlen >= 1 && vlen == 1u + v[0] + 16u ? s_get_u64 (v + 1 + v[0] + 8) : 0;
+}
+
+//  Sensor index entries by the expiry they carry (their event's).
+static unsigned char
+s_filter_index (void *state, int level, const char *key, size_t klen, const char *val, size_t vlen,
+                char **new_val, size_t *new_vlen, unsigned char *changed)
+{
+    (void) state, (void) level, (void) key, (void) klen, (void) new_val, (void) new_vlen;
+    *changed = 0;
+    uint64_t expires = s_index_expiry ((const uint8_t *) val, vlen);
+    return expires != 0 && expires < s_wall_ns ();
+}
+
+//  RocksDB calls a filter's destructor unconditionally; the state is ours (or none).
+static void
+s_filter_state_free (void *state)
+{
+    (void) state;
+}
+
+static const char *
+s_filter_expiry_name (void *state)
+{
+    (void) state;
+    return "mimamori.expiry";
+}
+
+static const char *
+s_filter_ev_name (void *state)
+{
+    (void) state;
+    return "mimamori.event-retention";
+}
+
+static const char *
+s_filter_index_name (void *state)
+{
+    (void) state;
+    return "mimamori.index-retention";
+}
+
 static ag_store_t *
-s_open (const char *path, bool read_only, char *err_out, size_t err_size)
+s_open (const char *path, const ag_store_retention_t *retention, bool read_only, char *err_out,
+        size_t err_size)
 {
     ag_store_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -124,6 +274,9 @@ s_open (const char *path, bool read_only, char *err_out, size_t err_size)
             snprintf (err_out, err_size, "out of memory");
         return NULL;
     }
+    self->retention = retention
+                          ? *retention
+                          : (ag_store_retention_t){AG_STORE_FINDINGS_DAYS, AG_STORE_EVENTS_DAYS};
     self->opts = rocksdb_options_create ();
     rocksdb_options_set_create_if_missing (self->opts, 1);
     rocksdb_options_set_create_missing_column_families (self->opts, 1);
@@ -136,9 +289,25 @@ s_open (const char *path, bool read_only, char *err_out, size_t err_size)
     rocksdb_writeoptions_set_sync (self->wo, 1);
     self->ro = rocksdb_readoptions_create ();
     self->batch = rocksdb_writebatch_create ();
+    //  Filters are per column family: copies of the options, each with its filter.
+    self->opts_expiry = rocksdb_options_create_copy (self->opts);
+    self->opts_ev = rocksdb_options_create_copy (self->opts);
+    self->opts_index = rocksdb_options_create_copy (self->opts);
+    self->filter_expiry = rocksdb_compactionfilter_create (NULL, s_filter_state_free,
+                                                           s_filter_expiry, s_filter_expiry_name);
+    self->filter_ev = rocksdb_compactionfilter_create (&self->retention, s_filter_state_free,
+                                                       s_filter_ev, s_filter_ev_name);
+    rocksdb_options_set_compaction_filter (self->opts_expiry, self->filter_expiry);
+    self->filter_index = rocksdb_compactionfilter_create (NULL, s_filter_state_free, s_filter_index,
+                                                          s_filter_index_name);
+    rocksdb_options_set_compaction_filter (self->opts_ev, self->filter_ev);
+    rocksdb_options_set_compaction_filter (self->opts_index, self->filter_index);
     const rocksdb_options_t *cf_opts[CF_COUNT];
     for (int cf = 0; cf < CF_COUNT; cf++)
-        cf_opts[cf] = self->opts;
+        cf_opts[cf] = cf >= CF_FINDING  ? self->opts_expiry
+                      : cf == CF_EV     ? self->opts_ev
+                      : cf == CF_SENSOR ? self->opts_index
+                                        : self->opts;
     char *err = NULL;
     if (read_only)
         self->db = rocksdb_open_for_read_only_column_families (
@@ -192,13 +361,20 @@ failed:
 ag_store_t *
 ag_store_new (const char *path, char *err, size_t err_size)
 {
-    return s_open (path, false, err, err_size);
+    return s_open (path, NULL, false, err, err_size);
+}
+
+ag_store_t *
+ag_store_new_retention (const char *path, const ag_store_retention_t *retention, char *err,
+                        size_t err_size)
+{
+    return s_open (path, retention, false, err, err_size);
 }
 
 ag_store_t *
 ag_store_open_readonly (const char *path, char *err, size_t err_size)
 {
-    return s_open (path, true, err, err_size);
+    return s_open (path, NULL, true, err, err_size);
 }
 
 void
@@ -215,6 +391,19 @@ ag_store_destroy (ag_store_t **self_p)
     }
     if (self->opts)
         rocksdb_options_destroy (self->opts);
+    if (self->opts_expiry)
+        rocksdb_options_destroy (self->opts_expiry);
+    if (self->opts_ev)
+        rocksdb_options_destroy (self->opts_ev);
+    if (self->opts_index)
+        rocksdb_options_destroy (self->opts_index);
+    //  The options do not own their filters.
+    if (self->filter_expiry)
+        rocksdb_compactionfilter_destroy (self->filter_expiry);
+    if (self->filter_ev)
+        rocksdb_compactionfilter_destroy (self->filter_ev);
+    if (self->filter_index)
+        rocksdb_compactionfilter_destroy (self->filter_index);
     if (self->wo)
         rocksdb_writeoptions_destroy (self->wo);
     if (self->ro)
@@ -373,9 +562,14 @@ ag_store_put_events (ag_store_t *self, const ag_store_item_t *items, size_t n, a
             rocksdb_free (prev);
             delta.seq_duplicates++;
         }
-        else
+        else {
+            //  u8 len | broker | u64 index | u64 expiry: the filter drops it with its event.
+            uint8_t sval[KEY_MAX + 8];
+            memcpy (sval, key, klen);
+            s_put_u64 (sval + klen, s_event_expiry (&self->retention, it->kind, it->ts));
             rocksdb_writebatch_put_cf (self->batch, self->cf[CF_SENSOR], (const char *) skey, sklen,
-                                       (const char *) key, klen);
+                                       (const char *) sval, klen + 8);
+        }
         rocksdb_writebatch_put_cf (self->batch, self->cf[CF_EV], (const char *) key, klen,
                                    (const char *) it->data, it->len);
         b->hwm = it->index;
@@ -432,6 +626,10 @@ ag_store_each (ag_store_t *self, ag_store_each_fn *fn, void *arg)
         size_t klen, vlen;
         const uint8_t *k = (const uint8_t *) rocksdb_iter_key (it, &klen);
         const uint8_t *v = (const uint8_t *) rocksdb_iter_value (it, &vlen);
+        //  Index entries of format 1 have no expiry; later ones end with it.
+        uint64_t expires = s_index_expiry (v, vlen);
+        if (vlen >= 1 && vlen == 1u + v[0] + 16u)
+            vlen -= 8;
         if (klen < 10 || klen != 1u + k[0] + 8u || vlen < 10 || vlen != 1u + v[0] + 8u) {
             s_error (self, "corrupt key in the sensor index");
             self->stats.errors++;
@@ -451,6 +649,8 @@ ag_store_each (ag_store_t *self, ag_store_each_fn *fn, void *arg)
             count = -1;
             break;
         }
+        if (!data && expires && expires < s_wall_ns ())
+            continue;  //  expired, its event compacted away before its index entry
         count++;
         rc = fn (arg, sensor, seq, broker, index, (const uint8_t *) data, data ? dlen : 0);
         if (data)
@@ -561,19 +761,21 @@ ag_store_down_register (ag_store_t *self, mm_str_t broker)
     return s_write_batch (self, "register broker") == 0 ? 1 : -1;
 }
 
-int
-ag_store_down_queue (ag_store_t *self, const uint8_t *data, size_t len)
+//  Adds `n` messages to every registered broker's queue in self->batch (not written). The
+//  number of brokers, or -1.
+static int
+s_down_queue_batch (ag_store_t *self, const ag_store_msg_t *msgs, size_t n)
 {
-    if (!data || len == 0 || len > MM_MSG_MAX) {
-        s_error (self, "down: invalid message size %zu", len);
-        return -1;
-    }
+    for (size_t m = 0; m < n; m++)
+        if (!msgs[m].data || msgs[m].len == 0 || msgs[m].len > MM_MSG_MAX) {
+            s_error (self, "down: invalid message size %zu", msgs[m].len);
+            return -1;
+        }
     const char lower[1] = {KEY_DOWN_HEAD}, upper[1] = {KEY_DOWN_HEAD + 1};
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create ();
     rocksdb_readoptions_set_iterate_lower_bound (ro, lower, 1);
     rocksdb_readoptions_set_iterate_upper_bound (ro, upper, 1);
     rocksdb_iterator_t *it = rocksdb_create_iterator_cf (self->db, ro, self->cf[CF_DEFAULT]);
-    rocksdb_writebatch_clear (self->batch);
     int queued = 0, rc = 0;
     for (rocksdb_iter_seek (it, lower, 1); rocksdb_iter_valid (it); rocksdb_iter_next (it)) {
         size_t klen, vlen;
@@ -586,11 +788,13 @@ ag_store_down_queue (ag_store_t *self, const uint8_t *data, size_t len)
             break;
         }
         mm_str_t broker = {.ptr = (const char *) k + 2, .len = k[1]};
-        uint64_t last = s_get_u64 (v) + 1, acked = s_get_u64 (v + 8);
-        uint8_t key[KEY_MAX];
-        size_t mlen = s_key (key, broker, last);
-        rocksdb_writebatch_put_cf (self->batch, self->cf[CF_DOWN], (const char *) key, mlen,
-                                   (const char *) data, len);
+        uint64_t last = s_get_u64 (v), acked = s_get_u64 (v + 8);
+        for (size_t m = 0; m < n; m++) {
+            uint8_t key[KEY_MAX];
+            size_t mlen = s_key (key, broker, ++last);
+            rocksdb_writebatch_put_cf (self->batch, self->cf[CF_DOWN], (const char *) key, mlen,
+                                       (const char *) msgs[m].data, msgs[m].len);
+        }
         s_down_head_put (self, broker, last, acked);
         queued++;
     }
@@ -600,10 +804,14 @@ ag_store_down_queue (ag_store_t *self, const uint8_t *data, size_t len)
     rocksdb_readoptions_destroy (ro);
     if (err)
         rc = s_rocks_error (self, "read down queues", err);
-    if (rc == 0 && queued && s_write_batch (self, "queue down message") != 0)
-        rc = -1;
-    rocksdb_writebatch_clear (self->batch);
     return rc == 0 ? queued : -1;
+}
+
+int
+ag_store_down_queue (ag_store_t *self, const uint8_t *data, size_t len)
+{
+    ag_store_msg_t msg = {data, len};
+    return ag_store_write (self, NULL, 0, &msg, 1);
 }
 
 int
@@ -669,4 +877,220 @@ ag_store_down_ack (ag_store_t *self, mm_str_t broker, uint64_t upto)
                                         (const char *) upper, ulen);
     s_down_head_put (self, broker, last, upto);
     return s_write_batch (self, "acknowledge down messages");
+}
+
+//  --------------------------------------------------------------------------------------------
+//  Correlation records
+
+static int
+s_kv_cf (uint8_t kv)
+{
+    switch (kv) {
+    case AG_KV_FINDING: return CF_FINDING;
+    case AG_KV_TIMELINE: return CF_TIMELINE;
+    case AG_KV_SIGHT: return CF_SIGHT;
+    case AG_KV_WARN: return CF_WARN;
+    case AG_KV_META: return CF_DEFAULT;
+    default: return -1;
+    }
+}
+
+//  The stored key: meta records live in the default family behind their own prefix, so no
+//  key of theirs can clash with the version or a down queue head.
+static size_t
+s_kv_key (uint8_t kv, const void *key, size_t klen, uint8_t *out)
+{
+    if (kv != AG_KV_META) {
+        memcpy (out, key, klen);
+        return klen;
+    }
+    out[0] = KEY_META;
+    memcpy (out + 1, key, klen);
+    return klen + 1;
+}
+
+int
+ag_store_write (ag_store_t *self, const ag_store_put_t *puts, size_t n_puts,
+                const ag_store_msg_t *down, size_t n_down)
+{
+    rocksdb_writebatch_clear (self->batch);
+    mm_buf_t val = {0};
+    int rc = 0;
+    for (size_t i = 0; i < n_puts && rc == 0; i++) {
+        const ag_store_put_t *p = &puts[i];
+        int cf = s_kv_cf (p->kv);
+        if (cf < 0 || !p->key || p->klen == 0 || p->klen > AG_STORE_KEY_MAX) {
+            s_error (self, "invalid record (kind %u, key of %zu bytes)", p->kv, p->klen);
+            rc = -1;
+            break;
+        }
+        uint8_t key[AG_STORE_KEY_MAX + 1];
+        size_t klen = s_kv_key (p->kv, p->key, p->klen, key);
+        if (!p->val) {
+            rocksdb_writebatch_delete_cf (self->batch, self->cf[cf], (const char *) key, klen);
+            continue;
+        }
+        mm_buf_clear (&val);
+        uint8_t exp[8];
+        s_put_u64 (exp, p->expires);
+        if ((p->kv != AG_KV_META && mm_buf_append (&val, exp, 8) == -1) ||
+            mm_buf_append (&val, p->val, p->vlen) == -1) {
+            s_error (self, "out of memory");
+            rc = -1;
+            break;
+        }
+        rocksdb_writebatch_put_cf (self->batch, self->cf[cf], (const char *) key, klen,
+                                   (const char *) val.data, val.len);
+    }
+    mm_buf_free (&val);
+    int queued = 0;
+    if (rc == 0 && n_down > 0)
+        queued = s_down_queue_batch (self, down, n_down);
+    if (rc == 0 && queued >= 0 && rocksdb_writebatch_count (self->batch) > 0)
+        rc = s_write_batch (self, "write correlation records");
+    rocksdb_writebatch_clear (self->batch);
+    return rc == 0 && queued >= 0 ? queued : -1;
+}
+
+int
+ag_store_get (ag_store_t *self, uint8_t kv, const void *key, size_t klen, mm_buf_t *out)
+{
+    int cf = s_kv_cf (kv);
+    if (cf < 0 || !key || klen == 0 || klen > AG_STORE_KEY_MAX)
+        return -1;
+    uint8_t k[AG_STORE_KEY_MAX + 1];
+    size_t kl = s_kv_key (kv, key, klen, k);
+    char *err = NULL;
+    size_t len = 0;
+    char *value =
+        rocksdb_get_cf (self->db, self->ro, self->cf[cf], (const char *) k, kl, &len, &err);
+    if (err)
+        return s_rocks_error (self, "read record", err);
+    if (!value)
+        return 0;
+    size_t skip = kv == AG_KV_META ? 0 : 8;
+    int rc = 1;
+    if (len < skip)
+        rc = -1;
+    else if (skip && s_get_u64 ((const uint8_t *) value) != 0 &&
+             s_get_u64 ((const uint8_t *) value) < s_wall_ns ())
+        rc = 0;  //  expired, not compacted away yet
+    else if (mm_buf_append (out, value + skip, len - skip) == -1)
+        rc = -1;
+    rocksdb_free (value);
+    return rc;
+}
+
+int64_t
+ag_store_scan (ag_store_t *self, uint8_t kv, const void *from, size_t flen, const void *to,
+               size_t tlen, ag_store_kv_fn *fn, void *arg)
+{
+    int cf = s_kv_cf (kv);
+    if (cf < 0 || flen > AG_STORE_KEY_MAX || tlen > AG_STORE_KEY_MAX)
+        return -1;
+    uint8_t lo[AG_STORE_KEY_MAX + 1], hi[AG_STORE_KEY_MAX + 2];
+    size_t lolen = kv == AG_KV_META || flen ? s_kv_key (kv, from ? from : "", flen, lo) : 0;
+    size_t hilen = 0;
+    if (to && tlen)
+        hilen = s_kv_key (kv, to, tlen, hi);
+    else if (kv == AG_KV_META) {
+        hi[0] = KEY_META + 1;
+        hilen = 1;
+    }
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create ();
+    if (hilen)
+        rocksdb_readoptions_set_iterate_upper_bound (ro, (const char *) hi, hilen);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf (self->db, ro, self->cf[cf]);
+    if (lolen)
+        rocksdb_iter_seek (it, (const char *) lo, lolen);
+    else
+        rocksdb_iter_seek_to_first (it);
+    uint64_t now = s_wall_ns ();
+    size_t skip = kv == AG_KV_META ? 0 : 8, kskip = kv == AG_KV_META ? 1 : 0;
+    int64_t count = 0;
+    for (; rocksdb_iter_valid (it); rocksdb_iter_next (it)) {
+        size_t klen, vlen;
+        const uint8_t *k = (const uint8_t *) rocksdb_iter_key (it, &klen);
+        const uint8_t *v = (const uint8_t *) rocksdb_iter_value (it, &vlen);
+        if (vlen < skip || klen <= kskip)
+            continue;
+        uint64_t expires = skip ? s_get_u64 (v) : 0;
+        if (expires && expires < now)
+            continue;
+        count++;
+        if (fn (arg, k + kskip, klen - kskip, v + skip, vlen - skip, expires) != 0)
+            break;
+    }
+    char *err = NULL;
+    rocksdb_iter_get_error (it, &err);
+    rocksdb_iter_destroy (it);
+    rocksdb_readoptions_destroy (ro);
+    if (err)
+        return s_rocks_error (self, "scan records", err);
+    return count;
+}
+
+int64_t
+ag_store_events_after (ag_store_t *self, mm_str_t broker, uint64_t after, ag_store_event_fn *fn,
+                       void *arg)
+{
+    if (!s_broker_ok (broker) || after == UINT64_MAX)
+        return -1;
+    uint8_t lower[KEY_MAX], upper[KEY_MAX];
+    size_t llen = s_key (lower, broker, after + 1);
+    size_t ulen = s_key (upper, broker, UINT64_MAX);
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create ();
+    rocksdb_readoptions_set_iterate_upper_bound (ro, (const char *) upper, ulen);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf (self->db, ro, self->cf[CF_EV]);
+    int64_t count = 0;
+    for (rocksdb_iter_seek (it, (const char *) lower, llen); rocksdb_iter_valid (it);
+         rocksdb_iter_next (it)) {
+        size_t klen, vlen;
+        const uint8_t *k = (const uint8_t *) rocksdb_iter_key (it, &klen);
+        const uint8_t *v = (const uint8_t *) rocksdb_iter_value (it, &vlen);
+        if (klen != 1u + broker.len + 8u)
+            continue;
+        count++;
+        if (fn (arg, s_get_u64 (k + 1 + broker.len), v, vlen) != 0)
+            break;
+    }
+    char *err = NULL;
+    rocksdb_iter_get_error (it, &err);
+    rocksdb_iter_destroy (it);
+    rocksdb_readoptions_destroy (ro);
+    if (err)
+        return s_rocks_error (self, "read events", err);
+    return count;
+}
+
+int
+ag_store_brokers (ag_store_t *self, ag_store_broker_fn *fn, void *arg)
+{
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf (self->db, self->ro, self->cf[CF_HWM]);
+    int n = 0;
+    for (rocksdb_iter_seek_to_first (it); rocksdb_iter_valid (it); rocksdb_iter_next (it)) {
+        size_t klen, vlen;
+        const char *k = rocksdb_iter_key (it, &klen);
+        const uint8_t *v = (const uint8_t *) rocksdb_iter_value (it, &vlen);
+        if (vlen != 8 || klen == 0 || klen > MM_ID_MAX)
+            continue;
+        n++;
+        if (fn (arg, (mm_str_t){.ptr = k, .len = (uint32_t) klen}, s_get_u64 (v)) != 0)
+            break;
+    }
+    char *err = NULL;
+    rocksdb_iter_get_error (it, &err);
+    rocksdb_iter_destroy (it);
+    if (err)
+        return s_rocks_error (self, "read brokers", err);
+    return n;
+}
+
+int
+ag_store_compact (ag_store_t *self)
+{
+    int cfs[] = {CF_EV, CF_SENSOR, CF_FINDING, CF_TIMELINE, CF_SIGHT, CF_WARN};
+    for (size_t i = 0; i < sizeof cfs / sizeof cfs[0]; i++)
+        rocksdb_compact_range_cf (self->db, self->cf[cfs[i]], NULL, 0, NULL, 0);
+    return 0;
 }
