@@ -112,6 +112,9 @@ s_cmd_samples (void)
     mm_sample_watchlist (wl);
     rc |= mm_watchlist_to_json (wl, &out);
     free (wl);
+    mm_incident_t inc;
+    mm_sample_incident (&inc);
+    rc |= mm_incident_to_json (&inc, &out);
     fwrite (out.data, 1, out.len, stdout);
     mm_buf_free (&out);
     return rc ? 1 : 0;
@@ -168,8 +171,8 @@ s_schema_table (mm_buf_t *out, const mm_schema_t *s)
     if (s->msg_type)
         rc |= mm_buf_appendf (out,
                               "| 0 | v | uint = 1 | required | schema version |\n"
-                              "| 1 | type | uint 1..5 | required | message type: %u (%s) |\n",
-                              s->msg_type, mm_msg_type_name (s->msg_type));
+                              "| 1 | type | uint 1..%d | required | message type: %u (%s) |\n",
+                              MM_MSG_TYPE_MAX, s->msg_type, mm_msg_type_name (s->msg_type));
     for (unsigned k = 0; k < s->nfields; k++) {
         const mm_field_t *f = &s->fields[k];
         if (f->type == MM_F_NONE)
@@ -227,6 +230,7 @@ s_gen_schema (mm_buf_t *out)
     rc |= s_enum_table (out, "TLP", mm_tlp_name, 1, 255);
     rc |= s_enum_table (out, "action", mm_action_name, 1, 255);
     rc |= s_enum_table (out, "watchlist op", mm_wl_op_name, 1, 255);
+    rc |= s_enum_table (out, "incident kind", mm_inc_kind_name, 1, 255);
     return rc;
 }
 

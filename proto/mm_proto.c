@@ -64,7 +64,7 @@ mm_msg_peek (const uint8_t *data, size_t len, mm_msg_type_t *type, mm_error_t *e
                              (unsigned long long) version, MM_PROTO_VERSION);
     if (!(seen[0] & (1u << MM_K_TYPE)))
         return mm_error_set (err, MM_ERR_MISSING, 0, "message", "required key 1 (type) is absent");
-    if (msg_type < MM_MSG_EVENT || msg_type > MM_MSG_WATCHLIST)
+    if (msg_type < MM_MSG_EVENT || msg_type > MM_MSG_TYPE_MAX)
         return mm_error_set (err, MM_ERR_MSG_TYPE, 0, "message", "unknown message type %llu",
                              (unsigned long long) msg_type);
     *type = (mm_msg_type_t) msg_type;
@@ -78,7 +78,8 @@ mm_msg_peek (const uint8_t *data, size_t len, mm_msg_type_t *type, mm_error_t *e
         return v < sizeof table / sizeof table[0] ? table[v] : NULL;                               \
     }
 
-static const char *s_msg_types[] = {NULL, "event", "heartbeat", "ack", "warning", "watchlist"};
+static const char *s_msg_types[] = {NULL,      "event",     "heartbeat", "ack",
+                                    "warning", "watchlist", "incident"};
 static const char *s_kinds[] = {
     [MM_KIND_FLOW] = "flow", [MM_KIND_DNS] = "dns",        [MM_KIND_TLS] = "tls",
     [MM_KIND_HTTP] = "http", [MM_KIND_SSH] = "ssh",        [MM_KIND_SMB] = "smb",
@@ -103,6 +104,7 @@ static const char *s_tlps[] = {NULL,        "TLP:CLEAR",        "TLP:GREEN",
 static const char *s_actions[] = {NULL,    "block",  "monitor", "hunt", "reset_credentials",
                                   "patch", "isolate"};
 static const char *s_wl_ops[] = {NULL, "add", "revoke"};
+static const char *s_inc_kinds[] = {NULL, "finding", "quarantine"};
 
 S_NAME_FN (mm_msg_type_name, s_msg_types)
 S_NAME_FN (mm_kind_name, s_kinds)
@@ -117,6 +119,7 @@ S_NAME_FN (mm_relation_name, s_relations)
 S_NAME_FN (mm_tlp_name, s_tlps)
 S_NAME_FN (mm_action_name, s_actions)
 S_NAME_FN (mm_wl_op_name, s_wl_ops)
+S_NAME_FN (mm_inc_kind_name, s_inc_kinds)
 
 void
 mm_index_put (uint8_t out[MM_INDEX_LEN], uint64_t index)

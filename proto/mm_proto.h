@@ -55,7 +55,10 @@ typedef enum {
     MM_MSG_ACK = 3,
     MM_MSG_WARNING = 4,
     MM_MSG_WATCHLIST = 5,
+    MM_MSG_INCIDENT = 6,
 } mm_msg_type_t;
+//  The highest type this version knows; mm_msg_peek refuses anything above it.
+#define MM_MSG_TYPE_MAX MM_MSG_INCIDENT
 
 //  Header keys, shared by every message type.
 enum {
@@ -213,6 +216,12 @@ typedef enum {
     MM_WL_REVOKE = 2,
 } mm_wl_op_t;
 
+//  What an INCIDENT is about.
+typedef enum {
+    MM_INC_FINDING = 1,     //  a severe finding
+    MM_INC_QUARANTINE = 2,  //  a sensor quarantined for flooding indicators
+} mm_inc_kind_t;
+
 //  Name of an enumeration value, or NULL if the value has no name (yet).
 const char *mm_msg_type_name (unsigned v);
 const char *mm_kind_name (unsigned v);
@@ -227,5 +236,6 @@ const char *mm_relation_name (unsigned v);
 const char *mm_tlp_name (unsigned v);
 const char *mm_action_name (unsigned v);
 const char *mm_wl_op_name (unsigned v);
+const char *mm_inc_kind_name (unsigned v);
 
 #endif

@@ -268,3 +268,31 @@ mm_sample_watchlist (mm_watchlist_t *wl)
         .feed = mm_str ("lateral"),
     };
 }
+
+void
+mm_sample_incident (mm_incident_t *inc)
+{
+    memset (inc, 0, sizeof *inc);
+    inc->has = MM_INC_HAS_IOC;
+    inc->seen = s_t0 + 123456789;  //  the sample finding's ts
+    inc->ts = inc->seen + 250000000ULL;
+    inc->sensor = mm_str ("s-kanto-0001");
+    inc->org = mm_str ("org-0001");
+    inc->provider = mm_str ("p-east");
+    inc->region = mm_str ("kanto");
+    inc->finding_id = 17;
+    inc->kind = MM_INC_FINDING;
+    inc->severity = MM_SEV_HIGH;
+    inc->confidence = 90;
+    inc->category = MM_CAT_C2_BEACON;
+    inc->detector = mm_str ("beacon");
+    inc->message = mm_str ("periodic connections to a known C2 address every 60 s");
+    inc->ioc.type = MM_IOC_IP;
+    inc->ioc.value = mm_str ("198.51.100.7");
+    inc->ioc.feed = mm_str ("abuse-ch-feodo");
+    inc->action.code = MM_ACTION_BLOCK;
+    inc->action.text_ja = mm_str ("この宛先への通信を遮断し、通信していた端末をネットワークから"
+                                  "外してください。");
+    inc->action.text_en = mm_str (
+        "Block traffic to this destination and disconnect the computers that talked to it.");
+}

@@ -19,5 +19,7 @@ void mm_sample_heartbeat (mm_heartbeat_t *hb);
 void mm_sample_ack (mm_ack_t *ack);
 void mm_sample_warning (mm_warning_t *w);
 void mm_sample_watchlist (mm_watchlist_t *wl);
+//  The notice to its provider's SOC of the sample finding (mm_sample_finding), 250 ms later.
+void mm_sample_incident (mm_incident_t *inc);
 
 #endif

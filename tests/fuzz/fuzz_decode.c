@@ -33,6 +33,7 @@ typedef union {
     mm_ack_t ack;
     mm_warning_t w;
     mm_watchlist_t wl;
+    mm_incident_t inc;
 } s_msg_t;
 
 static s_msg_t s_first;   //  decoded from the input
@@ -69,6 +70,7 @@ S_CODEC_FNS (heartbeat, hb)
 S_CODEC_FNS (ack, ack)
 S_CODEC_FNS (warning, w)
 S_CODEC_FNS (watchlist, wl)
+S_CODEC_FNS (incident, inc)
 
 static const s_codec_t s_codecs[] = {
     {"event", MM_MSG_EVENT, s_event_decode, s_event_encode, s_event_to_json},
@@ -76,8 +78,11 @@ static const s_codec_t s_codecs[] = {
     {"ack", MM_MSG_ACK, s_ack_decode, s_ack_encode, s_ack_to_json},
     {"warning", MM_MSG_WARNING, s_warning_decode, s_warning_encode, s_warning_to_json},
     {"watchlist", MM_MSG_WATCHLIST, s_watchlist_decode, s_watchlist_encode, s_watchlist_to_json},
+    {"incident", MM_MSG_INCIDENT, s_incident_decode, s_incident_encode, s_incident_to_json},
 };
 #define S_NCODECS (sizeof s_codecs / sizeof s_codecs[0])
+//  A type peek accepts without a codec here would go unchecked: a new type must be added above.
+_Static_assert(S_NCODECS == MM_MSG_TYPE_MAX, "one codec per message type");
 
 //  ---------------------------------------------------------------------------------------------
 //  Reporting
@@ -423,7 +428,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     int peek_rc = mm_msg_peek (data, size, &type, &peek_err);
     if (peek_rc != 0)
         s_check_failure ("mm_msg_peek", peek_rc, &peek_err, size);
-    else if (type < MM_MSG_EVENT || type > MM_MSG_WATCHLIST)
+    else if (type < MM_MSG_EVENT || type > MM_MSG_TYPE_MAX)
         s_fail ("mm_msg_peek succeeded with message type %u", (unsigned) type);
 
     //  Every decoder, whatever the type. The one peek names gives the reference result for

@@ -127,6 +127,25 @@ s_samples (void)
         wl.entries[i] = (mm_wl_entry_t){.op = MM_WL_ADD, .type = MM_IOC_IP, .value = mm_str ("x")};
     s_check_encoded ("watchlist-full", mm_watchlist_encode (&wl, &buf, &err), &err);
     s_write ("watchlist-full.bin", &buf, MM_OK);
+    mm_buf_clear (&buf);
+
+    static mm_incident_t inc;
+    mm_sample_incident (&inc);
+    s_check_encoded ("incident", mm_incident_encode (&inc, &buf, &err), &err);
+    s_write ("incident.bin", &buf, MM_OK);
+    mm_buf_clear (&buf);
+
+    //  A quarantine: no finding id, no indicator, so mutations start from the absent keys too.
+    inc.kind = MM_INC_QUARANTINE;
+    inc.has = 0;
+    inc.finding_id = 0;
+    inc.confidence = 0;
+    inc.severity = MM_SEV_MEDIUM;
+    inc.category = MM_CAT_SENSOR;
+    inc.detector = mm_str ("correlate.quarantine");
+    inc.message = mm_str ("sensor quarantined: a burst of new indicators");
+    s_check_encoded ("incident-quarantine", mm_incident_encode (&inc, &buf, &err), &err);
+    s_write ("incident-quarantine.bin", &buf, MM_OK);
     mm_buf_free (&buf);
 }
 
