@@ -527,6 +527,7 @@ s_incident (ag_correlate_t *self, const mm_event_t *ev, const ag_org_t *org, uin
         .message = message,
         .ioc_type = has_ioc ? f->ioc.type : 0,
         .ioc_value = ioc,
+        .action = adv->action,
         .action_ja = adv->ja,
         .action_en = adv->en,
     };
@@ -555,6 +556,7 @@ s_quarantine_notice (ag_correlate_t *self, const s_sensor_t *sensor, const ag_or
         .detector = "correlate.quarantine",
         .message = "sensor quarantined: a burst of new indicators",
         .ioc_value = "",
+        .action = MM_ACTION_HUNT,
         .action_ja = "センサーの設定や改ざんの有無を確認してください。",
         .action_en = "Check the sensor's configuration and whether it has been tampered with.",
         .quarantine = true,
@@ -1265,7 +1267,18 @@ ag_correlate_event (ag_correlate_t *self, const mm_event_t *ev, uint64_t now)
     //  never the org the event names.
     int32_t a = self->registry && id[0] ? ag_registry_sensor_org (self->registry, id) : -1;
     if (a < 0) {
-        self->stats.unregistered++;
+        //  Once per sensor: a sensor the brokers accept but the registry does not know is a
+        //  registry to complete, and its findings warn nobody until then.
+        if (self->stats.unregistered++ < 1000 && !zhashx_lookup (self->notified, id)) {
+            zsys_warning ("ag_correlate: findings of sensor '%s', which is in no org of the "
+                          "registry, are not correlated",
+                          id);
+            uint64_t *until = (uint64_t *) malloc (sizeof *until);
+            if (until) {
+                *until = UINT64_MAX;
+                zhashx_insert (self->notified, id, until);
+            }
+        }
         return -1;
     }
     s_sensor_t *sensor = s_sensor (self, id);
@@ -1569,6 +1582,12 @@ s_warn_encode (const ag_correlate_t *self, const s_warn_t *w, mm_buf_t *b)
         rc = s_wstr (b, self->org_by_slot[r->org]->id) | s_w8 (b, r->relation) |
              s_w8 (b, r->withheld) | s_w32 (b, r->sent) | s_w8 (b, r->in_digest);
     }
+    //  What it names now, for readers of the store (ag_correlate_warning_view).
+    mm_indicator_t ind;
+    s_indicator_of (w, &ind);
+    char value[AG_INDICATOR_MAX];
+    snprintf (value, sizeof value, "%.*s", (int) ind.value.len, ind.value.ptr);
+    rc |= s_w8 (b, ind.type) | s_wstr (b, value) | s_w8 (b, ind.match);
     return rc ? -1 : 0;
 }
 
@@ -1808,4 +1827,91 @@ ag_correlate_restore (ag_correlate_t *self, ag_store_t *store, uint64_t now)
     if (ctx.bad)
         zsys_warning ("ag_correlate: some correlation records did not parse and were left out");
     return ctx.warnings;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Views of the records, for tools reading the store
+
+int
+ag_correlate_warning_view (const uint8_t *val, size_t vlen, ag_warning_view_t *v)
+{
+    memset (v, 0, sizeof *v);
+    s_rd_t r = {val, vlen, false};
+    if (s_rn (&r, 1) != S_REC_VERSION)
+        return -1;
+    char wkey[AG_INDICATOR_MAX + 16];
+    s_rstr (&r, v->id, sizeof v->id);
+    s_rstr (&r, v->dedup_key, sizeof v->dedup_key);
+    s_rstr (&r, wkey, sizeof wkey);
+    s_rstr (&r, v->sight_key, sizeof v->sight_key);
+    v->revision = (uint32_t) s_rn (&r, 4);
+    v->status = (uint8_t) s_rn (&r, 1);
+    v->severity = (uint8_t) s_rn (&r, 1);
+    v->confidence = (uint8_t) s_rn (&r, 1);
+    v->category = (uint8_t) s_rn (&r, 1);
+    v->rules = (uint8_t) s_rn (&r, 1);
+    v->tlp = (uint8_t) s_rn (&r, 1);
+    v->issued = s_rn (&r, 8);
+    v->updated = s_rn (&r, 8);
+    v->valid_until = s_rn (&r, 8);
+    s_rn (&r, 8);
+    v->n_techniques = (uint32_t) s_rn (&r, 1);
+    if (v->n_techniques > MM_ATTACK_MAX)
+        return -1;
+    for (uint32_t i = 0; i < v->n_techniques; i++)
+        s_rstr (&r, v->techniques[i], sizeof v->techniques[i]);
+    v->n_recipients = (uint32_t) s_rn (&r, 4);
+    for (uint32_t i = 0; i < v->n_recipients && !r.bad; i++) {
+        char org[MM_ID_MAX + 1];
+        s_rstr (&r, org, sizeof org);
+        s_rn (&r, 1 + 1);
+        uint32_t sent = (uint32_t) s_rn (&r, 4);
+        s_rn (&r, 1);
+        v->n_told += sent > 0;
+    }
+    v->type = (uint8_t) s_rn (&r, 1);
+    s_rstr (&r, v->value, sizeof v->value);
+    v->match = (uint8_t) s_rn (&r, 1);
+    return r.bad ? -1 : 0;
+}
+
+int
+ag_correlate_sight_view (const uint8_t *val, size_t vlen, ag_sight_view_t *v, ag_seen_view_t *seen,
+                         size_t max_seen)
+{
+    memset (v, 0, sizeof *v);
+    s_rd_t r = {val, vlen, false};
+    if (s_rn (&r, 1) != S_REC_VERSION)
+        return -1;
+    v->type = (uint8_t) s_rn (&r, 1);
+    v->mixed = s_rn (&r, 1) != 0;
+    s_rstr (&r, v->value, sizeof v->value);
+    s_rstr (&r, v->group, sizeof v->group);
+    v->first = s_rn (&r, 8);
+    v->last = s_rn (&r, 8);
+    v->count = s_rn (&r, 8);
+    v->episode = s_rn (&r, 8);
+    v->n_seen = (uint32_t) s_rn (&r, 4);
+    for (uint32_t i = 0; i < v->n_seen && !r.bad; i++) {
+        ag_seen_view_t e;
+        s_rstr (&r, e.org, sizeof e.org);
+        s_rstr (&r, e.sensor, sizeof e.sensor);
+        e.sensors = (uint32_t) s_rn (&r, 1);
+        e.first = s_rn (&r, 8);
+        e.last = s_rn (&r, 8);
+        e.count = s_rn (&r, 8);
+        if (i < max_seen && seen)
+            seen[i] = e;
+    }
+    return r.bad ? -1 : 0;
+}
+
+int
+ag_correlate_group_key (const ag_psl_t *psl, uint8_t type, const char *norm, char *key, size_t size)
+{
+    char group[AG_INDICATOR_MAX];
+    ag_correlate_t tmp;
+    memset (&tmp, 0, sizeof tmp);
+    tmp.psl = psl;
+    return s_group (&tmp, type, norm, group, sizeof group, key, size);
 }

@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "ag_allow.h"
+#include "ag_indicator.h"
 #include "ag_psl.h"
 #include "ag_registry.h"
 #include "ag_store.h"
@@ -88,7 +89,8 @@ typedef struct {
     const char *message;
     uint8_t ioc_type;  //  0: none
     const char *ioc_value;
-    const char *action_ja;  //  what to do, plain Japanese
+    uint8_t action;         //  mm_action_t: what to do
+    const char *action_ja;  //  ... in plain Japanese
     const char *action_en;
     bool quarantine;  //  not a finding: this sensor was quarantined for flooding indicators
 } ag_incident_t;
@@ -170,5 +172,46 @@ size_t ag_correlate_flush (ag_correlate_t *self, ag_correlate_record_fn *fn, voi
 //  is within the window of `now`. The number of warnings restored, or -1 (store error or a
 //  record that does not parse; logged).
 int64_t ag_correlate_restore (ag_correlate_t *self, ag_store_t *store, uint64_t now);
+
+//  Views of the records for tools that read the store (mimamori query / export).
+typedef struct {
+    char id[33];
+    char dedup_key[33];
+    char sight_key[AG_INDICATOR_MAX + 32];  //  its sightings' AG_KV_SIGHT key
+    uint32_t revision;
+    uint8_t status, severity, confidence, category, tlp;
+    uint8_t rules;  //  bit n: rule Rn contributed
+    uint64_t issued, updated, valid_until;
+    uint32_t n_techniques;
+    char techniques[MM_ATTACK_MAX][16];
+    uint32_t n_recipients;  //  orgs in its audience
+    uint32_t n_told;        //  of which told (the others wait for a digest)
+    uint8_t type;           //  the indicator it names: type, value, match kind (mm_match_t)
+    char value[AG_INDICATOR_MAX];
+    uint8_t match;
+} ag_warning_view_t;
+//  0, or -1 if the record does not parse.
+int ag_correlate_warning_view (const uint8_t *val, size_t vlen, ag_warning_view_t *view);
+
+typedef struct {
+    char org[MM_ID_MAX + 1];
+    char sensor[MM_ID_MAX + 1];  //  the first of its sensors that saw it
+    uint32_t sensors;            //  distinct sensors, counted up to 2
+    uint64_t first, last, count;
+} ag_seen_view_t;
+typedef struct {
+    uint8_t type;  //  of the first value seen
+    char value[AG_INDICATOR_MAX];
+    char group[AG_INDICATOR_MAX];
+    bool mixed;  //  more than one value of the group was seen
+    uint64_t first, last, count, episode;
+    uint32_t n_seen;  //  orgs (the first `max_seen` of them are filled in)
+} ag_sight_view_t;
+int ag_correlate_sight_view (const uint8_t *val, size_t vlen, ag_sight_view_t *view,
+                             ag_seen_view_t *seen, size_t max_seen);
+//  The group key sightings of a NORMALISED indicator are filed under (the AG_KV_SIGHT keys
+//  are this, '|', and 16 hex digits). 0, or -1.
+int ag_correlate_group_key (const ag_psl_t *psl, uint8_t type, const char *norm, char *key,
+                            size_t size);
 
 #endif

@@ -206,12 +206,18 @@ ag_down_queue (ag_down_t *self, const uint8_t *msg, size_t len)
         self->stats.unqueued++;
         return 0;
     }
-    self->stats.queued++;
-    //  Every registered broker got the next index: mirror it (brokers not loaded yet read
+    ag_down_note_queued (self, 1);
+    return n;
+}
+
+void
+ag_down_note_queued (ag_down_t *self, size_t n)
+{
+    self->stats.queued += n;
+    //  Every registered broker got the next indexes: mirror them (brokers not loaded yet read
     //  their head from the store when they are).
     for (s_broker_t *b = zhashx_first (self->brokers); b; b = zhashx_next (self->brokers))
-        b->last++;
-    return n;
+        b->last += n;
 }
 
 typedef struct {

@@ -54,6 +54,10 @@ void ag_down_destroy (ag_down_t **self_p);
 //  keeps it), or -1 if the message is invalid or the store failed (logged).
 int ag_down_queue (ag_down_t *self, const uint8_t *msg, size_t len);
 
+//  `n` messages were queued for every registered broker by someone else's store write
+//  (ag_store_write: the correlation queues its warnings in the write that stores its state).
+void ag_down_note_queued (ag_down_t *self, size_t n);
+
 //  A frame came from broker `peer` over `rid` (borrowed): its connection for sending.
 void ag_down_seen (ag_down_t *self, const mm_identity_t *peer, zframe_t *rid);
 //  An ACK from broker `peer`: registers it if new, moves its queue.

@@ -1064,6 +1064,26 @@ ag_store_events_after (ag_store_t *self, mm_str_t broker, uint64_t after, ag_sto
 }
 
 int
+ag_store_event_get (ag_store_t *self, mm_str_t broker, uint64_t index, mm_buf_t *out)
+{
+    if (!s_broker_ok (broker))
+        return -1;
+    uint8_t key[KEY_MAX];
+    size_t klen = s_key (key, broker, index);
+    char *err = NULL;
+    size_t len = 0;
+    char *value =
+        rocksdb_get_cf (self->db, self->ro, self->cf[CF_EV], (const char *) key, klen, &len, &err);
+    if (err)
+        return s_rocks_error (self, "read event", err);
+    if (!value)
+        return 0;
+    int rc = mm_buf_append (out, value, len) == 0 ? 1 : -1;
+    rocksdb_free (value);
+    return rc;
+}
+
+int
 ag_store_brokers (ag_store_t *self, ag_store_broker_fn *fn, void *arg)
 {
     rocksdb_iterator_t *it = rocksdb_create_iterator_cf (self->db, self->ro, self->cf[CF_HWM]);

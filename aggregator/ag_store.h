@@ -172,6 +172,9 @@ int64_t ag_store_scan (ag_store_t *self, uint8_t kv, const void *from, size_t fl
 typedef int (ag_store_event_fn) (void *arg, uint64_t index, const uint8_t *data, size_t len);
 int64_t ag_store_events_after (ag_store_t *self, mm_str_t broker, uint64_t after,
                                ag_store_event_fn *fn, void *arg);
+//  One event by its (broker, log index) (the pointer AG_KV_FINDING and timeline records hold):
+//  1 (appended to `out`), 0 (none: expired), -1.
+int ag_store_event_get (ag_store_t *self, mm_str_t broker, uint64_t index, mm_buf_t *out);
 //  Every broker with a high-water mark, for `fn` (its id as a string, and the mark).
 typedef int (ag_store_broker_fn) (void *arg, mm_str_t broker, uint64_t hwm);
 int ag_store_brokers (ag_store_t *self, ag_store_broker_fn *fn, void *arg);

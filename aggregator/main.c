@@ -1,6 +1,8 @@
-/*  mimamori-aggregator: the centre. Today (issue 5): accepts brokers over CURVE, stores the
-    events they forward durably and acknowledges them (ag_ingest). main() only reads the
-    settings and flags, starts the ZAP handler and drives ingest until SIGINT/SIGTERM.
+/*  mimamori-aggregator: the centre. Accepts brokers over CURVE, stores the events they forward
+    durably and acknowledges them (ag_ingest); with a registry, correlates the findings across
+    companies and sends lateral warnings down to partners' sensors and incident notifications
+    and warnings to the regional SOC consoles (ag_lateral, ag_console). main() only reads the
+    settings and flags, starts the ZAP handler and drives the loop until SIGINT/SIGTERM.
     Owner: aggregator/. */
 #include <signal.h>
 #include <stddef.h>
@@ -8,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ag_console.h"
 #include "ag_ingest.h"
+#include "ag_lateral.h"
 #include "ag_registry.h"
 #include "mm_config.h"
 
@@ -26,6 +30,14 @@ typedef struct {
     uint64_t stats_s;
     char inbox[1024];
     char registry[1024];
+    char allowlists[1024];
+    char psl[1024];
+    char revoke_inbox[1024];
+    uint64_t window_h, k_anon, quarantine_s, notice_burst, digest_s;
+    uint64_t findings_days, events_days;
+    char console_bind[256];
+    char console_dir[1024];
+    char console_revoke[1024];
 } s_config_t;
 
 #define S_STR(...) MM_CFG_ITEM_STR (s_config_t, __VA_ARGS__)
@@ -47,6 +59,36 @@ static const mm_cfg_item_t s_table[] = {
     S_STR ("registry", "path", registry, "",
            "the registry of providers, companies, supply chains and sensors (docs/registry.md); "
            "re-read within a second of a change, a broken file refused (empty: none)"),
+    S_STR ("correlate", "allowlists", allowlists, "",
+           "directory of *.list allowlists (public resolvers, CDNs, top sites...; "
+           "aggregator/allowlists in the source tree); built-in special-purpose ranges and every "
+           "registered company's own addresses and domains are always in (empty: those only)"),
+    S_STR ("correlate", "psl", psl, "/usr/share/publicsuffix/public_suffix_list.dat",
+           "the Public Suffix List (Debian package publicsuffix)"),
+    S_STR ("correlate", "revoke_inbox", revoke_inbox, "",
+           "directory where *.revoke files (warning ids, one a line) revoke false positives: "
+           "every earlier recipient is told (empty: none)"),
+    S_UINT ("correlate", "window_h", window_h, 1, 8760, "72",
+            "hours within which sightings at several companies make a campaign (R2-R4)"),
+    S_UINT ("correlate", "k_anon", k_anon, 1, 100, "2",
+            "a warning says \"direct supplier/customer\" only to a company with at least this "
+            "many partners in that role"),
+    S_UINT ("correlate", "quarantine_s", quarantine_s, 60, 604800, "3600",
+            "seconds a sensor that floods new indicators counts for nothing"),
+    S_UINT ("correlate", "notice_burst", notice_burst, 1, 10000, "10",
+            "warnings a company may get at once; more wait for its digest"),
+    S_UINT ("correlate", "digest_s", digest_s, 10, 86400, "600",
+            "seconds between digests of held-back warnings"),
+    S_UINT ("store", "findings_days", findings_days, 1, 3650, "400",
+            "days findings, sightings and warnings are kept (RocksDB compaction drops them)"),
+    S_UINT ("store", "events_days", events_days, 1, 3650, "30",
+            "days other events (flows, DNS, TLS, HTTP...) are kept"),
+    S_STR ("consoles", "bind", console_bind, "",
+           "where regional SOC consoles connect (CURVE; empty: no consoles)"),
+    S_STR ("consoles", "cert_dir", console_dir, "/etc/mimamori/consoles",
+           "allowed console certificates (role console, org = the provider, region = its "
+           "region): a console gets only its provider's and region's notifications"),
+    S_STR ("consoles", "revoke_file", console_revoke, "", "revoked console keys or ids"),
     S_STR ("down", "inbox", inbox, "",
            "directory of *.msg files (one encoded WARNING or WATCHLIST each) to send down to "
            "every broker; each is queued durably and deleted (empty: none)"),
@@ -59,7 +101,8 @@ main (int argc, char **argv)
     s_config_t cfg;
     int rc = mm_config_daemon_args ("mimamori-aggregator", MIMAMORI_VERSION,
                                     "Accepts brokers over CurveZMQ, stores the events they forward "
-                                    "durably, acknowledges\nthem.",
+                                    "durably, acknowledges\nthem; correlates findings across "
+                                    "companies and warns their partners.",
                                     s_table, S_TABLE_LEN, &cfg, argc, argv);
     if (rc != -1)
         return rc;
@@ -69,29 +112,12 @@ main (int argc, char **argv)
         return 1;
     }
 
-    //  A registry that does not load stops the start: correlating against no registry, or a
-    //  half-read one, would warn the wrong companies.
-    ag_registry_watch_t *registry = NULL;
-    if (cfg.registry[0]) {
-        char err[4096];
-        registry = ag_registry_watch_new (cfg.registry, err, sizeof err);
-        if (!registry) {
-            fprintf (stderr, "mimamori-aggregator: the registry does not load:\n%s", err);
-            return 2;
-        }
-        const ag_registry_t *r = ag_registry_watch_current (registry);
-        fprintf (stderr,
-                 "mimamori-aggregator: registry %s: %zu providers, %zu orgs, %zu chains, %zu "
-                 "links, %zu sensors\n",
-                 cfg.registry, ag_registry_providers (r), ag_registry_orgs (r),
-                 ag_registry_chains (r), ag_registry_edges (r), ag_registry_sensors (r));
-    }
     mm_curve_auth_t *auth = mm_curve_auth_new ();
     if (!auth) {
         fprintf (stderr, "mimamori-aggregator: cannot start the ZAP handler\n");
-        ag_registry_watch_destroy (&registry);
         return 1;
     }
+    ag_store_retention_t retention = {(uint32_t) cfg.findings_days, (uint32_t) cfg.events_days};
     ag_ingest_config_t icfg = {
         .id = cfg.id,
         .endpoint = cfg.bind,
@@ -99,12 +125,47 @@ main (int argc, char **argv)
         .revoke_file = cfg.revoke_file,
         .cert_secret = cfg.cert_secret,
         .store_path = cfg.store_path,
+        .retention = &retention,
     };
     ag_ingest_t *ingest = ag_ingest_new (&icfg, auth);
-    if (!ingest) {
-        mm_curve_auth_destroy (&auth);
-        ag_registry_watch_destroy (&registry);
-        return 1;
+    ag_console_t *console = NULL;
+    ag_lateral_t *lateral = NULL;
+    int exit_code = 1;
+    if (!ingest)
+        goto done;
+    if (cfg.console_bind[0]) {
+        char err[512];
+        mm_cert_t *cert = mm_cert_load (cfg.cert_secret, err, sizeof err);
+        console = cert ? ag_console_new (auth, cert, cfg.console_bind, cfg.console_dir,
+                                         cfg.console_revoke)
+                       : NULL;
+        mm_cert_destroy (&cert);
+        if (!console)
+            goto done;
+        fprintf (stderr, "mimamori-aggregator: consoles on %s\n", ag_console_endpoint (console));
+    }
+    //  A registry that does not load stops the start: correlating against no registry, or a
+    //  half-read one, would warn the wrong companies.
+    if (cfg.registry[0]) {
+        ag_lateral_config_t lcfg = {
+            .registry = cfg.registry, .allow_dir = cfg.allowlists, .psl = cfg.psl};
+        ag_correlate_config_default (&lcfg.correlate);
+        lcfg.correlate.window_s = (uint32_t) cfg.window_h * 3600;
+        lcfg.correlate.k_anon = (uint32_t) cfg.k_anon;
+        lcfg.correlate.quarantine_s = (uint32_t) cfg.quarantine_s;
+        lcfg.correlate.notice_burst = (uint32_t) cfg.notice_burst;
+        lcfg.correlate.digest_s = (uint32_t) cfg.digest_s;
+        lcfg.correlate.keep_days = (uint32_t) cfg.findings_days;
+        lateral =
+            ag_lateral_new (&lcfg, ag_ingest_store (ingest), ag_ingest_down (ingest), console);
+        if (!lateral) {
+            exit_code = 2;
+            goto done;
+        }
+        fprintf (stderr, "mimamori-aggregator: correlating with registry %s\n", cfg.registry);
+        if (ag_lateral_replay (lateral) < 0)
+            goto done;
+        ag_ingest_set_hooks (ingest, ag_lateral_on_stored, ag_lateral_on_round, lateral);
     }
     //  Tests and supervisors read the bound endpoint from this line (the port may be "*").
     fprintf (stderr, "mimamori-aggregator: listening on %s\n", ag_ingest_endpoint (ingest));
@@ -114,18 +175,27 @@ main (int argc, char **argv)
     while (!mm_daemon_stopping ()) {
         ag_ingest_run_once (ingest, 100);  //  a failed write is counted, logged and resent
         ag_down_inbox (ag_ingest_down (ingest), cfg.inbox);
-        if (registry)
-            ag_registry_watch_check (registry, false);  //  logs a reload or a refusal
+        if (console)
+            ag_console_run (console);
+        if (lateral) {
+            ag_lateral_revoke_inbox (lateral, cfg.revoke_inbox);
+            ag_lateral_tick (lateral);
+        }
         if (zclock_mono () >= next_stats) {
             next_stats = zclock_mono () + (int64_t) cfg.stats_s * 1000;
             ag_ingest_stats_t st;
             ag_ingest_stats (ingest, &st);
-            if (st.frames != frames_then)
+            if (st.frames != frames_then) {
                 ag_ingest_summary (ingest, stderr);
+                if (lateral)
+                    ag_lateral_summary (lateral, stderr);
+            }
             frames_then = st.frames;
         }
     }
     ag_ingest_summary (ingest, stderr);
+    if (lateral)
+        ag_lateral_summary (lateral, stderr);
     ag_down_stats_t ds;
     ag_down_stats (ag_ingest_down (ingest), &ds);
     fprintf (stderr,
@@ -138,8 +208,21 @@ main (int argc, char **argv)
              (unsigned long long) ds.bad_acks, (unsigned long long) ds.send_errors,
              (unsigned long long) ds.errors, (unsigned long long) ds.inbox_files,
              (unsigned long long) ds.inbox_bad);
+    if (console) {
+        ag_console_stats_t cs;
+        ag_console_stats (console, &cs);
+        fprintf (stderr,
+                 "mimamori-aggregator: consoles: %llu connected, %llu offered, %llu sent, %llu "
+                 "for no console, %llu send errors\n",
+                 (unsigned long long) cs.consoles, (unsigned long long) cs.published,
+                 (unsigned long long) cs.sent, (unsigned long long) cs.unmatched,
+                 (unsigned long long) cs.send_errors);
+    }
+    exit_code = 0;
+done:
+    ag_lateral_destroy (&lateral);
+    ag_console_destroy (&console);
     ag_ingest_destroy (&ingest);
-    ag_registry_watch_destroy (&registry);
     mm_curve_auth_destroy (&auth);
-    return 0;
+    return exit_code;
 }

@@ -7,7 +7,7 @@
       down_sim listen ENDPOINT BROKER.cert SENSOR.cert_secret SPOOL_DIR SECONDS
           runs a sensor uplink (heartbeats every 200 ms, no events) for SECONDS and prints each
           message the broker delivers, one a line: "watchlist SERIAL ORG" or "warning ID ORG",
-          flushed at once; exit 0 */
+          flushed at once (" revoked" after a revoked warning); exit 0 */
 #include <czmq.h>
 #include <errno.h>
 #include <stdio.h>
@@ -108,7 +108,8 @@ static void
 s_on_warning (void *arg, const mm_warning_t *w)
 {
     (void) arg;
-    printf ("warning %.*s %.*s\n", (int) w->id.len, w->id.ptr, (int) w->org.len, w->org.ptr);
+    printf ("warning %.*s %.*s%s\n", (int) w->id.len, w->id.ptr, (int) w->org.len, w->org.ptr,
+            w->status == MM_WSTATUS_REVOKED ? " revoked" : "");
     fflush (stdout);
 }
 

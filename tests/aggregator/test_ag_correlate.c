@@ -339,7 +339,8 @@ Test (ag_correlate, seen_at_a_then_at_its_partner_is_critical_spread)
     cr_expect_eq (st.rule[3], 1);
     //  The same pair the other way round in time is spread too; a pair that is no link is not.
     for (size_t i = 0; i < s_n; i++)
-        cr_expect (strncmp (s_recs[i].org, "org-", 4) == 0 && atoi (s_recs[i].org + 4) <= 10,
+        cr_expect (strncmp (s_recs[i].org, "org-", 4) == 0 &&
+                       (int) strtol (s_recs[i].org + 4, NULL, 10) <= 10,
                    "%s is not in c-auto", s_recs[i].org);
 }
 
@@ -362,7 +363,8 @@ Test (ag_correlate, regional_advisory_needs_three_orgs_two_providers_two_chains)
     cr_expect_eq (r->providers, 2);
     //  Nobody in Kanto.
     for (size_t i = 0; i < s_n; i++)
-        cr_expect_geq (atoi (s_recs[i].org + 4), 16, "%s is not in Kinki", s_recs[i].org);
+        cr_expect_geq ((int) strtol (s_recs[i].org + 4, NULL, 10), 16, "%s is not in Kinki",
+                       s_recs[i].org);
     ag_correlate_stats_t st;
     ag_correlate_stats (s_cor, &st);
     cr_expect_eq (st.rule[4], 1);
@@ -542,7 +544,7 @@ Test (ag_correlate, no_org_hears_of_a_chain_it_is_not_in)
     cr_assert_gt (s_n, 30);
     for (size_t i = 0; i < s_n; i++) {
         const s_rec_t *rec = &s_recs[i];
-        int net = atoi (rec->value + strlen ("45.33."));
+        int net = (int) strtol (rec->value + strlen ("45.33."), NULL, 10);
         cr_assert (net >= 0 && net < 4);
         int32_t r = ag_registry_org_index (s_reg, rec->org);
         cr_assert_geq (r, 0);

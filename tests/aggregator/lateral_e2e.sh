@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# Lateral warning end to end over loopback (issue 6): real sensors replay a real capture (a
+# DNS tunnel to skullseclabs.org, from nDPI's test suite) at two companies of one supply chain
+# whose feeds know the domain; the aggregator sees a chain campaign and warns every member of
+# the chain; a partner's sensor, whose own feed knows nothing, then detects the domain in its
+# own traffic from the WATCHLIST it received. Along the way:
+#   - only members of the chain hear of it (a company of another chain gets nothing), through
+#     both regional brokers;
+#   - the hit companies' provider SOC console gets an INCIDENT for each, under a second;
+#     a console sees only its own provider's and region's companies;
+#   - no message down the mesh names a hit company;
+#   - a revocation reaches every sensor that received the warning.
+# Registry: tests/data/registry/sample.reg (c-food = org-09 .. org-20; org-01 .. 15 Kanto
+# p-east; 16 .. 30 Kinki p-west, but org-21 is p-east).
+# Usage: lateral_e2e.sh AGGREGATOR BROKER KEYGEN SENSOR DOWN_SIM CONSOLE_SIM REGISTRY PCAP
+#        ALLOWLISTS
+set -euo pipefail
+agg=$1 broker=$2 keygen=$3 sensor=$4 dsim=$5 csim=$6 registry=$7 pcap=$8 allow=$9
+dir=$(mktemp -d /tmp/mm-lateral-XXXXXX)
+pids=()
+killall_() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap 'killall_; rm -rf "$dir"' EXIT
+fail() {
+    echo "lateral_e2e.sh: $*" >&2
+    for f in "$dir"/*.log "$dir"/*.out; do [ -f "$f" ] && { echo "--- $f" >&2; tail -15 "$f" >&2; }; done
+    exit 1
+}
+say() { echo "lateral_e2e.sh: $*"; }
+sanitizer_check() { ! grep -q 'ERROR: \(Address\|Undefined\|Leak\)Sanitizer\|runtime error:' "$1" || fail "sanitizer report in $1"; }
+
+k() { "$keygen" "$@" --out "$dir/keys" >/dev/null; }
+k --role aggregator --id centre
+k --role broker --id b-kanto --region kanto
+k --role broker --id b-kinki --region kinki
+for s in 03 09 12 15; do k --role sensor --id "s-$s" --org "org-$s" --region kanto; done
+k --role sensor --id s-18 --org org-18 --region kinki
+k --role console --id soc-east-kanto --org p-east --region kanto
+k --role console --id soc-west-kinki --org p-west --region kinki
+k --role console --id soc-east-kinki --org p-east --region kinki
+mkdir "$dir/brokers" "$dir/kanto" "$dir/kinki" "$dir/consoles" "$dir/revoke" "$dir/feeds"
+cp "$dir/keys/b-kanto.cert" "$dir/keys/b-kinki.cert" "$dir/brokers/"
+for s in 03 09 12 15; do cp "$dir/keys/s-$s.cert" "$dir/kanto/"; done
+cp "$dir/keys/s-18.cert" "$dir/kinki/"
+cp "$dir/keys/"soc-*.cert "$dir/consoles/"
+cat >"$dir/feeds/partner-intel.txt" <<'FEED'
+# mimamori: severity=high
+skullseclabs.org
+FEED
+
+base=$((20000 + RANDOM % 2900 * 4))
+agg_ep="tcp://127.0.0.1:$base"
+kanto_ep="tcp://127.0.0.1:$((base + 1))"
+kinki_ep="tcp://127.0.0.1:$((base + 2))"
+con_ep="tcp://127.0.0.1:$((base + 3))"
+
+cat >"$dir/agg.ini" <<INI
+[brokers]
+bind = $agg_ep
+cert_dir = $dir/brokers
+[keys]
+cert_secret = $dir/keys/centre.cert_secret
+[store]
+path = $dir/agg-store
+[registry]
+path = $registry
+[correlate]
+allowlists = $allow
+revoke_inbox = $dir/revoke
+[consoles]
+bind = $con_ep
+cert_dir = $dir/consoles
+INI
+for b in kanto kinki; do
+    ep=$kanto_ep; [ $b = kinki ] && ep=$kinki_ep
+    cat >"$dir/$b.ini" <<INI
+[sensors]
+bind = $ep
+cert_dir = $dir/$b
+heartbeat_ms = 200
+[keys]
+cert_secret = $dir/keys/b-$b.cert_secret
+[store]
+path = $dir/$b-store
+[aggregator]
+endpoint = $agg_ep
+aggregator_cert = $dir/keys/centre.cert
+INI
+done
+# sensor_ini ID FEEDS: a sensor of the Kanto broker.
+sensor_ini() {
+    cat >"$dir/s-$1.ini" <<INI
+[sensor]
+id = s-$1
+org = org-$1
+home_net = 192.168.0.0/16
+[ioc]
+feeds = $2
+[uplink]
+enabled = true
+broker = $kanto_ep
+broker_cert = $dir/keys/b-kanto.cert
+cert_secret = $dir/keys/s-$1.cert_secret
+spool_dir = $dir/spool-s-$1
+heartbeat_s = 1
+ack_timeout_ms = 1000
+drain_s = 20
+INI
+}
+
+start() { # NAME BINARY INI: waits for "NAME: listening on"
+    "$2" -c "$dir/$3" 2>>"$dir/${3%.ini}.log" &
+    pids+=($!)
+    for _ in $(seq 200); do
+        grep -q "^$1: listening on" "$dir/${3%.ini}.log" 2>/dev/null && return 0
+        kill -0 "$!" 2>/dev/null || fail "$1 ($3) exited at start (port taken?)"
+        sleep 0.05
+    done
+    fail "$1 ($3) did not start"
+}
+wait_grep() { # PATTERN FILE SECONDS
+    local end=$((SECONDS + $3))
+    until grep -q -- "$1" "$2" 2>/dev/null; do
+        [ $SECONDS -le $end ] || fail "no '$1' in $2 after $3 s"
+        sleep 0.1
+    done
+}
+
+start mimamori-aggregator "$agg" agg.ini
+grep -q 'correlating with registry' "$dir/agg.log" || fail "the aggregator does not correlate"
+start mimamori-broker "$broker" kanto.ini
+start mimamori-broker "$broker" kinki.ini
+end=$((SECONDS + 15))
+until [ "$(grep -c 'registered' "$dir/agg.log" || true)" -ge 2 ]; do
+    [ $SECONDS -le $end ] || fail "the brokers did not register at the aggregator"
+    sleep 0.1
+done
+for c in soc-east-kanto soc-west-kinki soc-east-kinki; do
+    "$csim" "$con_ep" "$dir/keys/centre.cert" "$dir/keys/$c.cert_secret" 90 >"$dir/$c.out" \
+        2>>"$dir/$c.log" &
+    pids+=($!)
+done
+# A member in Kinki (org-18) and a company of another chain (org-03, c-auto) listen.
+"$dsim" listen "$kinki_ep" "$dir/keys/b-kinki.cert" "$dir/keys/s-18.cert_secret" \
+    "$dir/spool-s-18" 90 >"$dir/s-18.out" 2>>"$dir/s-18.log" &
+pids+=($!)
+"$dsim" listen "$kanto_ep" "$dir/keys/b-kanto.cert" "$dir/keys/s-03.cert_secret" \
+    "$dir/spool-s-03" 90 >"$dir/s-03.out" 2>>"$dir/s-03.log" &
+pids+=($!)
+wait_grep 'soc-east-kanto (provider p-east, region kanto) connected' "$dir/agg.log" 15
+wait_grep 'soc-west-kinki (provider p-west, region kinki) connected' "$dir/agg.log" 15
+
+# The two hit companies replay the capture; their feeds know the domain.
+sensor_ini 12 "$dir/feeds/partner-intel.txt"
+sensor_ini 15 "$dir/feeds/partner-intel.txt"
+for s in 12 15; do
+    "$sensor" -c "$dir/s-$s.ini" -r "$pcap" 2>"$dir/s-$s.log" || fail "sensor s-$s exited with $?"
+    sanitizer_check "$dir/s-$s.log"
+    grep -q 'still spooled 0' "$dir/s-$s.log" || fail "s-$s: not everything acknowledged"
+done
+say "s-12 and s-15 replayed $(basename "$pcap") with the domain in their feeds"
+
+# The chain campaign reaches org-18's sensor through the other broker.
+wait_grep 'watchlist' "$dir/s-18.out" 20
+wait_grep 'warning' "$dir/s-18.out" 20
+say "org-18 (Kinki, c-food) received: $(tr '\n' ';' <"$dir/s-18.out")"
+
+# The partner org-09 (c-food, no feed of its own) replays the same capture in real time at
+# 20x: the WATCHLIST held for it arrives as it connects and its matcher detects the domain.
+sensor_ini 09 ""
+"$sensor" -c "$dir/s-09.ini" --realtime --speed 20 --jsonl "$dir/s-09.jsonl" -r "$pcap" \
+    2>"$dir/s-09.log" || fail "sensor s-09 exited with $?"
+sanitizer_check "$dir/s-09.log"
+python3 - "$dir/s-09.jsonl" <<'PY' || fail "org-09 did not detect the domain from the lateral warning"
+import json, sys
+hits = [e for e in map(json.loads, open(sys.argv[1]))
+        if e.get("event_type") == "alert" and (e["alert"].get("indicator") or {}).get("feed") == "lateral"]
+assert hits, "no alert from the lateral feed"
+ind = hits[0]["alert"]["indicator"]
+assert ind["value"] == "skullseclabs.org" and ind["type"] == "domain", ind
+print("lateral_e2e.sh: org-09 detected %s from the lateral warning (%d alerts)" % (ind["value"], len(hits)))
+PY
+
+sleep 1
+# Nothing for the other chain.
+[ ! -s "$dir/s-03.out" ] || fail "org-03 (c-auto only) received: $(cat "$dir/s-03.out")"
+say "org-03 (another chain) received nothing"
+
+# The consoles: the p-east Kanto SOC has an INCIDENT for each hit company and warnings for its
+# Kanto c-food companies only; p-west Kinki the warnings of its Kinki members; p-east Kinki
+# (org-21, not in c-food) nothing.
+python3 - "$dir" <<'PY' || fail "console contents"
+import json, sys
+d = sys.argv[1]
+def lines(n): return [json.loads(l) for l in open(f"{d}/{n}.out")]
+east, west, ek = lines("soc-east-kanto"), lines("soc-west-kinki"), lines("soc-east-kinki")
+def kind(e): return e.get("event_type") or e.get("type")
+inc = [e for e in east if kind(e) == "incident"]
+# org-12 and org-15 from their feeds, org-09 from the lateral warning: each is a severe
+# finding of a p-east Kanto company.
+assert sorted(e["org_id"] for e in inc) == ["org-09", "org-12", "org-15"], [e.get("org_id") for e in inc]
+# No warning body names a hit company or its sensor (the recipient's own id is the envelope).
+for e in east + west:
+    if kind(e) == "warning":
+        body = json.dumps(e["warning"])
+        for hit in ("org-09", "org-12", "org-15", "s-09", "s-12", "s-15", "Company"):
+            assert hit not in body, (hit, e["org_id"], body)
+warn_orgs = lambda ls: sorted({e["org_id"] for e in ls if kind(e) == "warning"})
+we, ww = warn_orgs(east), warn_orgs(west)
+# c-food's Kanto members, and org-04: org-09's direct customer (in c-auto), warned by R1 once
+# org-09 itself detected the domain.
+assert we and set(we) <= {"org-%02d" % i for i in range(9, 16)} | {"org-04"}, we
+assert ww and set(ww) <= {"org-%02d" % i for i in range(16, 21)}, ww
+assert not ek, ek
+print("lateral_e2e.sh: consoles: p-east/kanto incidents for org-09, org-12, org-15 and warnings for %s; "
+      "p-west/kinki warnings for %s; p-east/kinki nothing" % (",".join(we), ",".join(ww)))
+PY
+
+# Revocation: the warning id from org-18's copy; every sensor that got it hears of it.
+wid=$(awk '/^warning /{print $2; exit}' "$dir/s-18.out")
+[ -n "$wid" ] || fail "no warning id"
+echo "$wid" >"$dir/revoke/x.tmp" && mv "$dir/revoke/x.tmp" "$dir/revoke/fp.revoke"
+wait_grep "warning $wid org-18 revoked" "$dir/s-18.out" 15
+wait_grep "revoked: [0-9]* earlier recipients told" "$dir/agg.log" 5
+say "revocation of $wid reached org-18: $(grep -o 'revoked: [0-9]* earlier recipients told' "$dir/agg.log")"
+
+for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+wait 2>/dev/null || true
+pids=()
+sanitizer_check "$dir/agg.log"
+grep -q 'correlation: ' "$dir/agg.log" || fail "no correlation summary"
+say "$(grep -o 'correlation: .*' "$dir/agg.log" | tail -1 | cut -c1-200)"
+say "ok"
