@@ -59,6 +59,7 @@ typedef struct {
     s_bucket_t critical;  //  immediate critical notices
     zlistx_t *digest;     //  s_warn_t * held back (not owned), each once
     uint64_t digest_due;  //  wall ns; 0: nothing held
+    uint32_t mark;        //  == the correlator's `gen`: already added for this finding
 } s_org_t;
 
 typedef struct {
@@ -116,6 +117,10 @@ struct s_warn_t {
     char techniques[MM_ATTACK_MAX][16];
     uint32_t n_recipients, max_recipients;
     s_recipient_t *recipients;
+    //  Audiences already added (rule << 24 | chain, region or industry, or the hit org): a
+    //  rule firing again for one of them has nobody new to add, so it skips the walk.
+    uint32_t n_scopes, max_scopes;
+    uint32_t *scopes;
     bool dirty;  //  on dirty_warnings
 };
 
@@ -143,6 +148,10 @@ struct ag_correlate_t {
     uint32_t partners[S_PARTNERS_MAX];
     s_recipient_t adds[S_ADDS_MAX];
     uint32_t n_adds;
+    uint32_t gen;             //  one per finding (s_org_t.mark)
+    const s_warn_t *current;  //  the warning the finding may revise (NULL: none yet)
+    uint32_t fired[8];        //  audiences added by this finding (scope codes)
+    uint32_t n_fired;
     ag_correlate_stats_t stats;
 };
 
@@ -296,6 +305,7 @@ s_warn_free (void **item)
     if (w) {
         free (w->key);
         free (w->recipients);
+        free (w->scopes);
         free (w);
     }
     *item = NULL;
@@ -468,6 +478,10 @@ void
 ag_correlate_set_registry (ag_correlate_t *self, const ag_registry_t *registry)
 {
     self->registry = registry;
+    //  Chains and orgs may have changed: every audience is walked again when a rule fires.
+    for (s_warn_t *w = (s_warn_t *) zhashx_first (self->warnings); w;
+         w = (s_warn_t *) zhashx_next (self->warnings))
+        w->n_scopes = 0;
     for (uint32_t i = 0; i < self->n_org_slots; i++) {
         s_org_t *o = self->org_by_slot[i];
         o->reg = registry ? ag_registry_org_index (registry, o->id) : -1;
@@ -728,11 +742,9 @@ static void
 s_add (ag_correlate_t *self, uint32_t reg, uint8_t relation, bool withheld)
 {
     s_org_t *o = s_org_of_reg (self, reg);
-    if (!o)
-        return;
-    for (uint32_t i = 0; i < self->n_adds; i++)
-        if (self->adds[i].org == o->slot)
-            return;  //  the first rule to add an org sets its relation
+    if (!o || o->mark == self->gen)
+        return;  //  the first rule to add an org sets its relation
+    o->mark = self->gen;
     if (self->n_adds < S_ADDS_MAX)
         self->adds[self->n_adds++] =
             (s_recipient_t){.org = o->slot, .relation = relation, .withheld = withheld};
@@ -816,6 +828,21 @@ typedef struct {
     uint8_t rules;     //  bits 1..4
 } s_verdict_t;
 
+#define S_SCOPE(rule, x) (((uint32_t) (rule) << 24) | ((uint32_t) (x) &0xffffffu))
+
+//  True if the current warning already has this audience; else notes it as fired.
+static bool
+s_scope_done (ag_correlate_t *self, uint32_t scope)
+{
+    const s_warn_t *w = self->current;
+    for (uint32_t i = 0; w && i < w->n_scopes; i++)
+        if (w->scopes[i] == scope)
+            return true;
+    if (self->n_fired < sizeof self->fired / sizeof self->fired[0])
+        self->fired[self->n_fired++] = scope;
+    return false;
+}
+
 //  R1: a severe finding of high confidence (or seen by two of the org's sensors) warns the
 //  hit org's direct partners.
 static void
@@ -826,7 +853,8 @@ s_rule1 (ag_correlate_t *self, const mm_event_t *ev, const s_seen_t *e, uint32_t
     if (ev->confidence < self->cfg.r1_confidence && e->sensors < 2)
         return;
     uint32_t before = self->n_adds;
-    s_add_partners_of (self, a);
+    if (!s_scope_done (self, S_SCOPE (1, a)))
+        s_add_partners_of (self, a);
     if (self->n_adds > before || ev->severity > v->severity) {
         v->rules |= 1u << 1;
         if (ev->severity > v->severity)
@@ -847,10 +875,13 @@ s_rule2 (ag_correlate_t *self, const uint32_t *win, size_t n_win, uint32_t a, ui
             hits += ag_registry_is_member (self->registry, win[i], chains[c]);
         if (hits < self->cfg.chain_orgs)
             continue;
-        uint32_t members[S_PARTNERS_MAX];
-        size_t m = ag_registry_chain_members (self->registry, chains[c], members, S_PARTNERS_MAX);
-        for (size_t i = 0; i < m && i < S_PARTNERS_MAX; i++)
-            s_add (self, members[i], MM_REL_SAME_CHAIN, false);
+        if (!s_scope_done (self, S_SCOPE (2, chains[c]))) {
+            uint32_t members[S_PARTNERS_MAX];
+            size_t m =
+                ag_registry_chain_members (self->registry, chains[c], members, S_PARTNERS_MAX);
+            for (size_t i = 0; i < m && i < S_PARTNERS_MAX; i++)
+                s_add (self, members[i], MM_REL_SAME_CHAIN, false);
+        }
         v->rules |= 1u << 2;
         uint8_t sev = base < MM_SEV_CRITICAL ? (uint8_t) (base + 1) : MM_SEV_CRITICAL;
         if (sev > v->severity)
@@ -907,7 +938,9 @@ s_rule4_scope (ag_correlate_t *self, const uint32_t *win, size_t n_win, bool by_
         s_distinct_providers (self, in, n) < self->cfg.region_providers ||
         s_one_chain (self, in, n))
         return;
-    for (size_t i = 0; i < ag_registry_orgs (self->registry); i++) {
+    uint32_t scope = by_region ? S_SCOPE (4, hit->region) : S_SCOPE (5, (uint8_t) hit->industry);
+    bool done = s_scope_done (self, scope);
+    for (size_t i = 0; !done && i < ag_registry_orgs (self->registry); i++) {
         const ag_org_t *o = ag_registry_org_at (self->registry, i);
         if (by_region ? o->region == hit->region : o->industry == hit->industry)
             s_add (self, (uint32_t) i, MM_REL_SAME_REGION_INDUSTRY, false);
@@ -1121,13 +1154,29 @@ s_recipient_add (s_warn_t *w, const s_recipient_t *r)
     return 0;
 }
 
-//  Applies what the rules decided for this finding to the warning of (group, category).
+//  Notes the audiences this finding added on its warning.
 static void
-s_apply (ag_correlate_t *self, s_sight_t *s, const mm_event_t *ev, const s_verdict_t *v,
-         uint32_t n_orgs, uint64_t now)
+s_scopes_add (ag_correlate_t *self, s_warn_t *w)
 {
-    char key[AG_INDICATOR_MAX + 16];
-    snprintf (key, sizeof key, "%s|%u", s->key, ev->finding.category);
+    for (uint32_t f = 0; f < self->n_fired; f++) {
+        if (w->n_scopes == w->max_scopes) {
+            uint32_t max = w->max_scopes ? w->max_scopes * 2 : 4;
+            uint32_t *p = (uint32_t *) realloc (w->scopes, max * sizeof *p);
+            if (!p)
+                return;  //  only a shortcut is lost
+            w->scopes = p;
+            w->max_scopes = max;
+        }
+        w->scopes[w->n_scopes++] = self->fired[f];
+    }
+}
+
+//  Applies what the rules decided for this finding to the warning of (group, category) under
+//  `key`.
+static void
+s_apply (ag_correlate_t *self, s_sight_t *s, const char *key, const mm_event_t *ev,
+         const s_verdict_t *v, uint32_t n_orgs, uint64_t now)
+{
     s_warn_t *w = (s_warn_t *) zhashx_lookup (self->warnings, key);
     if (w && w->status == MM_WSTATUS_REVOKED)
         return;  //  a confirmed false positive stays quiet
@@ -1135,6 +1184,7 @@ s_apply (ag_correlate_t *self, s_sight_t *s, const mm_event_t *ev, const s_verdi
         return;  //  no rule reached anyone
     if (!w && !(w = s_warn_new (self, s, key, ev, now)))
         return;
+    s_scopes_add (self, w);
     bool changed = false;
     for (uint32_t i = 0; i < self->n_adds; i++)
         if (!s_recipient (w, self->adds[i].org)) {
@@ -1245,13 +1295,17 @@ s_correlate (ag_correlate_t *self, const mm_event_t *ev, int32_t a, s_sensor_t *
     size_t n_win = s_window (self, s, since, win, S_PARTNERS_MAX);
     uint8_t base = ev->severity;
     s_verdict_t v = {0, 0};
-    self->n_adds = 0;
+    char wkey[AG_INDICATOR_MAX + 16];
+    snprintf (wkey, sizeof wkey, "%s|%u", s->key, ev->finding.category);
+    self->current = (const s_warn_t *) zhashx_lookup (self->warnings, wkey);
+    self->n_adds = self->n_fired = 0;
+    self->gen++;
     s_rule1 (self, ev, e, (uint32_t) a, &v);
     s_rule2 (self, win, n_win, (uint32_t) a, base, &v);
     s_rule3 (self, s, since, ev->ts, (uint32_t) a, &v);
     s_rule4_scope (self, win, n_win, true, ro, base, &v);
     s_rule4_scope (self, win, n_win, false, ro, base, &v);
-    s_apply (self, s, ev, &v, (uint32_t) n_win, now);
+    s_apply (self, s, wkey, ev, &v, (uint32_t) n_win, now);
     return 0;
 }
 

@@ -61,6 +61,9 @@ struct ag_registry_t {
     s_sensor_ref_t *sensor_refs;
     size_t n_sensors, cap_sensors;
     zhashx_t *provider_ix, *org_ix, *chain_ix, *sensor_ix;  //  id -> index + 1
+    //  Adjacency built once the file is resolved (the correlation asks these per finding):
+    //  for org i, its distinct customers are cus[cus_off[i] .. cus_off[i + 1]), and so on.
+    uint32_t *cus_off, *cus, *sup_off, *sup, *org_chain_off, *org_chain, *member_off, *member;
 };
 
 //  The error list of one parse.
@@ -594,6 +597,81 @@ s_resolve (ag_registry_t *self, s_errs_t *e)
     }
 }
 
+//  One adjacency list: for each of `n` keys, the distinct values of the pairs (key, value),
+//  in declaration order. 0, or -1 (out of memory).
+static int
+s_adjacency (size_t n, size_t n_pairs, const uint32_t *keys, const uint32_t *vals, uint32_t **off_p,
+             uint32_t **out_p)
+{
+    uint32_t *off = (uint32_t *) calloc (n + 1, sizeof *off);
+    uint32_t *out = (uint32_t *) calloc (n_pairs ? n_pairs : 1, sizeof *out);
+    uint32_t *fill = (uint32_t *) calloc (n ? n : 1, sizeof *fill);
+    if (!off || !out || !fill) {
+        free (off), free (out), free (fill);
+        return -1;
+    }
+    for (size_t i = 0; i < n_pairs; i++)
+        off[keys[i] + 1]++;
+    for (size_t k = 0; k < n; k++)
+        off[k + 1] += off[k];
+    for (size_t i = 0; i < n_pairs; i++) {
+        uint32_t k = keys[i], *list = out + off[k];
+        bool dup = false;
+        for (uint32_t j = 0; j < fill[k] && !dup; j++)
+            dup = list[j] == vals[i];
+        if (!dup)
+            list[fill[k]++] = vals[i];
+    }
+    //  Close the gaps the duplicates left.
+    uint32_t w = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t start = off[k];
+        off[k] = w;
+        for (uint32_t j = 0; j < fill[k]; j++)
+            out[w++] = out[start + j];
+    }
+    off[n] = w;
+    free (fill);
+    *off_p = off;
+    *out_p = out;
+    return 0;
+}
+
+static int
+s_build_adjacency (ag_registry_t *self)
+{
+    size_t ne = self->n_edges, nm = self->n_members;
+    uint32_t *a = (uint32_t *) calloc (ne + nm + 1, sizeof *a);
+    uint32_t *b = (uint32_t *) calloc (ne + nm + 1, sizeof *b);
+    int rc = a && b ? 0 : -1;
+    for (size_t i = 0; i < ne && rc == 0; i++)
+        a[i] = self->edges[i].supplier, b[i] = self->edges[i].customer;
+    if (rc == 0)
+        rc = s_adjacency (self->n_orgs, ne, a, b, &self->cus_off, &self->cus);
+    if (rc == 0)
+        rc = s_adjacency (self->n_orgs, ne, b, a, &self->sup_off, &self->sup);
+    for (size_t i = 0; i < nm && rc == 0; i++)
+        a[i] = self->members[i].org_i, b[i] = self->members[i].chain_i;
+    if (rc == 0)
+        rc = s_adjacency (self->n_orgs, nm, a, b, &self->org_chain_off, &self->org_chain);
+    if (rc == 0)
+        rc = s_adjacency (self->n_chains, nm, b, a, &self->member_off, &self->member);
+    free (a);
+    free (b);
+    return rc;
+}
+
+//  Copies list [off[k], off[k + 1]) into out (up to max); its length.
+static size_t
+s_list (const uint32_t *off, const uint32_t *list, size_t n, uint32_t k, uint32_t *out, size_t max)
+{
+    if (k >= n)
+        return 0;
+    size_t len = off[k + 1] - off[k];
+    memcpy (out, list + off[k], (len < max ? len : max) * sizeof *out);
+    return len;
+}
+
 ag_registry_t *
 ag_registry_parse (const char *name, const char *text, size_t len, char *err, size_t err_size,
                    size_t *n_errors)
@@ -668,6 +746,8 @@ ag_registry_parse (const char *name, const char *text, size_t len, char *err, si
     free (line);
     if (e.count == 0)
         s_resolve (self, &e);
+    if (e.count == 0 && s_build_adjacency (self) == -1)
+        s_err (&e, 0, "out of memory");
 done:
     if (e.count > AG_REGISTRY_ERRORS_MAX && err && e.used + 1 < err_size)
         snprintf (err + e.used, err_size - e.used, "%s: ... %zu errors in all\n", e.name, e.count);
@@ -731,6 +811,14 @@ ag_registry_destroy (ag_registry_t **self_p)
     free (self->edge_refs);
     free (self->sensors);
     free (self->sensor_refs);
+    free (self->cus_off);
+    free (self->cus);
+    free (self->sup_off);
+    free (self->sup);
+    free (self->org_chain_off);
+    free (self->org_chain);
+    free (self->member_off);
+    free (self->member);
     zhashx_destroy (&self->provider_ix);
     zhashx_destroy (&self->org_ix);
     zhashx_destroy (&self->chain_ix);
@@ -815,80 +903,43 @@ ag_registry_sensor_org (const ag_registry_t *self, const char *sensor)
     return i < 0 ? -1 : (int32_t) self->sensors[i].org;
 }
 
-//  Adds `v` to out[0..*n) unless it is there; counts it either way in *n only when new.
-static void
-s_add_once (uint32_t *out, size_t max, size_t *n, uint32_t v, uint32_t *seen, size_t *n_seen)
-{
-    for (size_t i = 0; i < *n_seen; i++)
-        if (seen[i] == v)
-            return;
-    if (*n_seen < 4096)
-        seen[(*n_seen)++] = v;
-    if (*n < max)
-        out[*n] = v;
-    (*n)++;
-}
-
-//  Partners in one direction. O(edges): registries are hundreds to thousands of links, and
-//  the correlation asks once per finding (an index comes if figures say so).
-static size_t
-s_partners (const ag_registry_t *self, uint32_t org, bool customers, uint32_t *out, size_t max)
-{
-    uint32_t seen[4096];
-    size_t n = 0, n_seen = 0;
-    for (size_t i = 0; i < self->n_edges; i++) {
-        const ag_edge_t *g = &self->edges[i];
-        if (customers && g->supplier == org)
-            s_add_once (out, max, &n, g->customer, seen, &n_seen);
-        else if (!customers && g->customer == org)
-            s_add_once (out, max, &n, g->supplier, seen, &n_seen);
-    }
-    return n;
-}
-
 size_t
 ag_registry_customers (const ag_registry_t *self, uint32_t org, uint32_t *out, size_t max)
 {
-    return s_partners (self, org, true, out, max);
+    return s_list (self->cus_off, self->cus, self->n_orgs, org, out, max);
 }
 
 size_t
 ag_registry_suppliers (const ag_registry_t *self, uint32_t org, uint32_t *out, size_t max)
 {
-    return s_partners (self, org, false, out, max);
+    return s_list (self->sup_off, self->sup, self->n_orgs, org, out, max);
 }
 
 size_t
 ag_registry_org_chains (const ag_registry_t *self, uint32_t org, uint32_t *out, size_t max)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < self->n_members; i++)
-        if (self->members[i].org_i == org) {
-            if (n < max)
-                out[n] = self->members[i].chain_i;
-            n++;
-        }
-    return n;
+    return s_list (self->org_chain_off, self->org_chain, self->n_orgs, org, out, max);
 }
 
 size_t
 ag_registry_chain_members (const ag_registry_t *self, uint32_t chain, uint32_t *out, size_t max)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < self->n_members; i++)
-        if (self->members[i].chain_i == chain) {
-            if (n < max)
-                out[n] = self->members[i].org_i;
-            n++;
-        }
-    return n;
+    return s_list (self->member_off, self->member, self->n_chains, chain, out, max);
 }
 
 bool
 ag_registry_is_member (const ag_registry_t *self, uint32_t org, uint32_t chain)
 {
-    for (size_t i = 0; i < self->n_members; i++)
-        if (self->members[i].org_i == org && self->members[i].chain_i == chain)
+    if (org >= self->n_orgs)
+        return false;
+    if (!self->org_chain_off) {  //  still resolving (edges are checked against members)
+        for (size_t i = 0; i < self->n_members; i++)
+            if (self->members[i].org_i == org && self->members[i].chain_i == chain)
+                return true;
+        return false;
+    }
+    for (uint32_t i = self->org_chain_off[org]; i < self->org_chain_off[org + 1]; i++)
+        if (self->org_chain[i] == chain)
             return true;
     return false;
 }
