@@ -62,6 +62,7 @@ struct ag_lateral_t {
     uint64_t serial;  //  WATCHLIST serials: wall ns, never repeated
     uint64_t now;     //  wall ns of the current round
     int64_t next_compact_ms;
+    int64_t next_tick_ms;
     ag_lateral_stats_t stats;
 };
 
@@ -535,6 +536,11 @@ ag_lateral_tick (ag_lateral_t *self)
 {
     if (ag_registry_watch_check (self->watch, false) == 1)
         ag_correlate_set_registry (self->cor, s_registry (self));
+    //  The correlation's tick walks every warning: once a second is plenty for digests
+    //  (minutes), revisions (minutes) and lifetimes (days).
+    if (zclock_mono () < self->next_tick_ms)
+        return;
+    self->next_tick_ms = zclock_mono () + 1000;
     self->now = s_wall_ns ();
     ag_correlate_tick (self->cor, self->now);
     s_commit (self);
