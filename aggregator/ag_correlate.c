@@ -86,9 +86,10 @@ typedef struct {
     char *group;   //  the group (normal form of the prefix or registered domain)
     bool mixed;    //  another value of the group was seen too
     uint64_t first, last, count;
-    uint32_t refs;     //  warnings that point here (it stays while they do)
-    uint64_t episode;  //  first sighting time when it was created: its record's key
-    bool dirty;        //  on dirty_sights
+    bool group_allowlisted;  //  the group itself is allowlisted: warnings never name it
+    uint32_t refs;           //  warnings that point here (it stays while they do)
+    uint64_t episode;        //  first sighting time when it was created: its record's key
+    bool dirty;              //  on dirty_sights
     uint32_t n_seen, max_seen;
     s_seen_t *seen;
 } s_sight_t;
@@ -627,6 +628,17 @@ s_group (ag_correlate_t *self, uint8_t type, const char *norm, char *group, size
     return n > 0 && (size_t) n < key_size ? 0 : -1;
 }
 
+//  A second value of the group was seen: warnings may name the group from now on, unless the
+//  group is allowlisted (a /24 holding a public resolver: blocking it would cut the resolver
+//  off; one attacker address next to it is no reason to).
+static void
+s_mixed (ag_correlate_t *self, s_sight_t *s)
+{
+    s->mixed = true;
+    uint8_t gtype = s->key[0] == 'a' ? MM_IOC_CIDR : s->key[0] == 'd' ? MM_IOC_DOMAIN : s->type;
+    s->group_allowlisted = self->allow && ag_allow_match (self->allow, gtype, s->group) != NULL;
+}
+
 //  The group of an indicator, found (`*key` filled either way), or NULL if it is not known
 //  yet. A second value in a group marks it mixed: warnings then name the group.
 static s_sight_t *
@@ -637,7 +649,7 @@ s_sight_find (ag_correlate_t *self, uint8_t type, const char *norm, char *group,
         return NULL;
     s_sight_t *s = (s_sight_t *) zhashx_lookup (self->sights, key);
     if (s && !s->mixed && (s->type != type || strcmp (s->value, norm) != 0))
-        s->mixed = true;
+        s_mixed (self, s);
     return s;
 }
 
@@ -970,7 +982,7 @@ static void
 s_indicator_of (const s_warn_t *w, mm_indicator_t *ind)
 {
     const s_sight_t *s = w->sight;
-    if (!s->mixed) {
+    if (!s->mixed || s->group_allowlisted) {
         ind->type = s->type;
         ind->value = mm_str (s->value);
         ind->match = s->type == MM_IOC_DOMAIN ? MM_MATCH_SUBDOMAINS : MM_MATCH_EXACT;
@@ -1704,7 +1716,8 @@ s_sight_decode (ag_correlate_t *self, const char *skey, const uint8_t *val, size
         return s;  //  already loaded (a warning's, or a newer episode)
     if (!(s = s_sight_add (self, type, value, group, key)))
         return NULL;
-    s->mixed = mixed;
+    if (mixed)
+        s_mixed (self, s);
     s->first = s_rn (&r, 8);
     s->last = s_rn (&r, 8);
     s->count = s_rn (&r, 8);

@@ -395,6 +395,20 @@ Test (ag_correlate, allowlisted_indicators_never_warn)
     cr_expect_eq (st.incidents, 180);  //  its own SOC still hears of every severe finding
 }
 
+//  Two addresses next to Google's resolver make a campaign, but the warning must not name
+//  their /24: blocking 8.8.8.0/24 would cut 8.8.8.8 off. It names the first address instead.
+Test (ag_correlate, a_group_holding_an_allowlisted_address_is_never_named)
+{
+    cr_assert_eq (s_find ("s-12", T0, MM_SEV_MEDIUM, 70, C2, IP, "8.8.8.9", NOW0), 0);
+    cr_assert_eq (s_find ("s-15", T0 + S_NS, MM_SEV_MEDIUM, 70, C2, IP, "8.8.8.10", NOW0), 0);
+    cr_assert_eq (s_n, 12);
+    for (size_t i = 0; i < s_n; i++) {
+        cr_expect_str_eq (s_recs[i].value, "8.8.8.9");
+        cr_expect_eq (s_recs[i].type, MM_IOC_IP);
+        cr_expect_eq (s_recs[i].match, MM_MATCH_EXACT);
+    }
+}
+
 Test (ag_correlate, a_flooding_sensor_is_quarantined)
 {
     //  s-07 makes up 1,000 severe indicators; org-07's only partner is org-03.
