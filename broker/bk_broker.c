@@ -605,6 +605,12 @@ bk_broker_run_once (bk_broker_t *self, int timeout_ms)
     return rc == -1 ? -1 : handled;
 }
 
+void
+bk_broker_deliver (bk_broker_t *self)
+{
+    bk_down_run (self->down);
+}
+
 zsock_t *
 bk_broker_sock (bk_broker_t *self)
 {

@@ -109,6 +109,9 @@ const char *bk_broker_endpoint (bk_broker_t *self);
 //  The sensor socket, for an owner that waits on several sockets at once (then it calls
 //  bk_broker_run_once with timeout 0 when this one is readable, or a timer is due).
 zsock_t *bk_broker_sock (bk_broker_t *self);
+//  Delivers what is due to sensors now (down messages the forwarder has just taken), without
+//  waiting for the next round.
+void bk_broker_deliver (bk_broker_t *self);
 void bk_broker_stats (const bk_broker_t *self, bk_broker_stats_t *stats);
 //  What the sensor socket dropped before the broker saw it (keys no longer allowed, framing).
 void bk_broker_socket_stats (const bk_broker_t *self, mm_curve_server_stats_t *stats);

@@ -157,8 +157,16 @@ main (int argc, char **argv)
     while (status == 0 && !mm_daemon_stopping ()) {
         zpoller_wait (poller, 100);
         bk_broker_run_once (broker, 0);  //  failures are counted and logged
-        if (forward)
+        if (forward) {
+            bk_forward_stats_t before, after;
+            bk_forward_stats (forward, &before);
             bk_forward_run_once (forward);
+            bk_forward_stats (forward, &after);
+            //  A lateral warning just held for our sensors goes out now, not on the next
+            //  wake-up (up to 100 ms later).
+            if (after.down != before.down)
+                bk_broker_deliver (broker);
+        }
         if (zclock_mono () >= next_stats) {
             next_stats = zclock_mono () + (int64_t) cfg.stats_s * 1000;
             bk_broker_stats_t st;
