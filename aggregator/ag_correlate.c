@@ -15,6 +15,7 @@
 #define S_NS 1000000000ull
 #define S_PARTNERS_MAX 4096  //  partners of one org looked at by a rule
 #define S_ADDS_MAX 8192      //  recipients one finding may add
+#define S_DIGEST_MAX 1024    //  warnings one recipient's digest holds
 
 //  ---------------------------------------------------------------------------------------------
 //  Token buckets: `tokens` now, refilled by one every `every_ns` up to `burst`.
@@ -123,6 +124,10 @@ struct s_warn_t {
     uint32_t n_scopes, max_scopes;
     uint32_t *scopes;
     bool dirty;  //  on dirty_warnings
+    //  Evidence as last computed, valid while no sighting has been recorded since: a
+    //  revision tells hundreds of recipients the same counts.
+    mm_wevidence_t evidence;
+    uint64_t evidence_gen;  //  the correlator's sightings counter + 1 when computed; 0: never
 };
 
 struct ag_correlate_t {
@@ -672,12 +677,21 @@ s_sight_add (ag_correlate_t *self, uint8_t type, const char *norm, const char *g
     return s;
 }
 
+//  An org's entry in the group, made if new. Entries are kept sorted by org slot: a group seen
+//  by hundreds of companies is looked up per finding.
 static s_seen_t *
 s_seen (s_sight_t *s, uint32_t org)
 {
-    for (uint32_t i = 0; i < s->n_seen; i++)
-        if (s->seen[i].org == org)
-            return &s->seen[i];
+    uint32_t lo = 0, hi = s->n_seen;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->seen[mid].org < org)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < s->n_seen && s->seen[lo].org == org)
+        return &s->seen[lo];
     if (s->n_seen == s->max_seen) {
         uint32_t max = s->max_seen ? s->max_seen * 2 : 4;
         s_seen_t *p = (s_seen_t *) realloc (s->seen, max * sizeof *p);
@@ -686,7 +700,9 @@ s_seen (s_sight_t *s, uint32_t org)
         s->seen = p;
         s->max_seen = max;
     }
-    s_seen_t *e = &s->seen[s->n_seen++];
+    memmove (&s->seen[lo + 1], &s->seen[lo], (s->n_seen - lo) * sizeof *s->seen);
+    s->n_seen++;
+    s_seen_t *e = &s->seen[lo];
     memset (e, 0, sizeof *e);
     e->org = org;
     return e;
@@ -1019,7 +1035,7 @@ s_evidence (ag_correlate_t *self, const s_warn_t *w, mm_wevidence_t *ev)
 
 //  The recipient's copy of the warning's current revision. Borrows from `w` and self.
 static void
-s_build (ag_correlate_t *self, const s_warn_t *w, const s_recipient_t *r, mm_warning_t *out)
+s_build (ag_correlate_t *self, s_warn_t *w, const s_recipient_t *r, mm_warning_t *out)
 {
     const s_advice_t *adv = s_advice (w->category);
     memset (out, 0, sizeof *out);
@@ -1039,7 +1055,11 @@ s_build (ag_correlate_t *self, const s_warn_t *w, const s_recipient_t *r, mm_war
     out->n_techniques = w->n_techniques;
     for (uint32_t i = 0; i < w->n_techniques; i++)
         out->techniques[i] = mm_str (w->techniques[i]);
-    s_evidence (self, w, &out->evidence);
+    if (w->evidence_gen != self->stats.sightings + 1) {
+        s_evidence (self, w, &w->evidence);
+        w->evidence_gen = self->stats.sightings + 1;
+    }
+    out->evidence = w->evidence;
     if (r && r->withheld)
         out->evidence.orgs = out->evidence.providers = 0;  //  not disclosed
     out->action = (mm_waction_t){adv->action, mm_str (adv->ja), mm_str (adv->en)};
@@ -1053,6 +1073,12 @@ s_hold (ag_correlate_t *self, s_warn_t *w, s_recipient_t *r, uint64_t now)
 {
     s_warn_dirty (self, w);
     s_org_t *o = self->org_by_slot[r->org];
+    if (zlistx_size (o->digest) >= S_DIGEST_MAX) {
+        //  A digest is for people and for one WATCHLIST burst: past this the recipient is
+        //  flooded anyway; it gets this warning with its next revision, if any.
+        self->stats.digest_full++;
+        return;
+    }
     r->in_digest = true;
     zlistx_add_end (o->digest, w);
     if (o->digest_due == 0)
@@ -1225,10 +1251,9 @@ s_apply (ag_correlate_t *self, s_sight_t *s, const char *key, const mm_event_t *
             self->stats.rule[r]++;
     if (changed || (w->revision > 0 && now >= w->updated + (uint64_t) self->cfg.update_s * S_NS))
         s_revise (self, w, now);
-    else {
-        w->counts_changed = now;  //  told with the next revision or by the tick
-        s_warn_dirty (self, w);
-    }
+    else if (w->counts_changed == 0)
+        w->counts_changed = now;  //  told with the next revision or by the tick (counts live
+                                  //  in the sightings: the record need not be written for it)
 }
 
 //  ---------------------------------------------------------------------------------------------
@@ -1293,6 +1318,11 @@ s_correlate (ag_correlate_t *self, const mm_event_t *ev, int32_t a, s_sensor_t *
     s_seen_t *e = s ? s_seen (s, org->slot) : NULL;
     if (!e)
         return -1;
+    uint64_t window = (uint64_t) self->cfg.window_s * S_NS;
+    uint64_t since = ev->ts > window ? ev->ts - window : 0;
+    //  The org joins the group's window now (first sighting, or back after the window):
+    //  only then can the set of orgs the rules R2-R4 count have changed.
+    bool joins = e->count == 0 || e->last < since;
     s_record (s, e, sensor->slot, ev->ts);
     if (s->episode == 0)
         s->episode = ev->ts ? ev->ts : 1;
@@ -1301,10 +1331,6 @@ s_correlate (ag_correlate_t *self, const mm_event_t *ev, int32_t a, s_sensor_t *
     if (ev->ts > self->newest)
         self->newest = ev->ts;
 
-    uint64_t window = (uint64_t) self->cfg.window_s * S_NS;
-    uint64_t since = ev->ts > window ? ev->ts - window : 0;
-    uint32_t win[S_PARTNERS_MAX];
-    size_t n_win = s_window (self, s, since, win, S_PARTNERS_MAX);
     uint8_t base = ev->severity;
     s_verdict_t v = {0, 0};
     char wkey[AG_INDICATOR_MAX + 16];
@@ -1313,10 +1339,19 @@ s_correlate (ag_correlate_t *self, const mm_event_t *ev, int32_t a, s_sensor_t *
     self->n_adds = self->n_fired = 0;
     self->gen++;
     s_rule1 (self, ev, e, (uint32_t) a, &v);
-    s_rule2 (self, win, n_win, (uint32_t) a, base, &v);
-    s_rule3 (self, s, since, ev->ts, (uint32_t) a, &v);
-    s_rule4_scope (self, win, n_win, true, ro, base, &v);
-    s_rule4_scope (self, win, n_win, false, ro, base, &v);
+    //  R2-R4 depend on the orgs in the window (unchanged unless this org joins) and on this
+    //  finding's severity (which may escalate the warning): otherwise they would decide what
+    //  they decided before, at the cost of a walk over every org that saw the group.
+    size_t n_win = 1;
+    if (joins || !self->current || base >= self->current->severity) {
+        uint32_t win[S_PARTNERS_MAX];
+        n_win = s_window (self, s, since, win, S_PARTNERS_MAX);
+        s_rule2 (self, win, n_win, (uint32_t) a, base, &v);
+        if (joins)
+            s_rule3 (self, s, since, ev->ts, (uint32_t) a, &v);
+        s_rule4_scope (self, win, n_win, true, ro, base, &v);
+        s_rule4_scope (self, win, n_win, false, ro, base, &v);
+    }
     s_apply (self, s, wkey, ev, &v, (uint32_t) n_win, now);
     return 0;
 }
@@ -1658,12 +1693,12 @@ s_warn_encode (const ag_correlate_t *self, const s_warn_t *w, mm_buf_t *b)
 }
 
 size_t
-ag_correlate_flush (ag_correlate_t *self, ag_correlate_record_fn *fn, void *arg)
+ag_correlate_flush (ag_correlate_t *self, bool sights, ag_correlate_record_fn *fn, void *arg)
 {
     size_t n = 0;
     mm_buf_t b = {0};
     uint64_t keep = (uint64_t) self->cfg.keep_days * 86400u * S_NS;
-    for (s_sight_t *s = (s_sight_t *) zlistx_first (self->dirty_sights); s;
+    for (s_sight_t *s = sights ? (s_sight_t *) zlistx_first (self->dirty_sights) : NULL; s;
          s = (s_sight_t *) zlistx_next (self->dirty_sights)) {
         s->dirty = false;
         char key[AG_INDICATOR_MAX + 32];
@@ -1676,7 +1711,8 @@ ag_correlate_flush (ag_correlate_t *self, ag_correlate_record_fn *fn, void *arg)
         fn (arg, AG_KV_SIGHT, key, klen, b.data, b.len, s->last + keep);
         n++;
     }
-    zlistx_purge (self->dirty_sights);
+    if (sights)
+        zlistx_purge (self->dirty_sights);
     for (s_warn_t *w = (s_warn_t *) zlistx_first (self->dirty_warnings); w;
          w = (s_warn_t *) zlistx_next (self->dirty_warnings)) {
         w->dirty = false;

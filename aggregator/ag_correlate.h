@@ -122,6 +122,7 @@ typedef struct {
     uint64_t warnings;        //  warnings known now
     uint64_t notices;         //  warning messages to recipients (revisions and revocations)
     uint64_t digested;        //  notices held back into a digest
+    uint64_t digest_full;     //  notices neither sent nor held: the recipient's digest was full
     uint64_t digests;         //  digests sent
     uint64_t revoked;         //  warnings revoked
     uint64_t expired;         //  warnings that reached their valid-until
@@ -164,10 +165,14 @@ void ag_correlate_stats (const ag_correlate_t *self, ag_correlate_stats_t *stats
 //    AG_KV_WARN   warning id -> its state: revision, status, recipients and what they have
 //  Records expire keep_days after their last sighting (warnings: after they lapse).
 
-//  Calls `fn` for every record changed since the last flush. The number of records.
+//  Calls `fn` for every warning record changed since the last flush, and with `sights` every
+//  sighting record too. The number of records. Warnings go with the messages they cause
+//  (every round); sightings may wait (ag_lateral writes them once a second with its cursors,
+//  so a crash replays the events since, into the sightings as they were last written).
 typedef void (ag_correlate_record_fn) (void *arg, uint8_t kv, const void *key, size_t klen,
                                        const uint8_t *val, size_t vlen, uint64_t expires);
-size_t ag_correlate_flush (ag_correlate_t *self, ag_correlate_record_fn *fn, void *arg);
+size_t ag_correlate_flush (ag_correlate_t *self, bool sights, ag_correlate_record_fn *fn,
+                           void *arg);
 //  Loads the warnings still valid at `now` and the sightings they use or whose last sighting
 //  is within the window of `now`. The number of warnings restored, or -1 (store error or a
 //  record that does not parse; logged).

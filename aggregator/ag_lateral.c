@@ -4,6 +4,7 @@
 
 #include <czmq.h>
 #include <dirent.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +16,7 @@
 #define S_NS 1000000000ull
 #define S_CURSOR "cursor/"
 #define S_REPLAY_BATCH 4096
+#define S_FULL_MS 1000  //  sightings and cursors are written this often
 
 typedef struct {
     uint8_t kv;
@@ -63,6 +65,7 @@ struct ag_lateral_t {
     uint64_t now;     //  wall ns of the current round
     int64_t next_compact_ms;
     int64_t next_tick_ms;
+    int64_t next_full_ms;
     ag_lateral_stats_t stats;
 };
 
@@ -204,7 +207,8 @@ s_queue_watchlist (ag_lateral_t *self, const char *org, const mm_warning_t *cons
 {
     static mm_watchlist_t wl;  //  big (MM_WATCHLIST_MAX entries): one thread uses it
     for (size_t start = 0; start < n; start += MM_WATCHLIST_MAX) {
-        memset (&wl, 0, sizeof wl);
+        //  Only the header: every entry used is filled whole below (the message is 20 KB).
+        memset (&wl, 0, offsetof (mm_watchlist_t, entries));
         wl.ts = self->now;
         wl.org = mm_str (org);
         wl.serial = s_next_serial (self);
@@ -345,15 +349,17 @@ s_round_clear (ag_lateral_t *self)
 {
     mm_buf_clear (&self->arena);
     mm_buf_clear (&self->msgs);
-    self->n_puts = self->n_down = self->n_notices = self->n_cursors = 0;
+    self->n_puts = self->n_down = self->n_notices = 0;  //  cursors wait for a full commit
 }
 
-//  The round's records, cursors and down messages in one synced write; then the consoles.
+//  The round's records and down messages in one synced write; then the consoles. A `full`
+//  commit also writes the sightings and the cursors: until then a crash replays the events
+//  since the last full one into the sightings as they were written then.
 static void
-s_commit (ag_lateral_t *self)
+s_commit (ag_lateral_t *self, bool full)
 {
-    ag_correlate_flush (self->cor, s_record, self);
-    for (size_t i = 0; i < self->n_cursors; i++) {
+    ag_correlate_flush (self->cor, full, s_record, self);
+    for (size_t i = 0; full && i < self->n_cursors; i++) {
         char key[sizeof S_CURSOR + MM_ID_MAX];
         int klen = snprintf (key, sizeof key, S_CURSOR "%s", self->cursors[i].broker);
         uint8_t v[8];
@@ -361,7 +367,7 @@ s_commit (ag_lateral_t *self)
         s_put (self, AG_KV_META, key, (size_t) klen, v, 8, 0);
     }
     if (self->n_puts == 0 && self->n_down == 0 && self->n_notices == 0)
-        return;
+        return;  //  (cursors are puts: a full commit with cursors always writes)
     ag_store_put_t *puts = (ag_store_put_t *) calloc (self->n_puts + 1, sizeof *puts);
     ag_store_msg_t *msgs = (ag_store_msg_t *) calloc (self->n_down + 1, sizeof *msgs);
     int rc = -1;
@@ -399,8 +405,20 @@ s_commit (ag_lateral_t *self)
             ag_console_publish (self->console, n->provider, n->region, n->ts,
                                 self->msgs.data + n->off, n->len);
         }
+        if (full)
+            self->n_cursors = 0;
     }
     s_round_clear (self);
+}
+
+//  A full commit once a second, a light one otherwise.
+static void
+s_commit_due (ag_lateral_t *self)
+{
+    bool full = zclock_mono () >= self->next_full_ms;
+    if (full)
+        self->next_full_ms = zclock_mono () + S_FULL_MS;
+    s_commit (self, full);
 }
 
 //  A finding's records: by time, and in its org's timeline.
@@ -470,7 +488,7 @@ void
 ag_lateral_on_round (void *arg)
 {
     ag_lateral_t *self = (ag_lateral_t *) arg;
-    s_commit (self);
+    s_commit_due (self);
     self->now = 0;
 }
 
@@ -523,7 +541,8 @@ ag_lateral_replay (ag_lateral_t *self)
 {
     s_replay_t r = {.self = self};
     int rc = ag_store_brokers (self->store, s_replay_broker, &r);
-    ag_lateral_on_round (self);
+    s_commit (self, true);
+    self->now = 0;
     self->stats.replayed += (uint64_t) r.n;
     return rc < 0 ? -1 : r.n;
 }
@@ -543,7 +562,7 @@ ag_lateral_tick (ag_lateral_t *self)
     self->next_tick_ms = zclock_mono () + 1000;
     self->now = s_wall_ns ();
     ag_correlate_tick (self->cor, self->now);
-    s_commit (self);
+    s_commit_due (self);
     self->now = 0;
     //  Retention is RocksDB's compaction; a quiet store compacts rarely on its own.
     if (zclock_mono () >= self->next_compact_ms) {
@@ -558,7 +577,7 @@ ag_lateral_revoke (ag_lateral_t *self, const char *id)
 {
     self->now = s_wall_ns ();
     int n = ag_correlate_revoke (self->cor, id, self->now);
-    s_commit (self);
+    s_commit (self, false);
     self->now = 0;
     if (n >= 0)
         zsys_info ("ag_lateral: warning %s revoked: %d earlier recipients told", id, n);
@@ -666,7 +685,7 @@ ag_lateral_destroy (ag_lateral_t **self_p)
     if (!self)
         return;
     if (self->cor)
-        s_commit (self);  //  what the last round left
+        s_commit (self, true);  //  what the last round left, sightings and cursors too
     ag_correlate_destroy (&self->cor);
     ag_psl_destroy (&self->psl);
     ag_allow_destroy (&self->allow);

@@ -651,9 +651,9 @@ Test (ag_correlate, state_survives_a_restart)
     cr_assert_eq (s_n, 12);
     static s_records_t recs;
     recs.n = 0;
-    cr_expect_eq (ag_correlate_flush (s_cor, s_keep, &recs), 2);  //  one sight, one warning
+    cr_expect_eq (ag_correlate_flush (s_cor, true, s_keep, &recs), 2);  //  one sight, one warning
     cr_assert_eq (ag_store_write (st, recs.puts, recs.n, NULL, 0), 0);
-    cr_expect_eq (ag_correlate_flush (s_cor, s_keep, &recs), 0);  //  nothing changed since
+    cr_expect_eq (ag_correlate_flush (s_cor, true, s_keep, &recs), 0);  //  nothing changed since
     char id[64];
     snprintf (id, sizeof id, "%s", s_recs[0].id);
 
