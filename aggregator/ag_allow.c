@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "ag_indicator.h"
@@ -936,4 +937,24 @@ size_t
 ag_allow_entries (const ag_allow_t *self)
 {
     return self ? self->addr_n + self->names.n + self->hashes.n : 0;
+}
+
+const char *
+ag_allow_under (const ag_allow_t *self, const char *domain)
+{
+    size_t dlen = strlen (domain);
+    if (dlen == 0)
+        return NULL;
+    const s_strtab_t *tab = &self->names;
+    for (size_t i = 0; i < tab->cap; i++) {
+        const s_str_slot_t *slot = &tab->slots[i];
+        if (slot->len < dlen)
+            continue;
+        const char *key = tab->pool + slot->off;
+        //  The name itself, or a name ending in "." + domain.
+        if (strncasecmp (key + slot->len - dlen, domain, dlen) == 0 &&
+            (slot->len == dlen || key[slot->len - dlen - 1] == '.'))
+            return self->lists[slot->list];
+    }
+    return NULL;
 }

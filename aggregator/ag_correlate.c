@@ -13,9 +13,10 @@
 #include "ag_indicator.h"
 
 #define S_NS 1000000000ull
-#define S_PARTNERS_MAX 4096  //  partners of one org looked at by a rule
-#define S_ADDS_MAX 8192      //  recipients one finding may add
-#define S_DIGEST_MAX 1024    //  warnings one recipient's digest holds
+#define S_PARTNERS_MAX 4096               //  partners of one org looked at by a rule
+#define S_ADDS_MAX 8192                   //  recipients one finding may add
+#define S_DIGEST_MAX 1024                 //  warnings one recipient's digest holds
+#define S_CLOCK_AHEAD_NS (300ull * S_NS)  //  a finding further ahead of our clock: now
 
 //  ---------------------------------------------------------------------------------------------
 //  Token buckets: `tokens` now, refilled by one every `every_ns` up to `burst`.
@@ -82,10 +83,12 @@ typedef struct {
 //  Sightings of an indicator group ("a:198.51.100.0/24", "d:example.co.jp", "7:<sha1>").
 typedef struct {
     char *key;
-    uint8_t type;  //  of the first value seen
-    char *value;   //  the first value seen (normal form)
-    char *group;   //  the group (normal form of the prefix or registered domain)
-    bool mixed;    //  another value of the group was seen too
+    uint8_t type;      //  of the first value seen
+    char *value;       //  the first value seen (normal form)
+    char *group;       //  the group (normal form of the prefix or registered domain)
+    bool mixed;        //  another value of the group was seen, and by more than one org:
+                       //  warnings may name the group
+    bool other_value;  //  another value was seen (perhaps by the first org only)
     uint64_t first, last, count;
     bool group_allowlisted;  //  the group itself is allowlisted: warnings never name it
     uint32_t refs;           //  warnings that point here (it stays while they do)
@@ -239,6 +242,12 @@ s_advice (uint8_t category)
         MM_ACTION_ISOLATE, "TA0002",
         "この宛先を遮断し、関係する端末をネットワークから外して担当の SOC に連絡してください。",
         "Block this indicator, disconnect the computers involved and call your SOC."};
+    static const s_advice_t lateral = {
+        MM_ACTION_ISOLATE, "TA0008",
+        "社内の端末どうしの不審な通信です。関係する端末をネットワークから外して担当の SOC "
+        "に連絡してください。",
+        "Suspicious traffic between your own computers: disconnect the computers involved and "
+        "call your SOC."};
     static const s_advice_t other = {
         MM_ACTION_MONITOR, "TA0011",
         "この宛先との通信がないか注意してください。見つかった場合は担当の SOC に連絡してください。",
@@ -250,8 +259,8 @@ s_advice (uint8_t category)
     case MM_CAT_EXPLOIT: return &exploit;
     case MM_CAT_EXFILTRATION: return &exfil;
     case MM_CAT_DNS_TUNNEL: return &tunnel;
-    case MM_CAT_MALWARE:
-    case MM_CAT_LATERAL_MOVEMENT: return &malware;
+    case MM_CAT_MALWARE: return &malware;
+    case MM_CAT_LATERAL_MOVEMENT: return &lateral;
     default: return &other;
     }
 }
@@ -641,7 +650,9 @@ s_mixed (ag_correlate_t *self, s_sight_t *s)
 {
     s->mixed = true;
     uint8_t gtype = s->key[0] == 'a' ? MM_IOC_CIDR : s->key[0] == 'd' ? MM_IOC_DOMAIN : s->type;
-    s->group_allowlisted = self->allow && ag_allow_match (self->allow, gtype, s->group) != NULL;
+    s->group_allowlisted =
+        self->allow && (ag_allow_match (self->allow, gtype, s->group) != NULL ||
+                        (gtype == MM_IOC_DOMAIN && ag_allow_under (self->allow, s->group)));
 }
 
 //  The group of an indicator, found (`*key` filled either way), or NULL if it is not known
@@ -653,8 +664,8 @@ s_sight_find (ag_correlate_t *self, uint8_t type, const char *norm, char *group,
     if (s_group (self, type, norm, group, size, key, key_size) == -1)
         return NULL;
     s_sight_t *s = (s_sight_t *) zhashx_lookup (self->sights, key);
-    if (s && !s->mixed && (s->type != type || strcmp (s->value, norm) != 0))
-        s_mixed (self, s);
+    if (s && !s->other_value && (s->type != type || strcmp (s->value, norm) != 0))
+        s->other_value = true;
     return s;
 }
 
@@ -742,9 +753,12 @@ s_in (const uint32_t *v, size_t n, uint32_t x)
     return false;
 }
 
-//  How recipient `r` may be told that `hit` saw it (both registry indexes). `direct-*` only
-//  when r has at least k partners in that role, "same chain" when r has at least k partners
-//  at all (rules are public: a partner-only warning says "one of your partners"), else
+//  How recipient `r` may be told that `hit` saw it (both registry indexes). The relation must
+//  not single the hit org out, also by elimination: `direct-*` only when each role r has at
+//  all holds at least k partners (with 2 suppliers and 1 customer, "same chain" for the
+//  customer's hit would name the customer, "direct supplier" being what the suppliers give).
+//  Otherwise one relation for every partner: "same chain" when r has at least k partners in
+//  all (rules are public: a partner-only warning says "one of your partners"), else
 //  undisclosed, with the evidence counts withheld as well (an org count of 1 would say R1,
 //  and R1 would say "your only partner").
 static uint8_t
@@ -756,9 +770,10 @@ s_relation (ag_correlate_t *self, uint32_t r, uint32_t hit, bool *withheld)
     size_t n_cus = ag_registry_customers (self->registry, r, self->partners, S_PARTNERS_MAX);
     bool is_cus = s_in (self->partners, n_cus < S_PARTNERS_MAX ? n_cus : S_PARTNERS_MAX, hit);
     *withheld = false;
-    if (is_sup && n_sup >= k)
+    bool roles_ok = (n_sup == 0 || n_sup >= k) && (n_cus == 0 || n_cus >= k);
+    if (roles_ok && is_sup && !is_cus)
         return MM_REL_DIRECT_SUPPLIER;
-    if (is_cus && n_cus >= k)
+    if (roles_ok && is_cus && !is_sup)
         return MM_REL_DIRECT_CUSTOMER;
     if (n_sup + n_cus >= k)
         return MM_REL_SAME_CHAIN;
@@ -1096,7 +1111,9 @@ s_notify (ag_correlate_t *self, s_warn_t *w, s_recipient_t *r, uint64_t now)
     if (r->in_digest && w->status != MM_WSTATUS_REVOKED)
         return;  //  the digest carries the latest revision
     s_org_t *o = self->org_by_slot[r->org];
-    if (w->status != MM_WSTATUS_REVOKED) {
+    //  The limit is on new warnings a company hears of; revisions of one it has (counts,
+    //  escalation) go at once, at most one per update_s unless something new happened.
+    if (w->status != MM_WSTATUS_REVOKED && r->sent == 0) {
         bool ok =
             w->severity >= MM_SEV_CRITICAL
                 ? s_take (&o->critical, self->cfg.critical_burst, self->cfg.notice_refill_s, now)
@@ -1112,7 +1129,11 @@ s_notify (ag_correlate_t *self, s_warn_t *w, s_recipient_t *r, uint64_t now)
     if (self->sink.warning) {
         mm_warning_t mw;
         s_build (self, w, r, &mw);
-        self->sink.warning (self->sink.arg, &mw);
+        //  A warning that now names its group may have named its first value before.
+        mm_indicator_t earlier = {w->sight->type, mm_str (w->sight->value), MM_MATCH_EXACT};
+        bool named_group = w->sight->mixed && !w->sight->group_allowlisted;
+        self->sink.warning (self->sink.arg, &mw,
+                            named_group && w->status == MM_WSTATUS_REVOKED ? &earlier : NULL);
     }
 }
 
@@ -1299,7 +1320,10 @@ s_correlate (ag_correlate_t *self, const mm_event_t *ev, int32_t a, s_sensor_t *
         self->stats.local_category++;
         return 0;
     }
-    if (self->allow && ag_allow_match (self->allow, type, norm)) {
+    //  A domain covers its subdomains (at the sensors too): it is allowlisted when a listed
+    //  name is under it, not only when it is under a listed name.
+    if (self->allow && (ag_allow_match (self->allow, type, norm) ||
+                        (type == MM_IOC_DOMAIN && ag_allow_under (self->allow, norm)))) {
         self->stats.allowlisted++;
         return 0;
     }
@@ -1309,6 +1333,12 @@ s_correlate (ag_correlate_t *self, const mm_event_t *ev, int32_t a, s_sensor_t *
     }
     s_org_t *org = s_org (self, ro->id);
     char group[AG_INDICATOR_MAX], key[AG_INDICATOR_MAX + 4];
+    if (s_group (self, type, norm, group, sizeof group, key, sizeof key) == -1) {
+        //  A public suffix itself (a dynamic-DNS provider's domain): no one company's
+        //  threat, and a warning for it would block every customer of the provider.
+        self->stats.bad_indicator++;
+        return -1;
+    }
     s_sight_t *s = s_sight_find (self, type, norm, group, sizeof group, key, sizeof key);
     if (!s) {
         if (!org || !s_quota (self, sensor, org, ro, ev->ts, now))
@@ -1324,6 +1354,10 @@ s_correlate (ag_correlate_t *self, const mm_event_t *ev, int32_t a, s_sensor_t *
     //  only then can the set of orgs the rules R2-R4 count have changed.
     bool joins = e->count == 0 || e->last < since;
     s_record (s, e, sensor->slot, ev->ts);
+    //  One sensor with two addresses of a /24 (or two names of a domain) must not make its
+    //  partners block the whole group: that takes a second org.
+    if (!s->mixed && s->other_value && s->n_seen >= 2)
+        s_mixed (self, s);
     if (s->episode == 0)
         s->episode = ev->ts ? ev->ts : 1;
     s_sight_dirty (self, s);
@@ -1386,8 +1420,18 @@ ag_correlate_event (ag_correlate_t *self, const mm_event_t *ev, uint64_t now)
     if (!sensor)
         return -1;
     const ag_org_t *ro = ag_registry_org_at (self->registry, (size_t) a);
-    if (sensor->quarantined_until <= now)
-        s_incident (self, ev, ro, now);
+    //  Quarantine stops a sensor's findings from reaching other companies, never its own
+    //  SOC: a real attack from many addresses looks like a flood too.
+    s_incident (self, ev, ro, now);
+    //  Windows run on the findings' own times; a sensor clock ahead of ours must not move
+    //  them for everyone (the sweep would forget every other company's sightings).
+    mm_event_t clamped;
+    if (ev->ts > now + S_CLOCK_AHEAD_NS) {
+        self->stats.clock_ahead++;
+        clamped = *ev;
+        clamped.ts = now;
+        ev = &clamped;
+    }
     return s_correlate (self, ev, a, sensor, now);
 }
 
@@ -1494,6 +1538,14 @@ ag_correlate_tick (ag_correlate_t *self, uint64_t now)
     for (s_warn_t *w = (s_warn_t *) zhashx_first (self->warnings); w;
          w = (s_warn_t *) zhashx_next (self->warnings)) {
         if (w->status != MM_WSTATUS_REVOKED && w->valid_until && w->valid_until <= now) {
+            if (expired)
+                zlistx_add_end (expired, w);
+            continue;
+        }
+        //  A revoked warning keeps its indicator quiet for one lifetime, then goes (its
+        //  record stays in the store).
+        if (w->status == MM_WSTATUS_REVOKED &&
+            w->updated + s_ttl_ns (self, w->sight->type) <= now) {
             if (expired)
                 zlistx_add_end (expired, w);
             continue;
@@ -1650,10 +1702,10 @@ s_sight_store_key (const s_sight_t *s, char *out, size_t size)
 static int
 s_sight_encode (ag_correlate_t *self, const s_sight_t *s, mm_buf_t *b)
 {
-    int rc = s_w8 (b, S_REC_VERSION) | s_w8 (b, s->type) | s_w8 (b, s->mixed) |
-             s_wstr (b, s->value) | s_wstr (b, s->group) | s_w64 (b, s->first) |
-             s_w64 (b, s->last) | s_w64 (b, s->count) | s_w64 (b, s->episode) |
-             s_w32 (b, s->n_seen);
+    uint8_t flags = (uint8_t) ((s->mixed ? 1 : 0) | (s->other_value ? 2 : 0));
+    int rc = s_w8 (b, S_REC_VERSION) | s_w8 (b, s->type) | s_w8 (b, flags) | s_wstr (b, s->value) |
+             s_wstr (b, s->group) | s_w64 (b, s->first) | s_w64 (b, s->last) | s_w64 (b, s->count) |
+             s_w64 (b, s->episode) | s_w32 (b, s->n_seen);
     for (uint32_t i = 0; i < s->n_seen && rc == 0; i++) {
         const s_seen_t *e = &s->seen[i];
         rc = s_wstr (b, self->org_by_slot[e->org]->id) |
@@ -1738,7 +1790,8 @@ s_sight_decode (ag_correlate_t *self, const char *skey, const uint8_t *val, size
     if (s_rn (&r, 1) != S_REC_VERSION)
         return NULL;
     uint8_t type = (uint8_t) s_rn (&r, 1);
-    bool mixed = s_rn (&r, 1) != 0;
+    uint8_t flags = (uint8_t) s_rn (&r, 1);
+    bool mixed = flags & 1;
     char value[AG_INDICATOR_MAX], group[AG_INDICATOR_MAX];
     s_rstr (&r, value, sizeof value);
     s_rstr (&r, group, sizeof group);
@@ -1752,6 +1805,7 @@ s_sight_decode (ag_correlate_t *self, const char *skey, const uint8_t *val, size
         return s;  //  already loaded (a warning's, or a newer episode)
     if (!(s = s_sight_add (self, type, value, group, key)))
         return NULL;
+    s->other_value = (flags & 2) != 0;
     if (mixed)
         s_mixed (self, s);
     s->first = s_rn (&r, 8);
@@ -1987,7 +2041,7 @@ ag_correlate_sight_view (const uint8_t *val, size_t vlen, ag_sight_view_t *v, ag
     if (s_rn (&r, 1) != S_REC_VERSION)
         return -1;
     v->type = (uint8_t) s_rn (&r, 1);
-    v->mixed = s_rn (&r, 1) != 0;
+    v->mixed = (s_rn (&r, 1) & 1) != 0;
     s_rstr (&r, v->value, sizeof v->value);
     s_rstr (&r, v->group, sizeof v->group);
     v->first = s_rn (&r, 8);

@@ -99,8 +99,10 @@ typedef struct {
 //  are valid during the call.
 typedef struct {
     void *arg;
-    //  A warning (new, updated or revoked) for one recipient org.
-    void (*warning) (void *arg, const mm_warning_t *w);
+    //  A warning (new, updated or revoked) for one recipient org. `earlier`, when not NULL, is
+    //  a value the warning named in an earlier revision (before it named the whole group), for
+    //  a revocation to take back as well.
+    void (*warning) (void *arg, const mm_warning_t *w, const mm_indicator_t *earlier);
     //  Warnings a recipient's rate limit held back, due now as one digest (n >= 1).
     void (*digest) (void *arg, const char *org, const mm_warning_t *const *ws, size_t n);
     void (*incident) (void *arg, const ag_incident_t *inc);
@@ -111,7 +113,8 @@ typedef struct {
     uint64_t unregistered;    //  from a sensor the registry does not know
     uint64_t incidents;       //  incident notifications
     uint64_t no_indicator;    //  nothing to correlate on
-    uint64_t bad_indicator;   //  an indicator that does not normalise
+    uint64_t bad_indicator;   //  an indicator that does not normalise, or a public suffix
+    uint64_t clock_ahead;     //  findings dated more than 5 min ahead of our clock: taken as now
     uint64_t local_category;  //  categories that do not travel
     uint64_t allowlisted;     //  stopped by the gate
     uint64_t quarantined;     //  from a quarantined sensor

@@ -16,7 +16,9 @@
 #define S_NS 1000000000ull
 #define S_CURSOR "cursor/"
 #define S_REPLAY_BATCH 4096
-#define S_FULL_MS 1000  //  sightings and cursors are written this often
+#define S_FULL_MS 1000           //  sightings and cursors are written this often
+#define S_CURSORS_MAX 1024       //  brokers (regions) in one full commit
+#define S_KEEP_MAX (256u << 20)  //  unwritten round kept at most (bytes)
 
 typedef struct {
     uint8_t kv;
@@ -59,7 +61,7 @@ struct ag_lateral_t {
     size_t n_down, max_down;
     s_notice_t *notices;
     size_t n_notices, max_notices;
-    s_cursor_t cursors[64];  //  brokers moved this round
+    s_cursor_t cursors[S_CURSORS_MAX];  //  brokers moved since the last full commit
     size_t n_cursors;
     uint64_t serial;  //  WATCHLIST serials: wall ns, never repeated
     uint64_t now;     //  wall ns of the current round
@@ -261,13 +263,21 @@ s_warning_copy (ag_lateral_t *self, const mm_warning_t *w, bool to_sensors)
 }
 
 static void
-s_on_warning (void *arg, const mm_warning_t *w)
+s_on_warning (void *arg, const mm_warning_t *w, const mm_indicator_t *earlier)
 {
     ag_lateral_t *self = (ag_lateral_t *) arg;
     s_warning_copy (self, w, true);
     char org[MM_ID_MAX + 1];
     snprintf (org, sizeof org, "%.*s", (int) w->org.len, w->org.ptr);
-    s_queue_watchlist (self, org, &w, 1);
+    if (!earlier) {
+        s_queue_watchlist (self, org, &w, 1);
+        return;
+    }
+    //  A revocation takes back what earlier revisions put in the matchers too.
+    mm_warning_t before = *w;
+    before.indicator = *earlier;
+    const mm_warning_t *both[2] = {w, &before};
+    s_queue_watchlist (self, org, both, 2);
 }
 
 //  Held-back warnings: their indicators reach the sensors' matchers in one WATCHLIST (the
@@ -386,10 +396,19 @@ s_commit (ag_lateral_t *self, bool full)
     free (puts);
     free (msgs);
     if (rc == -1) {
-        //  The cursors did not move: a restart correlates these events again.
+        //  Kept for the next commit: the correlation already counts these warnings as told
+        //  and these records as written. The cursors did not move either. Only a store that
+        //  stays broken for long makes the round too big to keep.
         self->stats.commit_errors++;
-        zsys_error ("ag_lateral: correlation records and %zu down messages not written: %s",
+        zsys_error ("ag_lateral: correlation records and %zu down messages not written (kept, "
+                    "tried again with the next round): %s",
                     self->n_down, ag_store_error (self->store));
+        if (self->arena.len + self->msgs.len < S_KEEP_MAX)
+            return;
+        zsys_error ("ag_lateral: %zu bytes of unwritten records: dropped; the events past the "
+                    "cursors will be correlated again at the next start",
+                    self->arena.len + self->msgs.len);
+        self->stats.dropped_rounds++;
     }
     else {
         self->stats.commits++;
@@ -431,7 +450,7 @@ s_finding_records (ag_lateral_t *self, mm_str_t broker, uint64_t index)
     memcpy (ptr + 1, broker.ptr, broker.len);
     s_u64 (ptr + 1 + broker.len, index);
     size_t plen = 1 + broker.len + 8;
-    uint64_t expires = ev->ts + (uint64_t) AG_STORE_FINDINGS_DAYS * 86400u * S_NS;
+    uint64_t expires = ev->ts + (uint64_t) self->cfg.correlate.keep_days * 86400u * S_NS;
     uint8_t key[1 + MM_ID_MAX + 8 + 1 + 1 + MM_ID_MAX + 8];
     size_t k = 0;
     s_u64 (key, ev->ts), k = 8;

@@ -46,8 +46,9 @@ typedef struct {
     uint64_t incidents;        //  INCIDENT notifications offered to consoles
     uint64_t commits;          //  synced writes
     uint64_t commit_errors;
-    uint64_t replayed;   //  events correlated again at start
-    uint64_t no_broker;  //  rounds whose down messages found no registered broker
+    uint64_t dropped_rounds;  //  unwritten rounds given up (the store failed for long)
+    uint64_t replayed;        //  events correlated again at start
+    uint64_t no_broker;       //  rounds whose down messages found no registered broker
 } ag_lateral_stats_t;
 
 //  Loads the registry, the allowlists and the PSL, restores the correlation from `store`.

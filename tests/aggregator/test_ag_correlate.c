@@ -71,11 +71,16 @@ s_record (const mm_warning_t *w, bool digest)
     mm_buf_free (&buf);
 }
 
+static char s_earlier[256];  //  the last `earlier` value given with a warning
+
 static void
-s_on_warning (void *arg, const mm_warning_t *w)
+s_on_warning (void *arg, const mm_warning_t *w, const mm_indicator_t *earlier)
 {
     (void) arg;
     s_record (w, false);
+    if (earlier)
+        snprintf (s_earlier, sizeof s_earlier, "%.*s", (int) earlier->value.len,
+                  earlier->value.ptr);
 }
 
 static void
@@ -420,7 +425,8 @@ Test (ag_correlate, a_flooding_sensor_is_quarantined)
     ag_correlate_stats_t st;
     ag_correlate_stats (s_cor, &st);
     cr_expect_eq (st.quarantines, 1);
-    cr_expect_eq (st.sightings, 200);  //  the burst it was allowed
+    cr_expect_eq (st.incidents, 1000);  //  its own SOC hears of every severe finding
+    cr_expect_eq (st.sightings, 200);   //  the burst it was allowed
     cr_expect_eq (st.quarantined, 800);
     cr_expect_eq (s_n_quarantine, 1);
     //  Only org-03 hears anything, and only 10 notices at once; the rest waits for a digest.
@@ -684,4 +690,128 @@ Test (ag_correlate, state_survives_a_restart)
     char cmd[128];
     snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_expect_eq (system (cmd), 0);
+}
+
+//  The review's findings, each a test.
+
+//  org-03 has 2 suppliers (org-06, org-07) and 1 customer (org-01). Were suppliers' hits told
+//  "direct supplier" and the customer's "same chain", "same chain" would name org-01.
+Test (ag_correlate, the_relation_cannot_be_narrowed_by_elimination)
+{
+    cr_assert_eq (s_find ("s-01", T0, MM_SEV_HIGH, 90, C2, IP, "45.33.32.156", NOW0), 0);
+    const s_rec_t *r = s_last_for ("org-03");
+    cr_assert_not_null (r);
+    cr_expect_eq (r->relation, MM_REL_SAME_CHAIN);
+    cr_assert_eq (s_find ("s-06", T0, MM_SEV_HIGH, 90, C2, IP, "45.33.40.7", NOW0), 0);
+    r = s_last_for ("org-03");
+    cr_expect_str_eq (r->value, "45.33.40.7");
+    cr_expect_eq (r->relation, MM_REL_SAME_CHAIN);
+}
+
+//  A public suffix is no one company's threat: no warning would block a whole dynamic-DNS
+//  provider (and its group is undefined).
+Test (ag_correlate, a_public_suffix_is_not_correlated)
+{
+    cr_expect_eq (s_find ("s-03", T0, MM_SEV_HIGH, 90, C2, MM_IOC_DOMAIN, "duckdns.org", NOW0), -1);
+    cr_expect_eq (s_n, 0);
+    ag_correlate_stats_t st;
+    ag_correlate_stats (s_cor, &st);
+    cr_expect_eq (st.bad_indicator, 1);
+    cr_expect_eq (st.sightings, 0);
+}
+
+//  A sensor whose clock is a week ahead does not move everyone's window.
+Test (ag_correlate, a_sensor_clock_ahead_does_not_move_the_window)
+{
+    cr_assert_eq (
+        s_find ("s-30", NOW0 + 7 * 86400 * S_NS, MM_SEV_LOW, 50, C2, IP, "45.33.50.1", NOW0), 0);
+    ag_correlate_tick (s_cor, NOW0 + S_NS);
+    cr_assert_eq (s_find ("s-12", NOW0 - 3600 * S_NS, MM_SEV_MEDIUM, 70, C2, IP, "45.33.32.156",
+                          NOW0 + 2 * S_NS),
+                  0);
+    cr_assert_eq (s_find ("s-15", NOW0 - 1800 * S_NS, MM_SEV_MEDIUM, 70, C2, IP, "45.33.32.156",
+                          NOW0 + 3 * S_NS),
+                  0);
+    ag_correlate_stats_t st;
+    ag_correlate_stats (s_cor, &st);
+    cr_expect_eq (st.clock_ahead, 1);
+    cr_expect_eq (s_n, 12);
+    const s_rec_t *r = s_last_for ("org-09");
+    cr_assert_not_null (r);
+    cr_expect_eq (r->orgs, 2);
+}
+
+//  A domain covers its subdomains: one with a listed name under it is allowlisted
+//  (org05.example.co.jp is org-05's own), and so is a group holding one.
+Test (ag_correlate, a_domain_over_an_allowlisted_name_is_allowlisted)
+{
+    cr_expect_eq (s_find ("s-12", T0, MM_SEV_HIGH, 90, C2, MM_IOC_DOMAIN, "example.co.jp", NOW0),
+                  0);
+    cr_expect_eq (s_n, 0);
+    ag_correlate_stats_t st;
+    ag_correlate_stats (s_cor, &st);
+    cr_expect_eq (st.allowlisted, 1);
+    //  Two names under it at two orgs of c-food: the campaign names the first, not the group.
+    cr_assert_eq (
+        s_find ("s-12", T0, MM_SEV_MEDIUM, 70, C2, MM_IOC_DOMAIN, "a.example.co.jp", NOW0), 0);
+    cr_assert_eq (
+        s_find ("s-15", T0, MM_SEV_MEDIUM, 70, C2, MM_IOC_DOMAIN, "b.example.co.jp", NOW0), 0);
+    cr_assert_eq (s_n, 12);
+    for (size_t i = 0; i < s_n; i++) {
+        cr_expect_str_eq (s_recs[i].value, "a.example.co.jp");
+        cr_expect_eq (s_recs[i].match, MM_MATCH_SUBDOMAINS);
+    }
+}
+
+//  One org seeing two addresses of a /24 does not make its partners block the /24.
+Test (ag_correlate, one_org_with_two_values_does_not_name_the_group)
+{
+    cr_assert_eq (s_find ("s-03", T0, MM_SEV_HIGH, 90, C2, IP, "45.33.32.1", NOW0), 0);
+    cr_assert_eq (s_find ("s-03", T0 + S_NS, MM_SEV_CRITICAL, 90, C2, IP, "45.33.32.2", NOW0), 0);
+    cr_assert_gt (s_n, 3);
+    for (size_t i = 0; i < s_n; i++)
+        cr_expect_str_eq (s_recs[i].value, "45.33.32.1");
+}
+
+//  Revisions of a warning a company already has do not spend its notices: a new warning still
+//  goes at once.
+Test (ag_correlate, revisions_do_not_spend_the_notice_budget)
+{
+    for (int i = 0; i < 5; i++) {
+        char ip[32];
+        snprintf (ip, sizeof ip, "45.33.%d.1", 60 + i);
+        cr_assert_eq (s_find ("s-03", T0, MM_SEV_HIGH, 90, C2, IP, ip, NOW0), 0);
+    }
+    for (int round = 1; round <= 3; round++) {
+        for (int i = 0; i < 5; i++) {
+            char ip[32];
+            snprintf (ip, sizeof ip, "45.33.%d.1", 60 + i);
+            cr_assert_eq (s_find ("s-03", T0 + (uint64_t) round * S_NS, MM_SEV_HIGH, 90, C2, IP, ip,
+                                  NOW0 + (uint64_t) round * 601 * S_NS - S_NS),
+                          0);
+        }
+        ag_correlate_tick (s_cor, NOW0 + (uint64_t) round * 601 * S_NS);
+    }
+    size_t before = s_n;
+    cr_assert_eq (
+        s_find ("s-03", T0 + 9 * S_NS, MM_SEV_HIGH, 90, C2, IP, "45.33.99.1", NOW0 + 1900 * S_NS),
+        0);
+    const s_rec_t *r = s_last_for ("org-01");
+    cr_expect_str_eq (r->value, "45.33.99.1");
+    cr_expect_eq (s_n, before + 3);  //  org-01, org-06, org-07 at once
+    ag_correlate_stats_t st;
+    ag_correlate_stats (s_cor, &st);
+    cr_expect_eq (st.digested, 0);
+}
+
+//  A revocation of a warning that names its group also takes back the first value.
+Test (ag_correlate, a_revocation_takes_back_the_earlier_value_too)
+{
+    cr_assert_eq (s_find ("s-12", T0, MM_SEV_MEDIUM, 70, C2, IP, "45.33.32.1", NOW0), 0);
+    cr_assert_eq (s_find ("s-15", T0 + S_NS, MM_SEV_MEDIUM, 70, C2, IP, "45.33.32.7", NOW0), 0);
+    cr_assert_eq (s_n, 12);
+    cr_expect_str_eq (s_recs[0].value, "45.33.32.0/24");
+    s_earlier[0] = '\0';
+    cr_expect_eq (ag_correlate_revoke (s_cor, s_recs[0].id, NOW0 + S_NS), 12);
+    cr_expect_str_eq (s_earlier, "45.33.32.1");
 }

@@ -856,9 +856,9 @@ typedef struct {
 } s_sink_count_t;
 
 static void
-s_sink_warning (void *arg, const mm_warning_t *w)
+s_sink_warning (void *arg, const mm_warning_t *w, const mm_indicator_t *earlier)
 {
-    (void) w;
+    (void) w, (void) earlier;
     ((s_sink_count_t *) arg)->warnings++;
 }
 
