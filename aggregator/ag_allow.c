@@ -74,6 +74,7 @@ struct ag_allow_t {
     uint8_t lens4[33], lens6[129];     //  the prefix lengths present, longest first
     size_t nlens4, nlens6;
     s_strtab_t names, hashes;
+    s_strtab_t parents;  //  every parent of a listed name ("lta.go.jp" for "eltax.lta.go.jp")
 };
 
 //  One parsed entry, before it goes in.
@@ -619,12 +620,18 @@ s_commit (ag_allow_t *self, const s_entry_t *e, size_t n, const char *list)
     if (id < 0)
         return -1;
     size_t addrs = 0, names = 0, hashes = 0, name_bytes = 0, hash_bytes = 0;
+    size_t parents = 0, parent_bytes = 0;
     for (size_t i = 0; i < n; i++) {
         if (e[i].kind == S_ADDR)
             addrs++;
         else if (e[i].kind == S_NAME) {
             names++;
             name_bytes += e[i].text_len;
+            for (size_t k = 0; k < e[i].text_len; k++)
+                if (e[i].text[k] == '.') {
+                    parents++;
+                    parent_bytes += e[i].text_len - k - 1;
+                }
         }
         else {
             hashes++;
@@ -632,7 +639,8 @@ s_commit (ag_allow_t *self, const s_entry_t *e, size_t n, const char *list)
         }
     }
     if (s_addr_reserve (self, addrs) == -1 || s_str_reserve (&self->names, names, name_bytes) ||
-        s_str_reserve (&self->hashes, hashes, hash_bytes))
+        s_str_reserve (&self->hashes, hashes, hash_bytes) ||
+        s_str_reserve (&self->parents, parents, parent_bytes))
         return -1;
     for (size_t i = 0; i < n; i++) {
         if (e[i].kind == S_ADDR)
@@ -640,6 +648,10 @@ s_commit (ag_allow_t *self, const s_entry_t *e, size_t n, const char *list)
         else
             s_str_insert (e[i].kind == S_NAME ? &self->names : &self->hashes, e[i].text,
                           e[i].text_len, (uint32_t) id);
+        for (size_t k = 0; e[i].kind == S_NAME && k < e[i].text_len; k++)
+            if (e[i].text[k] == '.')
+                s_str_insert (&self->parents, e[i].text + k + 1, e[i].text_len - k - 1,
+                              (uint32_t) id);
     }
     return 0;
 }
@@ -654,7 +666,7 @@ ag_allow_new (void)
     if (!self)
         return NULL;
     if (s_addr_reserve (self, 0) || s_str_reserve (&self->names, 0, 0) ||
-        s_str_reserve (&self->hashes, 0, 0)) {
+        s_str_reserve (&self->hashes, 0, 0) || s_str_reserve (&self->parents, 0, 0)) {
         ag_allow_destroy (&self);
         return NULL;
     }
@@ -678,6 +690,7 @@ ag_allow_destroy (ag_allow_t **self_p)
     free (self->addrs);
     s_str_free (&self->names);
     s_str_free (&self->hashes);
+    s_str_free (&self->parents);
     free (self);
     *self_p = NULL;
 }
@@ -942,19 +955,16 @@ ag_allow_entries (const ag_allow_t *self)
 const char *
 ag_allow_under (const ag_allow_t *self, const char *domain)
 {
-    size_t dlen = strlen (domain);
-    if (dlen == 0)
+    size_t len = strlen (domain);
+    if (len == 0 || len > S_NAME_MAX)
         return NULL;
-    const s_strtab_t *tab = &self->names;
-    for (size_t i = 0; i < tab->cap; i++) {
-        const s_str_slot_t *slot = &tab->slots[i];
-        if (slot->len < dlen)
-            continue;
-        const char *key = tab->pool + slot->off;
-        //  The name itself, or a name ending in "." + domain.
-        if (strncasecmp (key + slot->len - dlen, domain, dlen) == 0 &&
-            (slot->len == dlen || key[slot->len - dlen - 1] == '.'))
-            return self->lists[slot->list];
-    }
-    return NULL;
+    char buf[S_NAME_MAX + 1];
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (char) tolower ((unsigned char) domain[i]);
+    if (buf[len - 1] == '.')
+        len--;
+    uint32_t list = s_str_lookup (&self->names, buf, len);
+    if (list == S_NONE)
+        list = s_str_lookup (&self->parents, buf, len);
+    return list == S_NONE ? NULL : self->lists[list];
 }

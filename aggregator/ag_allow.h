@@ -69,8 +69,8 @@ size_t ag_allow_entries (const ag_allow_t *self);
 
 //  The name of a list holding `domain` (normalised) or a name under it, or NULL. A warning
 //  for a domain covers every name under it (sensors match subdomains): one for
-//  `example.co.jp` would hit a listed `www.example.co.jp`. Walks every listed name: for the
-//  rare moment a domain is about to be named, not for every look-up.
+//  `example.co.jp` would hit a listed `www.example.co.jp`. One hash probe: every parent of a
+//  listed name is kept when the name is added.
 const char *ag_allow_under (const ag_allow_t *self, const char *domain);
 
 #endif

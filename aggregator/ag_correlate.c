@@ -1245,11 +1245,21 @@ s_apply (ag_correlate_t *self, s_sight_t *s, const char *key, const mm_event_t *
         return;
     s_scopes_add (self, w);
     bool changed = false;
-    for (uint32_t i = 0; i < self->n_adds; i++)
-        if (!s_recipient (w, self->adds[i].org)) {
+    if (self->n_adds > 0) {
+        //  Which adds are recipients already: one pass over each list (marks), not one over
+        //  the recipients per add (a region's advisory has hundreds of both).
+        self->gen++;
+        for (uint32_t i = 0; i < w->n_recipients; i++)
+            self->org_by_slot[w->recipients[i].org]->mark = self->gen;
+        for (uint32_t i = 0; i < self->n_adds; i++) {
+            s_org_t *o = self->org_by_slot[self->adds[i].org];
+            if (o->mark == self->gen)
+                continue;
+            o->mark = self->gen;
             if (s_recipient_add (w, &self->adds[i]) == 0)
                 changed = true;
         }
+    }
     if (v->severity > w->severity) {
         w->severity = v->severity;  //  only ever up: a quieter sighting does not calm it
         changed = true;

@@ -49,6 +49,7 @@ struct ag_store {
     rocksdb_options_t *opts_expiry;  //  finding, timeline, sight, warn: the expiry filter
     rocksdb_options_t *opts_ev;      //  ev: the retention filter
     rocksdb_options_t *opts_index;   //  sensor: the index entries' expiry
+    rocksdb_options_t *opts_log;     //  finding, timeline: expiry, vector memtable
     rocksdb_compactionfilter_t *filter_expiry, *filter_ev, *filter_index;
     ag_store_retention_t retention;
     rocksdb_column_family_handle_t *cf[CF_COUNT];
@@ -289,6 +290,9 @@ s_open (const char *path, const ag_store_retention_t *retention, bool read_only,
     rocksdb_writeoptions_set_sync (self->wo, 1);
     self->ro = rocksdb_readoptions_create ();
     self->batch = rocksdb_writebatch_create ();
+    //  One writer thread: no concurrent memtable writes, which a vector memtable (below)
+    //  cannot take.
+    rocksdb_options_set_allow_concurrent_memtable_write (self->opts, 0);
     //  Filters are per column family: copies of the options, each with its filter.
     self->opts_expiry = rocksdb_options_create_copy (self->opts);
     self->opts_ev = rocksdb_options_create_copy (self->opts);
@@ -302,12 +306,20 @@ s_open (const char *path, const ag_store_retention_t *retention, bool read_only,
                                                           s_filter_index_name);
     rocksdb_options_set_compaction_filter (self->opts_ev, self->filter_ev);
     rocksdb_options_set_compaction_filter (self->opts_index, self->filter_index);
+    //  The correlation's logs (findings by time, timelines) keep their memtable as a vector
+    //  sorted at flush: an insert is an append instead of a skip-list search. They are only
+    //  ever read by scans (mimamori query), which sort it once. Events and their index stay
+    //  in skip lists: they are read one key at a time (duplicates, tools), and a vector
+    //  would sort itself for every such read.
+    self->opts_log = rocksdb_options_create_copy (self->opts_expiry);
+    rocksdb_options_set_memtable_vector_rep (self->opts_log);
     const rocksdb_options_t *cf_opts[CF_COUNT];
     for (int cf = 0; cf < CF_COUNT; cf++)
-        cf_opts[cf] = cf >= CF_FINDING  ? self->opts_expiry
-                      : cf == CF_EV     ? self->opts_ev
-                      : cf == CF_SENSOR ? self->opts_index
-                                        : self->opts;
+        cf_opts[cf] = cf == CF_FINDING || cf == CF_TIMELINE ? self->opts_log
+                      : cf >= CF_FINDING                    ? self->opts_expiry
+                      : cf == CF_EV                         ? self->opts_ev
+                      : cf == CF_SENSOR                     ? self->opts_index
+                                                            : self->opts;
     char *err = NULL;
     if (read_only)
         self->db = rocksdb_open_for_read_only_column_families (
@@ -397,6 +409,8 @@ ag_store_destroy (ag_store_t **self_p)
         rocksdb_options_destroy (self->opts_ev);
     if (self->opts_index)
         rocksdb_options_destroy (self->opts_index);
+    if (self->opts_log)
+        rocksdb_options_destroy (self->opts_log);
     //  The options do not own their filters.
     if (self->filter_expiry)
         rocksdb_compactionfilter_destroy (self->filter_expiry);

@@ -200,7 +200,7 @@ s_recipients (void)
         for (size_t k = 0; k < n && !dup; k++)
             dup = strcmp (seen[k], s_recs[i].org) == 0;
         if (!dup && n < 64)
-            snprintf (seen[n++], sizeof seen[0], "%s", s_recs[i].org);
+            snprintf (seen[n++], sizeof seen[0], "%.64s", s_recs[i].org);
     }
     qsort (seen, n, sizeof seen[0], (int (*) (const void *, const void *)) strcmp);
     size_t len = 0;
