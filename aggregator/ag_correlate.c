@@ -114,7 +114,8 @@ struct s_warn_t {
     uint32_t revision;
     uint8_t status;  //  mm_wstatus_t
     uint8_t severity, confidence, category;
-    uint8_t rules;  //  bit n: rule Rn added to it
+    uint8_t base_confidence;  //  the highest finding's, without the +10 per org
+    uint8_t rules;            //  bit n: rule Rn added to it
     uint8_t tlp;
     uint64_t issued, updated, valid_until;
     uint64_t counts_changed;  //  wall ns when evidence moved without a revision; 0: none
@@ -1075,8 +1076,11 @@ s_build (ag_correlate_t *self, s_warn_t *w, const s_recipient_t *r, mm_warning_t
         w->evidence_gen = self->stats.sightings + 1;
     }
     out->evidence = w->evidence;
-    if (r && r->withheld)
-        out->evidence.orgs = out->evidence.providers = 0;  //  not disclosed
+    if (r && r->withheld) {
+        //  Not disclosed: the counts, and the confidence they raised (+10 per org).
+        out->evidence.orgs = out->evidence.providers = 0;
+        out->confidence = w->base_confidence;
+    }
     out->action = (mm_waction_t){adv->action, mm_str (adv->ja), mm_str (adv->en)};
     out->relation = r ? r->relation : MM_REL_UNDISCLOSED;
     out->tlp = w->tlp;
@@ -1270,6 +1274,8 @@ s_apply (ag_correlate_t *self, s_sight_t *s, const char *key, const mm_event_t *
     }
     //  Partners and chains are told in confidence; a regional advisory alone is for sharing.
     w->tlp = (w->rules & 0x0e) ? MM_TLP_AMBER : MM_TLP_GREEN;
+    if (ev->confidence > w->base_confidence)
+        w->base_confidence = ev->confidence;
     uint32_t conf = ev->confidence + 10u * (n_orgs > 0 ? n_orgs - 1 : 0);
     if (conf > 100)
         conf = 100;
@@ -1750,7 +1756,8 @@ s_warn_encode (const ag_correlate_t *self, const s_warn_t *w, mm_buf_t *b)
     s_indicator_of (w, &ind);
     char value[AG_INDICATOR_MAX];
     snprintf (value, sizeof value, "%.*s", (int) ind.value.len, ind.value.ptr);
-    rc |= s_w8 (b, ind.type) | s_wstr (b, value) | s_w8 (b, ind.match);
+    rc |=
+        s_w8 (b, ind.type) | s_wstr (b, value) | s_w8 (b, ind.match) | s_w8 (b, w->base_confidence);
     return rc ? -1 : 0;
 }
 
@@ -1907,6 +1914,12 @@ s_restore_warning (void *arg, const uint8_t *key, size_t klen, const uint8_t *va
         if (!o || s_recipient_add (w, &rec) == -1)
             r.bad = true;
     }
+    //  What it named (for readers of the store; recomputed here), then its base confidence.
+    char named[AG_INDICATOR_MAX];
+    s_rn (&r, 1);
+    s_rstr (&r, named, sizeof named);
+    s_rn (&r, 1);
+    w->base_confidence = (uint8_t) s_rn (&r, 1);
     //  A lapsed warning stays lapsed; a revoked one stays (quietly) while its record lives.
     bool lapsed = w->status != MM_WSTATUS_REVOKED && w->valid_until <= ctx->now;
     mm_buf_t b = {0};

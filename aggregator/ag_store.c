@@ -928,7 +928,6 @@ ag_store_write (ag_store_t *self, const ag_store_put_t *puts, size_t n_puts,
                 const ag_store_msg_t *down, size_t n_down)
 {
     rocksdb_writebatch_clear (self->batch);
-    mm_buf_t val = {0};
     int rc = 0;
     for (size_t i = 0; i < n_puts && rc == 0; i++) {
         const ag_store_put_t *p = &puts[i];
@@ -944,19 +943,15 @@ ag_store_write (ag_store_t *self, const ag_store_put_t *puts, size_t n_puts,
             rocksdb_writebatch_delete_cf (self->batch, self->cf[cf], (const char *) key, klen);
             continue;
         }
-        mm_buf_clear (&val);
+        //  The expiry and the value as two parts of one value: no copy to join them.
         uint8_t exp[8];
         s_put_u64 (exp, p->expires);
-        if ((p->kv != AG_KV_META && mm_buf_append (&val, exp, 8) == -1) ||
-            mm_buf_append (&val, p->val, p->vlen) == -1) {
-            s_error (self, "out of memory");
-            rc = -1;
-            break;
-        }
-        rocksdb_writebatch_put_cf (self->batch, self->cf[cf], (const char *) key, klen,
-                                   (const char *) val.data, val.len);
+        const char *kparts[1] = {(const char *) key}, *vparts[2] = {(const char *) exp, p->val};
+        size_t ksizes[1] = {klen}, vsizes[2] = {8, p->vlen};
+        bool meta = p->kv == AG_KV_META;
+        rocksdb_writebatch_putv_cf (self->batch, self->cf[cf], 1, kparts, ksizes, meta ? 1 : 2,
+                                    meta ? vparts + 1 : vparts, meta ? vsizes + 1 : vsizes);
     }
-    mm_buf_free (&val);
     int queued = 0;
     if (rc == 0 && n_down > 0)
         queued = s_down_queue_batch (self, down, n_down);

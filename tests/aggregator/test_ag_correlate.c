@@ -20,7 +20,7 @@ typedef struct {
     char org[MM_ID_MAX + 1];
     char id[64];
     uint32_t revision;
-    uint8_t status, relation, severity, match, type, tlp;
+    uint8_t status, relation, severity, match, type, tlp, confidence;
     uint32_t orgs, providers;
     uint64_t sightings;
     char value[256];
@@ -58,6 +58,7 @@ s_record (const mm_warning_t *w, bool digest)
     r->match = w->indicator.match;
     r->type = w->indicator.type;
     r->tlp = w->tlp;
+    r->confidence = w->confidence;
     r->orgs = w->evidence.orgs;
     r->providers = w->evidence.providers;
     r->sightings = w->evidence.sightings;
@@ -814,4 +815,46 @@ Test (ag_correlate, a_revocation_takes_back_the_earlier_value_too)
     s_earlier[0] = '\0';
     cr_expect_eq (ag_correlate_revoke (s_cor, s_recs[0].id, NOW0 + S_NS), 12);
     cr_expect_str_eq (s_earlier, "45.33.32.1");
+}
+
+//  R4 by industry: org-02 (Kanto, c-auto, p-east), org-11 (Kanto, c-food, p-east) and
+//  org-22 (Kinki, c-elec, p-west) are all industry E and partners of none of the others:
+//  every industry-E company hears of it, nobody else.
+Test (ag_correlate, an_industry_advisory_reaches_exactly_that_industry)
+{
+    cr_assert_eq (s_find ("s-02", T0, MM_SEV_MEDIUM, 70, C2, IP, "45.33.32.156", NOW0), 0);
+    cr_assert_eq (s_find ("s-11", T0 + S_NS, MM_SEV_MEDIUM, 70, C2, IP, "45.33.32.156", NOW0), 0);
+    cr_expect_eq (s_n, 0);
+    cr_assert_eq (s_find ("s-22", T0 + 2 * S_NS, MM_SEV_MEDIUM, 70, C2, IP, "45.33.32.156", NOW0),
+                  0);
+    cr_expect_str_eq (s_recipients (), "org-01,org-02,org-04,org-05,org-07,org-08,org-10,org-11,"
+                                       "org-13,org-14,org-16,org-17,org-19,org-20,org-22,org-23,"
+                                       "org-25,org-26,org-28,org-29");
+    for (size_t i = 0; i < s_n; i++)
+        cr_expect_eq (s_recs[i].relation, MM_REL_SAME_REGION_INDUSTRY);
+    const s_rec_t *r = s_last_for ("org-29");
+    cr_expect_eq (r->orgs, 3);
+    cr_expect_eq (r->providers, 2);
+    cr_expect_eq (r->tlp, MM_TLP_GREEN);
+    ag_correlate_stats_t st;
+    ag_correlate_stats (s_cor, &st);
+    cr_expect_eq (st.rule[4], 1);
+}
+
+//  A recipient whose evidence counts are withheld gets no confidence raised by them either.
+Test (ag_correlate, withheld_copies_do_not_reveal_counts_through_confidence)
+{
+    //  org-25 (c-elec) saw it first; then org-03 (c-auto): two orgs, no chain in common.
+    cr_assert_eq (s_find ("s-25", T0, MM_SEV_MEDIUM, 60, C2, IP, "45.33.32.156", NOW0), 0);
+    cr_assert_eq (s_find ("s-03", T0 + S_NS, MM_SEV_HIGH, 80, C2, IP, "45.33.32.156", NOW0), 0);
+    //  org-06 supplies org-03 only: undisclosed, counts withheld, confidence the finding's.
+    const s_rec_t *r = s_last_for ("org-06");
+    cr_assert_not_null (r);
+    cr_expect_eq (r->relation, MM_REL_UNDISCLOSED);
+    cr_expect_eq (r->orgs, 0);
+    cr_expect_eq (r->confidence, 80);
+    r = s_last_for ("org-01");
+    cr_expect_eq (r->relation, MM_REL_DIRECT_SUPPLIER);
+    cr_expect_eq (r->orgs, 2);
+    cr_expect_eq (r->confidence, 90);  //  80 + 10 for the second org
 }

@@ -47,7 +47,10 @@
 #include "ag_lateral.h"
 #include "ag_registry.h"
 #include "ag_store.h"
+#include "mm_ack.h"
 #include "mm_cert.h"
+#include "mm_curve.h"
+#include "mm_incident.h"
 #include "mm_event.h"
 #include "mm_sample.h"
 #include "sn_uplink.h"
@@ -1109,13 +1112,118 @@ s_orphaned (void)
     return read (0, &c, 1) <= 0;
 }
 
-//  sensors RUN KANTO_EP KINKI_EP RATE SECONDS EXPECTED
+//  The four SOC consoles (one per provider and region) of the sensors' child: they say hello
+//  every 500 ms and time each INCIDENT from the finding's own time to its receipt.
+typedef struct {
+    mm_curve_client_t *c[4];
+    mm_cert_t *cert[4];
+    mm_cert_t *server;
+    int64_t next_hello;
+    int64_t *lat_us;
+    size_t n, max;
+    long wrong;  //  an INCIDENT for a company of another provider or region
+} s_consoles_t;
+
+static int
+s_consoles_open (s_consoles_t *con, const char *run, const char *ep)
+{
+    char path[S_PATH], err[256];
+    snprintf (path, sizeof path, "%s/keys/centre.cert", run);
+    con->server = mm_cert_load (path, err, sizeof err);
+    for (int c = 0; con->server && c < 4; c++) {
+        snprintf (path, sizeof path, "%s/keys/soc-%d.cert_secret", run, c);
+        con->cert[c] = mm_cert_load (path, err, sizeof err);
+        con->c[c] = con->cert[c]
+                        ? mm_curve_client_new (ep, con->cert[c], mm_cert_public_txt (con->server))
+                        : NULL;
+        if (!con->c[c])
+            break;
+        zsock_set_rcvtimeo (mm_curve_client_sock (con->c[c]), 0);
+    }
+    if (!con->server || !con->c[3]) {
+        fprintf (stderr, "bench_lateral: consoles: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_consoles_poll (s_consoles_t *con)
+{
+    bool hello = zclock_mono () >= con->next_hello;
+    if (hello)
+        con->next_hello = zclock_mono () + 500;
+    for (int c = 0; c < 4; c++) {
+        if (hello) {
+            mm_ack_t ack = {.ts = s_wall_ns (),
+                            .sensor = mm_str (mm_cert_identity (con->cert[c])->id),
+                            .seq = s_wall_ns ()};  //  nothing from before: no catch-up
+            mm_buf_t b = MM_BUF_INIT;
+            mm_error_t e;
+            if (mm_ack_encode (&ack, &b, &e) == 0)
+                mm_curve_client_send (con->c[c], b.data, b.len);
+            mm_buf_free (&b);
+        }
+        zframe_t *f;
+        while ((f = mm_curve_client_recv (con->c[c]))) {
+            uint64_t now = s_wall_ns ();
+            mm_incident_t inc;
+            mm_error_t e;
+            if (mm_incident_decode (&inc, zframe_data (f), zframe_size (f), &e) == 0) {
+                const mm_identity_t *id = mm_cert_identity (con->cert[c]);
+                if (!mm_str_eq (inc.provider, id->org) || !mm_str_eq (inc.region, id->region))
+                    con->wrong++;
+                if (con->n == con->max) {
+                    size_t max = con->max ? con->max * 2 : 1024;
+                    int64_t *p = realloc (con->lat_us, max * sizeof *p);
+                    if (p)
+                        con->lat_us = p, con->max = max;
+                }
+                if (con->n < con->max)
+                    con->lat_us[con->n++] = ((int64_t) now - (int64_t) inc.seen) / 1000;
+            }
+            zframe_destroy (&f);
+        }
+    }
+}
+
+static void
+s_consoles_report (s_consoles_t *con, long expected)
+{
+    qsort (con->lat_us, con->n, sizeof *con->lat_us, s_cmp_i64);
+    size_t n = con->n;
+    int64_t q[4] = {0, 0, 0, 0};
+    if (n) {
+        q[0] = con->lat_us[(size_t) (0.50 * (double) (n - 1) + 0.5)];
+        q[1] = con->lat_us[(size_t) (0.90 * (double) (n - 1) + 0.5)];
+        q[2] = con->lat_us[(size_t) (0.99 * (double) (n - 1) + 0.5)];
+        q[3] = con->lat_us[n - 1];
+    }
+    printf (" incidents received=%zu expected=%ld wrong_console=%ld p50_us=%lld p90_us=%lld "
+            "p99_us=%lld max_us=%lld\n",
+            n, expected, con->wrong, (long long) q[0], (long long) q[1], (long long) q[2],
+            (long long) q[3]);
+    fflush (stdout);
+}
+
+static void
+s_consoles_close (s_consoles_t *con)
+{
+    for (int c = 0; c < 4; c++) {
+        mm_curve_client_destroy (&con->c[c]);
+        mm_cert_destroy (&con->cert[c]);
+    }
+    mm_cert_destroy (&con->server);
+    free (con->lat_us);
+}
+
+//  sensors RUN KANTO_EP KINKI_EP RATE SECONDS EXPECTED CONSOLE_EP
 //  Prints " ready ..." once every uplink is connected (its first heartbeat has left), then
 //  publishes the hits, then one " rx ..." line per warning received and " done ...".
 static int
 s_child_sensors (char **argv)
 {
-    const char *run = argv[0], *ep[2] = {argv[1], argv[2]};
+    const char *run = argv[0], *ep[2] = {argv[1], argv[2]}, *con_ep = argv[6];
     long rate, seconds, expected;
     if (s_parse_long (argv[3], 1, 10000, &rate) || s_parse_long (argv[4], 1, 3600, &seconds) ||
         s_parse_long (argv[5], 0, 100000000, &expected))
@@ -1129,6 +1237,9 @@ s_child_sensors (char **argv)
         setrlimit (RLIMIT_NOFILE, &rl);
     }
     zsys_set_max_sockets (3 * S_ORGS + 64);
+    s_consoles_t con = {0};
+    if (s_consoles_open (&con, run, con_ep) == -1)
+        return 1;
     sn_uplink_t **up = calloc (S_ORGS, sizeof *up);
     s_uparg_t *args = calloc (S_ORGS, sizeof *args);
     s_rxlog_t log = {0};
@@ -1219,6 +1330,7 @@ s_child_sensors (char **argv)
             if (published == total)
                 t_last = s_mono_ns ();
         }
+        s_consoles_poll (&con);
         uint64_t s0 = s_mono_ns ();
         for (long i = 0; i < S_ORGS; i++)
             sn_uplink_poll (up[i], 0, 0, NULL);
@@ -1246,6 +1358,7 @@ s_child_sensors (char **argv)
     for (size_t i = 0; i < log.n_rx; i++)
         printf (" rx s=%ld n=%ld rev=%u lat_us=%lld\n", log.rx[i].s, log.rx[i].n,
                 log.rx[i].revision, (long long) log.rx[i].lat_us);
+    s_consoles_report (&con, total);
     sn_uplink_stats_t sum = {0};
     for (long i = 0; i < S_ORGS; i++) {
         sn_uplink_stats_t st;
@@ -1269,6 +1382,7 @@ done:
     free (up);
     free (args);
     free (log.rx);
+    s_consoles_close (&con);
     return rc;
 }
 
@@ -1291,8 +1405,9 @@ typedef struct {
     long notice_burst;  //  as configured
     int64_t p50_us, p90_us, p99_us, max_us;
     double cpu_agg, cpu_kanto, cpu_kinki, cpu_sensors, wall_s;
-    char child[S_LINE];  //  the sensors' " done" line
-    char corr[512];      //  the aggregator's correlation summary, shortened
+    char child[S_LINE];      //  the sensors' " done" line
+    char incidents[S_LINE];  //  the consoles' " incidents" line
+    char corr[512];          //  the aggregator's correlation summary, shortened
     long long agg_warnings, agg_watchlists;
     bool ok;
 } s_latency_t;
@@ -1336,8 +1451,47 @@ s_make_keys (const s_opts_t *o)
             rc = -1;
         mm_cert_destroy (&s);
     }
+    //  One SOC console per (provider, region): each gets only its own companies' INCIDENTs.
+    snprintf (path, sizeof path, "%s/consoles", o->run);
+    if (rc == 0 && mkdir (path, 0700) == -1)
+        rc = -1;
+    for (int c = 0; rc == 0 && c < 4; c++) {
+        snprintf (name, sizeof name, "soc-%d", c);
+        mm_cert_t *con = mm_cert_new (MM_ROLE_CONSOLE, name, c % 2 ? "p-west" : "p-east",
+                                      c / 2 ? "kinki" : "kanto", err, sizeof err);
+        snprintf (path, sizeof path, "%s/keys", o->run);
+        rc = con && mm_cert_save_pair (con, path, false, err, sizeof err) == 0 ? 0 : -1;
+        snprintf (path, sizeof path, "%s/consoles/%s.cert", o->run, name);
+        if (rc == 0 && mm_cert_save_public (con, path, false, err, sizeof err) == -1)
+            rc = -1;
+        mm_cert_destroy (&con);
+    }
     if (rc == -1)
         fprintf (stderr, "bench_lateral: keys: %s\n", err);
+    return rc;
+}
+
+//  The rest of the first line of `log` that starts with `prefix` (trailing newline dropped).
+//  0, or -1.
+static int
+s_log_value (const char *log, const char *prefix, char *out, size_t size)
+{
+    FILE *f = fopen (log, "r");
+    if (!f)
+        return -1;
+    char line[S_LINE];
+    int rc = -1;
+    while (rc == -1 && fgets (line, sizeof line, f))
+        if (strncmp (line, prefix, strlen (prefix)) == 0) {
+            const char *v = line + strlen (prefix);
+            size_t n = strcspn (v, "\r\n");
+            if (n < size) {
+                memcpy (out, v, n);
+                out[n] = '\0';
+                rc = 0;
+            }
+        }
+    fclose (f);
     return rc;
 }
 
@@ -1443,8 +1597,9 @@ s_part_latency (const s_opts_t *o, s_latency_t *r)
                       "[keys]\ncert_secret = %s/keys/centre.cert_secret\n"
                       "[store]\npath = %s/aggregator-store\n"
                       "[registry]\npath = %s\n"
+                      "[consoles]\nbind = tcp://127.0.0.1:*\ncert_dir = %s/consoles\n"
                       "[correlate]\nallowlists = %s\n",
-                      o->run, o->run, o->run, o->registry, o->allow);
+                      o->run, o->run, o->run, o->registry, o->run, o->allow);
     if (r->notice_burst && n > 0 && (size_t) n < sizeof text)
         snprintf (text + n, sizeof text - (size_t) n, "notice_burst = %ld\n", r->notice_burst);
     agg = s_start_daemon (o->aggregator, "mimamori-aggregator", text, ini, log_agg, agg_ep,
@@ -1486,8 +1641,14 @@ s_part_latency (const s_opts_t *o, s_latency_t *r)
     snprintf (expected_s, sizeof expected_s, "%ld", r->expected);
     char child_log[S_PATH];
     snprintf (child_log, sizeof child_log, "%s/sensors.log", o->run);
-    char *argv[] = {(char *) o->self, "--child", "sensors", (char *) o->run, kanto_ep,
-                    kinki_ep,         rate_s,    seconds_s, expected_s,      NULL};
+    char con_ep[256];
+    if (s_log_value (log_agg, "mimamori-aggregator: consoles on ", con_ep, sizeof con_ep) == -1) {
+        fprintf (stderr, "bench_lateral: the aggregator has no console endpoint (see %s)\n",
+                 log_agg);
+        goto done;
+    }
+    char *argv[] = {(char *) o->self, "--child", "sensors",  (char *) o->run, kanto_ep, kinki_ep,
+                    rate_s,           seconds_s, expected_s, con_ep,          NULL};
     child = s_spawn (argv, &sin, &sout, child_log);
     if (child == -1)
         goto done;
@@ -1513,6 +1674,10 @@ s_part_latency (const s_opts_t *o, s_latency_t *r)
         }
         if (strncmp (line, " done", 5) == 0)
             break;
+        if (strncmp (line, " incidents", 10) == 0) {
+            snprintf (r->incidents, sizeof r->incidents, "%s", line + 1);
+            continue;
+        }
         if (strncmp (line, " rx ", 4) != 0 || n_got == max_got)
             continue;
         if (s_kv (line, "rev") != 1) {
@@ -1631,7 +1796,7 @@ int
 main (int argc, char **argv)
 {
     if (argc > 2 && strcmp (argv[1], "--child") == 0) {
-        if (strcmp (argv[2], "sensors") == 0 && argc == 9)
+        if (strcmp (argv[2], "sensors") == 0 && argc == 10)
             return s_child_sensors (argv + 3);
         fprintf (stderr, "bench_lateral: bad child arguments\n");
         return 2;
@@ -1758,6 +1923,14 @@ main (int argc, char **argv)
                 printf ("  [correlate] notice_burst = %ld: a company gets up to that many "
                         "warnings in this run\n",
                         lat.notice_burst);
+            if (lat.incidents[0])
+                printf ("  INCIDENT, finding -> its provider's SOC console (4 consoles, one per "
+                        "provider and region): received %.0f of %.0f, %.0f at a console not "
+                        "entitled; p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+                        s_kv (lat.incidents, "received"), s_kv (lat.incidents, "expected"),
+                        s_kv (lat.incidents, "wrong_console"), s_kv (lat.incidents, "p50_us") / 1e3,
+                        s_kv (lat.incidents, "p90_us") / 1e3, s_kv (lat.incidents, "p99_us") / 1e3,
+                        s_kv (lat.incidents, "max_us") / 1e3);
             printf ("  aggregator: %s; down: %lld WARNING, %lld WATCHLIST\n\n", lat.corr,
                     lat.agg_warnings, lat.agg_watchlists);
         }
@@ -1781,6 +1954,16 @@ main (int argc, char **argv)
                 S_ORGS, o.rate, (double) lat.p99_us / 1e3, (double) lat.p50_us / 1e3,
                 (double) lat.max_us / 1e3, lat.received, lat.expected,
                 s_goal (lat.ok && lat.p99_us < 1000000));
+    if (part[1] && lat.incidents[0])
+        printf (
+            "| incident notice, severe finding -> its SOC console | p99 %.1f ms (p50 %.1f; %.0f "
+            "of %.0f received, %.0f misdirected) | | | < 1 s: %s |\n",
+            s_kv (lat.incidents, "p99_us") / 1e3, s_kv (lat.incidents, "p50_us") / 1e3,
+            s_kv (lat.incidents, "received"), s_kv (lat.incidents, "expected"),
+            s_kv (lat.incidents, "wrong_console"),
+            s_goal (s_kv (lat.incidents, "received") == s_kv (lat.incidents, "expected") &&
+                    s_kv (lat.incidents, "wrong_console") == 0 &&
+                    s_kv (lat.incidents, "p99_us") < 1e6));
     printf ("\nload average at the end: %s\n", load);
     s_kill_children ();
     if (status == 0 && !keep)
