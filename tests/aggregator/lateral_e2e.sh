@@ -6,10 +6,12 @@
 # own traffic from the WATCHLIST it received. Along the way:
 #   - only members of the chain hear of it (a company of another chain gets nothing), through
 #     both regional brokers;
-#   - the hit companies' provider SOC console gets an INCIDENT for each, under a second;
+#   - the hit companies' provider SOC console gets an INCIDENT for each (its latency is
+#     bench_lateral's: the replayed packets carry 2017 times);
 #     a console sees only its own provider's and region's companies;
 #   - no message down the mesh names a hit company;
-#   - a revocation reaches every sensor that received the warning.
+#   - a revocation goes to every earlier recipient (the aggregator's count) and reaches
+#     org-18's sensor through the other broker.
 # Registry: tests/data/registry/sample.reg (c-food = org-09 .. org-20; org-01 .. 15 Kanto
 # p-east; 16 .. 30 Kinki p-west, but org-21 is p-east).
 # Usage: lateral_e2e.sh AGGREGATOR BROKER KEYGEN SENSOR DOWN_SIM CONSOLE_SIM REGISTRY PCAP
