@@ -485,6 +485,11 @@ ag_lateral_on_stored (void *arg, mm_str_t broker, uint64_t index, const uint8_t 
     if (self->now == 0)
         self->now = s_wall_ns ();
     s_cursor (self, broker, index);
+    //  Most events are flows and protocol records: their kind says so without a decode.
+    uint64_t ts;
+    uint8_t kind;
+    if (mm_event_peek (data, len, &ts, &kind) == 0 && kind != MM_KIND_FINDING)
+        return;
     mm_error_t err;
     if (mm_event_decode (&self->ev, data, len, &err) == -1) {
         self->stats.bad++;  //  the ingest decoded it already: a store problem if ever

@@ -12,7 +12,6 @@
 #include <time.h>
 
 #include "mm_event.h"
-#include "mm_wire.h"
 
 #define AG_STORE_VERSION 1u
 
@@ -173,37 +172,6 @@ s_event_expiry (const ag_store_retention_t *r, uint8_t kind, uint64_t ts)
     return ts + (uint64_t) days * 86400u * 1000000000u;
 }
 
-//  The time (key 2) and kind (key 10) of an EVENT, read without decoding the rest.
-static int
-s_event_ts_kind (const uint8_t *data, size_t len, uint64_t *ts, uint8_t *kind)
-{
-    mm_rd_t rd;
-    mm_rd_init (&rd, data, len);
-    mm_error_t err;
-    uint32_t n;
-    if (mm_rd_map (&rd, &n, &err, "event") == -1)
-        return -1;
-    *ts = 0;
-    *kind = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        unsigned key;
-        uint64_t v;
-        if (mm_rd_key (&rd, &key, &err, "key") == -1)
-            return -1;
-        if (key == MM_K_TS || key == MM_EK_KIND) {
-            if (mm_rd_uint (&rd, &v, &err, "value") == -1)
-                return -1;
-            if (key == MM_K_TS)
-                *ts = v;
-            else
-                *kind = (uint8_t) v;
-        }
-        else if (mm_rd_skip (&rd, 8, &err, "value") == -1)
-            return -1;
-    }
-    return 0;
-}
-
 //  Events by their kind's retention.
 static unsigned char
 s_filter_ev (void *state, int level, const char *key, size_t klen, const char *val, size_t vlen,
@@ -213,7 +181,7 @@ s_filter_ev (void *state, int level, const char *key, size_t klen, const char *v
     *changed = 0;
     uint64_t ts;
     uint8_t kind;
-    if (s_event_ts_kind ((const uint8_t *) val, vlen, &ts, &kind) == -1)
+    if (mm_event_peek ((const uint8_t *) val, vlen, &ts, &kind) == -1)
         return 0;
     uint64_t expires = s_event_expiry ((const ag_store_retention_t *) state, kind, ts);
     return expires != 0 && expires < s_wall_ns ();

@@ -268,3 +268,33 @@ mm_event_decode (mm_event_t *ev, const uint8_t *data, size_t len, mm_error_t *er
 {
     return mm_schema_decode_msg (&mm_event_schema, ev, data, len, err);
 }
+
+int
+mm_event_peek (const uint8_t *data, size_t len, uint64_t *ts, uint8_t *kind)
+{
+    mm_rd_t rd;
+    mm_rd_init (&rd, data, len);
+    mm_error_t err;
+    uint32_t n;
+    *ts = 0;
+    *kind = 0;
+    if (mm_rd_map (&rd, &n, &err, "event") == -1)
+        return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned key;
+        uint64_t v;
+        if (mm_rd_key (&rd, &key, &err, "key") == -1)
+            return -1;
+        if (key == MM_K_TS || key == MM_EK_KIND) {
+            if (mm_rd_uint (&rd, &v, &err, "value") == -1)
+                return -1;
+            if (key == MM_K_TS)
+                *ts = v;
+            else
+                *kind = v > 255 ? 0 : (uint8_t) v;
+        }
+        else if (mm_rd_skip (&rd, 8, &err, "value") == -1)
+            return -1;
+    }
+    return 0;
+}

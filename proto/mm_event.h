@@ -230,4 +230,9 @@ int mm_event_encode (const mm_event_t *ev, mm_buf_t *out, mm_error_t *err);
 //  Decodes `data` into `ev`; strings in `ev` point into `data`. 0, or -1 with `err` filled.
 int mm_event_decode (mm_event_t *ev, const uint8_t *data, size_t len, mm_error_t *err);
 
+//  The time (key 2) and kind (key 10) of an EVENT, read without decoding the rest (stores and
+//  filters that only sort events by kind and age). Absent keys give 0. 0, or -1 if the bytes
+//  are not a MessagePack map of keys and values.
+int mm_event_peek (const uint8_t *data, size_t len, uint64_t *ts, uint8_t *kind);
+
 #endif

@@ -422,6 +422,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             s_fail ("mm_index_put does not give back the index split");
     }
 
+    //  mm_event_peek: never reads past the input; whatever an EVENT decodes to, it agrees.
+    uint64_t peek_ts = 0;
+    uint8_t peek_kind = 0;
+    int event_peek_rc = mm_event_peek (data, size, &peek_ts, &peek_kind);
+
     mm_error_t peek_err;
     mm_msg_type_t type = 0;
     s_poison (&peek_err);
@@ -446,6 +451,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             typed_rc = rc;
             typed_err = err;
             typed_json = json;  //  freed below
+            //  A decoded EVENT and mm_event_peek agree on its time and kind.
+            if (c->type == MM_MSG_EVENT && rc == 0) {
+                mm_event_t ev;
+                mm_error_t e;
+                if (mm_event_decode (&ev, data, size, &e) == 0 &&
+                    (event_peek_rc != 0 || peek_ts != ev.ts || peek_kind != ev.kind))
+                    s_fail ("mm_event_peek disagrees with mm_event_decode");
+            }
             continue;
         }
         if (peek_rc == 0) {

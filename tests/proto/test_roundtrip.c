@@ -251,3 +251,30 @@ Test (roundtrip, encode_appends)
     cr_assert_arr_eq (wire.data, wire.data + first, first);
     mm_buf_free (&wire);
 }
+
+//  mm_event_peek reads the time and kind without decoding the rest, and refuses what is not
+//  a map.
+Test (roundtrip, peek_time_and_kind)
+{
+    mm_event_t ev;
+    mm_sample_finding (&ev);
+    mm_buf_t buf = MM_BUF_INIT;
+    mm_error_t err;
+    cr_assert_eq (mm_event_encode (&ev, &buf, &err), 0, "%s", err.reason);
+    uint64_t ts = 1;
+    uint8_t kind = 1;
+    cr_assert_eq (mm_event_peek (buf.data, buf.len, &ts, &kind), 0);
+    cr_expect_eq (ts, ev.ts);
+    cr_expect_eq (kind, MM_KIND_FINDING);
+    mm_buf_clear (&buf);
+    mm_sample_event (&ev, MM_KIND_DNS);
+    cr_assert_eq (mm_event_encode (&ev, &buf, &err), 0, "%s", err.reason);
+    cr_assert_eq (mm_event_peek (buf.data, buf.len, &ts, &kind), 0);
+    cr_expect_eq (kind, MM_KIND_DNS);
+    //  Truncated: every prefix is refused or read without running past its end.
+    for (size_t n = 0; n < buf.len; n++)
+        mm_event_peek (buf.data, n, &ts, &kind);
+    const uint8_t not_a_map[] = {0x93, 0x01, 0x02, 0x03};
+    cr_expect_eq (mm_event_peek (not_a_map, sizeof not_a_map, &ts, &kind), -1);
+    mm_buf_free (&buf);
+}
