@@ -1279,10 +1279,10 @@ s_apply (ag_correlate_t *self, s_sight_t *s, const char *key, const mm_event_t *
     uint32_t conf = ev->confidence + 10u * (n_orgs > 0 ? n_orgs - 1 : 0);
     if (conf > 100)
         conf = 100;
-    if (conf > w->confidence) {
+    //  A higher confidence alone is like counts: told with the next revision, or update_s
+    //  later (each company joining a campaign would otherwise re-send it to every recipient).
+    if (conf > w->confidence)
         w->confidence = (uint8_t) conf;
-        changed = true;
-    }
     for (int r = 1; r <= 4; r++)
         if (v->rules & (1u << r))
             self->stats.rule[r]++;
