@@ -14,10 +14,11 @@
 #     org-18's sensor through the other broker.
 # Registry: tests/data/registry/sample.reg (c-food = org-09 .. org-20; org-01 .. 15 Kanto
 # p-east; 16 .. 30 Kinki p-west, but org-21 is p-east).
+# Then R3 and R4 with a second capture (see below).
 # Usage: lateral_e2e.sh AGGREGATOR BROKER KEYGEN SENSOR DOWN_SIM CONSOLE_SIM REGISTRY PCAP
-#        ALLOWLISTS
+#        ALLOWLISTS PCAP2
 set -euo pipefail
-agg=$1 broker=$2 keygen=$3 sensor=$4 dsim=$5 csim=$6 registry=$7 pcap=$8 allow=$9
+agg=$1 broker=$2 keygen=$3 sensor=$4 dsim=$5 csim=$6 registry=$7 pcap=$8 allow=$9 pcap2=${10}
 dir=$(mktemp -d /tmp/mm-lateral-XXXXXX)
 pids=()
 killall_() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -34,19 +35,24 @@ k() { "$keygen" "$@" --out "$dir/keys" >/dev/null; }
 k --role aggregator --id centre
 k --role broker --id b-kanto --region kanto
 k --role broker --id b-kinki --region kinki
-for s in 03 09 12 15; do k --role sensor --id "s-$s" --org "org-$s" --region kanto; done
+for s in 03 09 10 11 12 15; do k --role sensor --id "s-$s" --org "org-$s" --region kanto; done
 k --role sensor --id s-18 --org org-18 --region kinki
+k --role sensor --id s-22 --org org-22 --region kinki
 k --role console --id soc-east-kanto --org p-east --region kanto
 k --role console --id soc-west-kinki --org p-west --region kinki
 k --role console --id soc-east-kinki --org p-east --region kinki
 mkdir "$dir/brokers" "$dir/kanto" "$dir/kinki" "$dir/consoles" "$dir/revoke" "$dir/feeds"
 cp "$dir/keys/b-kanto.cert" "$dir/keys/b-kinki.cert" "$dir/brokers/"
-for s in 03 09 12 15; do cp "$dir/keys/s-$s.cert" "$dir/kanto/"; done
-cp "$dir/keys/s-18.cert" "$dir/kinki/"
+for s in 03 09 10 11 12 15; do cp "$dir/keys/s-$s.cert" "$dir/kanto/"; done
+cp "$dir/keys/s-18.cert" "$dir/keys/s-22.cert" "$dir/kinki/"
 cp "$dir/keys/"soc-*.cert "$dir/consoles/"
 cat >"$dir/feeds/partner-intel.txt" <<'FEED'
 # mimamori: severity=high
 skullseclabs.org
+FEED
+cat >"$dir/feeds/second-intel.txt" <<'FEED'
+# mimamori: severity=high
+suricata-ids.org
 FEED
 
 base=$((20000 + RANDOM % 2900 * 4))
@@ -88,8 +94,10 @@ endpoint = $agg_ep
 aggregator_cert = $dir/keys/centre.cert
 INI
 done
-# sensor_ini ID FEEDS: a sensor of the Kanto broker.
+# sensor_ini ID FEEDS [kinki]: a sensor of the Kanto broker (or of the Kinki one).
 sensor_ini() {
+    local ep=$kanto_ep b=b-kanto
+    [ "${3:-}" = kinki ] && ep=$kinki_ep b=b-kinki
     cat >"$dir/s-$1.ini" <<INI
 [sensor]
 id = s-$1
@@ -99,8 +107,8 @@ home_net = 192.168.0.0/16
 feeds = $2
 [uplink]
 enabled = true
-broker = $kanto_ep
-broker_cert = $dir/keys/b-kanto.cert
+broker = $ep
+broker_cert = $dir/keys/$b.cert
 cert_secret = $dir/keys/s-$1.cert_secret
 spool_dir = $dir/spool-s-$1
 heartbeat_s = 1
@@ -225,10 +233,52 @@ wait_grep "warning $wid org-18 revoked" "$dir/s-18.out" 15
 wait_grep "revoked: [0-9]* earlier recipients told" "$dir/agg.log" 5
 say "revocation of $wid reached org-18: $(grep -o 'revoked: [0-9]* earlier recipients told' "$dir/agg.log")"
 
+# R3 and R4 through the real daemons, with a second indicator (suricata-verify's
+# dns-dig capture, a lookup of www.suricata-ids.org) in a second feed:
+#   org-12 then org-10, which org-12 supplies: a chain campaign (c-food) and possible spread
+#   along that link (R3: critical);
+#   then org-11 (industry E, p-east, c-food) and org-22 (industry E, p-west, Kinki, c-elec):
+#   three E companies, two providers, not all of one chain: an industry advisory (R4).
+replay() { # ID [kinki]
+    sensor_ini "$1" "$dir/feeds/second-intel.txt" "${2:-}"
+    "$sensor" -c "$dir/s-$1.ini" -r "$pcap2" 2>"$dir/s-$1.log" || fail "sensor s-$1 exited with $?"
+    sanitizer_check "$dir/s-$1.log"
+    grep -q 'still spooled 0' "$dir/s-$1.log" || fail "s-$1: not everything acknowledged"
+}
+replay 12
+replay 10
+replay 11
+replay 22 kinki
+sleep 1
+python3 - "$dir" <<'PY' || fail "R3/R4 at the consoles"
+import json, sys
+d = sys.argv[1]
+def lines(n): return [json.loads(l) for l in open(f"{d}/{n}.out")]
+def second(ls): return [e for e in ls if e.get("event_type") == "warning"
+                        and e["warning"]["indicator"]["value"] == "suricata-ids.org"]
+east, west = second(lines("soc-east-kanto")), second(lines("soc-west-kinki"))
+# R3: org-10 hears of it as critical, from its direct supplier (it has 2 suppliers and 2
+# customers, so the relation may say so).
+ten = [e for e in east if e["org_id"] == "org-10"]
+assert ten and ten[-1]["warning"]["severity"] == "critical", ten[-1:] or "no copy for org-10"
+assert ten[-1]["warning"]["relation"] == "direct_supplier", ten[-1]["warning"]["relation"]
+# R4: org-25 (Kinki, E, c-elec, no partner of a hit company) hears of it only as an industry
+# advisory.
+t25 = [e for e in west if e["org_id"] == "org-25"]
+assert t25 and t25[-1]["warning"]["relation"] == "same_region_industry", t25[-1:] or "none"
+print("lateral_e2e.sh: R3: org-10 told critical (direct supplier); R4: org-25 told "
+      "(same region/industry); %d + %d copies at the two consoles" % (len(east), len(west)))
+PY
+
 for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 wait 2>/dev/null || true
 pids=()
 sanitizer_check "$dir/agg.log"
 grep -q 'correlation: ' "$dir/agg.log" || fail "no correlation summary"
+rules=$(grep -o '(R1 [0-9]*, R2 [0-9]*, R3 [0-9]*, R4 [0-9]*)' "$dir/agg.log" | tail -1)
+for r in R1 R2 R3 R4; do
+    grep -q "$r [1-9]" <<<"$rules" || fail "rule $r never fired end to end: $rules"
+done
+say "every rule fired through the real daemons: $rules"
 say "$(grep -o 'correlation: .*' "$dir/agg.log" | tail -1 | cut -c1-200)"
 say "ok"
