@@ -104,6 +104,10 @@ typedef struct {
     bool withheld;   //  evidence counts withheld (the relation could not be disclosed)
     uint32_t sent;   //  the last revision it received (0: none yet)
     bool in_digest;  //  held back, due with its next digest
+    //  What its sensors' matchers hold (not kept across a restart: then sent again): the
+    //  expiry of the entry last sent, and whether it named the group.
+    uint64_t matcher_expires;
+    bool matcher_group;
 } s_recipient_t;
 
 struct s_warn_t {
@@ -1136,8 +1140,19 @@ s_notify (ag_correlate_t *self, s_warn_t *w, s_recipient_t *r, uint64_t now)
         //  A warning that now names its group may have named its first value before.
         mm_indicator_t earlier = {w->sight->type, mm_str (w->sight->value), MM_MATCH_EXACT};
         bool named_group = w->sight->mixed && !w->sight->group_allowlisted;
-        self->sink.warning (self->sink.arg, &mw,
-                            named_group && w->status == MM_WSTATUS_REVOKED ? &earlier : NULL);
+        bool revoked = w->status == MM_WSTATUS_REVOKED;
+        //  The sensors' matchers need the entry again only when it changes: new, revoked, now
+        //  the group, or about to lapse before the warning does. Entries are sent with half a
+        //  lifetime to spare, so a warning revised every few minutes is not re-sent each time.
+        uint64_t matcher = 0;
+        if (revoked || r->matcher_expires == 0 || r->matcher_group != named_group ||
+            w->valid_until > r->matcher_expires) {
+            matcher =
+                revoked ? w->valid_until : w->valid_until + s_ttl_ns (self, w->sight->type) / 2;
+            r->matcher_expires = matcher;
+            r->matcher_group = named_group;
+        }
+        self->sink.warning (self->sink.arg, &mw, named_group && revoked ? &earlier : NULL, matcher);
     }
 }
 
@@ -1468,6 +1483,8 @@ s_digest_flush (ag_correlate_t *self, s_org_t *o)
             continue;
         r->in_digest = false;
         r->sent = w->revision;
+        r->matcher_expires = w->valid_until;  //  the digest's WATCHLIST carries it
+        r->matcher_group = w->sight->mixed && !w->sight->group_allowlisted;
         s_warn_dirty (self, w);
         if (ws && ps) {
             s_build (self, w, r, &ws[k]);

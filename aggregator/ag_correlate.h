@@ -101,8 +101,10 @@ typedef struct {
     void *arg;
     //  A warning (new, updated or revoked) for one recipient org. `earlier`, when not NULL, is
     //  a value the warning named in an earlier revision (before it named the whole group), for
-    //  a revocation to take back as well.
-    void (*warning) (void *arg, const mm_warning_t *w, const mm_indicator_t *earlier);
+    //  a revocation to take back as well. `matcher` is not 0 when the org's sensors' matchers
+    //  need the entry (again): its expiry; 0 when what they hold is still right.
+    void (*warning) (void *arg, const mm_warning_t *w, const mm_indicator_t *earlier,
+                     uint64_t matcher);
     //  Warnings a recipient's rate limit held back, due now as one digest (n >= 1).
     void (*digest) (void *arg, const char *org, const mm_warning_t *const *ws, size_t n);
     void (*incident) (void *arg, const ag_incident_t *inc);

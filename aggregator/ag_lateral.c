@@ -180,7 +180,7 @@ s_soc_of (const ag_lateral_t *self, const char *org, const char **provider, cons
 //  What the correlation decides
 
 static void
-s_watchlist_entry (const mm_warning_t *w, mm_wl_entry_t *e)
+s_watchlist_entry (const mm_warning_t *w, uint64_t expires, mm_wl_entry_t *e)
 {
     memset (e, 0, sizeof *e);
     e->op = w->status == MM_WSTATUS_REVOKED ? MM_WL_REVOKE : MM_WL_ADD;
@@ -189,7 +189,7 @@ s_watchlist_entry (const mm_warning_t *w, mm_wl_entry_t *e)
     e->category = w->category;
     e->severity = w->severity;
     e->feed = mm_str ("lateral");
-    e->expires = w->valid_until;
+    e->expires = expires ? expires : w->valid_until;
     e->warning_id = w->id;
     //  The sensor blocks only if its own configuration lets it; the warning says whether
     //  blocking is the advice.
@@ -204,8 +204,10 @@ s_next_serial (ag_lateral_t *self)
     return self->serial;
 }
 
+//  `expires`: the entries' expiry (0: each warning's valid-until).
 static void
-s_queue_watchlist (ag_lateral_t *self, const char *org, const mm_warning_t *const *ws, size_t n)
+s_queue_watchlist (ag_lateral_t *self, const char *org, const mm_warning_t *const *ws, size_t n,
+                   uint64_t expires)
 {
     static mm_watchlist_t wl;  //  big (MM_WATCHLIST_MAX entries): one thread uses it
     for (size_t start = 0; start < n; start += MM_WATCHLIST_MAX) {
@@ -215,7 +217,7 @@ s_queue_watchlist (ag_lateral_t *self, const char *org, const mm_warning_t *cons
         wl.org = mm_str (org);
         wl.serial = s_next_serial (self);
         for (size_t i = start; i < n && wl.n_entries < MM_WATCHLIST_MAX; i++)
-            s_watchlist_entry (ws[i], &wl.entries[wl.n_entries++]);
+            s_watchlist_entry (ws[i], expires, &wl.entries[wl.n_entries++]);
         size_t off = self->msgs.len;
         mm_error_t err;
         if (mm_watchlist_encode (&wl, &self->msgs, &err) == -1) {
@@ -263,21 +265,23 @@ s_warning_copy (ag_lateral_t *self, const mm_warning_t *w, bool to_sensors)
 }
 
 static void
-s_on_warning (void *arg, const mm_warning_t *w, const mm_indicator_t *earlier)
+s_on_warning (void *arg, const mm_warning_t *w, const mm_indicator_t *earlier, uint64_t matcher)
 {
     ag_lateral_t *self = (ag_lateral_t *) arg;
     s_warning_copy (self, w, true);
+    if (!matcher)
+        return;  //  its sensors' matchers hold the entry already
     char org[MM_ID_MAX + 1];
     snprintf (org, sizeof org, "%.*s", (int) w->org.len, w->org.ptr);
     if (!earlier) {
-        s_queue_watchlist (self, org, &w, 1);
+        s_queue_watchlist (self, org, &w, 1, matcher);
         return;
     }
     //  A revocation takes back what earlier revisions put in the matchers too.
     mm_warning_t before = *w;
     before.indicator = *earlier;
     const mm_warning_t *both[2] = {w, &before};
-    s_queue_watchlist (self, org, both, 2);
+    s_queue_watchlist (self, org, both, 2, matcher);
 }
 
 //  Held-back warnings: their indicators reach the sensors' matchers in one WATCHLIST (the
@@ -288,7 +292,7 @@ s_on_digest (void *arg, const char *org, const mm_warning_t *const *ws, size_t n
     ag_lateral_t *self = (ag_lateral_t *) arg;
     for (size_t i = 0; i < n; i++)
         s_warning_copy (self, ws[i], false);
-    s_queue_watchlist (self, org, ws, n);
+    s_queue_watchlist (self, org, ws, n, 0);
 }
 
 static void

@@ -73,12 +73,16 @@ s_record (const mm_warning_t *w, bool digest)
 }
 
 static char s_earlier[256];  //  the last `earlier` value given with a warning
+static uint64_t s_matcher;   //  the last `matcher` given with a warning
+static size_t s_matcher_n;   //  warnings given with a `matcher`
 
 static void
-s_on_warning (void *arg, const mm_warning_t *w, const mm_indicator_t *earlier)
+s_on_warning (void *arg, const mm_warning_t *w, const mm_indicator_t *earlier, uint64_t matcher)
 {
     (void) arg;
     s_record (w, false);
+    s_matcher = matcher;
+    s_matcher_n += matcher != 0;
     if (earlier)
         snprintf (s_earlier, sizeof s_earlier, "%.*s", (int) earlier->value.len,
                   earlier->value.ptr);
@@ -127,7 +131,7 @@ s_registry (const char *extra)
 static void
 s_start_with (const ag_correlate_config_t *cfg)
 {
-    s_n = s_n_inc = s_n_quarantine = s_digests = 0;
+    s_n = s_n_inc = s_n_quarantine = s_digests = s_matcher_n = 0;
     s_reg = s_registry ("sensor s-03e org=org-03 type=endpoint");
     s_allow = ag_allow_new ();
     cr_assert_not_null (s_allow);
@@ -857,4 +861,31 @@ Test (ag_correlate, withheld_copies_do_not_reveal_counts_through_confidence)
     cr_expect_eq (r->relation, MM_REL_DIRECT_SUPPLIER);
     cr_expect_eq (r->orgs, 2);
     cr_expect_eq (r->confidence, 90);  //  80 + 10 for the second org
+}
+
+//  The sensors' matchers get the entry when it changes, not with every revision: first with
+//  half a lifetime to spare, again only when the warning would outlive it, when it comes to
+//  name its group, and when it is revoked.
+Test (ag_correlate, the_matchers_get_an_entry_only_when_it_changes)
+{
+    const uint64_t ip_ttl = 7ull * 86400 * S_NS;
+    cr_assert_eq (s_find ("s-03", T0, MM_SEV_HIGH, 90, C2, IP, "45.33.32.1", NOW0), 0);
+    cr_expect_eq (s_n, 3);
+    cr_expect_eq (s_matcher_n, 3);
+    cr_expect_eq (s_matcher, NOW0 + ip_ttl + ip_ttl / 2);
+    //  A count revision 10 minutes later: the copies go, the matchers keep what they have.
+    cr_assert_eq (s_find ("s-03", T0 + S_NS, MM_SEV_HIGH, 90, C2, IP, "45.33.32.1", NOW0), 0);
+    ag_correlate_tick (s_cor, NOW0 + 601 * S_NS);
+    cr_expect_eq (s_n, 6);
+    cr_expect_eq (s_matcher_n, 3);
+    //  Four days on, a revision would outlive the entry (NOW0 + 10.5 days): sent again.
+    cr_assert_eq (s_find ("s-03", T0 + 2 * S_NS, MM_SEV_HIGH, 90, C2, IP, "45.33.32.1",
+                          NOW0 + 4 * 86400 * S_NS),
+                  0);
+    ag_correlate_tick (s_cor, NOW0 + 4 * 86400 * S_NS + 601 * S_NS);
+    cr_expect_eq (s_n, 9);
+    cr_expect_eq (s_matcher_n, 6);
+    //  Revoked: every matcher is told.
+    cr_expect_eq (ag_correlate_revoke (s_cor, s_recs[0].id, NOW0 + 5 * 86400 * S_NS), 3);
+    cr_expect_eq (s_matcher_n, 9);
 }

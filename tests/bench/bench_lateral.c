@@ -859,9 +859,9 @@ typedef struct {
 } s_sink_count_t;
 
 static void
-s_sink_warning (void *arg, const mm_warning_t *w, const mm_indicator_t *earlier)
+s_sink_warning (void *arg, const mm_warning_t *w, const mm_indicator_t *earlier, uint64_t matcher)
 {
-    (void) w, (void) earlier;
+    (void) w, (void) earlier, (void) matcher;
     ((s_sink_count_t *) arg)->warnings++;
 }
 
