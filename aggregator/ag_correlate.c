@@ -635,10 +635,10 @@ s_indicator (const mm_event_t *ev, uint8_t *type, char *norm, size_t size)
 //  The key a group is filed under: addresses and names by their group, so that one attacker's
 //  /24 or registered domain is one thing; URLs file under their host's registered domain.
 static int
-s_group (ag_correlate_t *self, uint8_t type, const char *norm, char *group, size_t size, char *key,
+s_group (const ag_psl_t *psl, uint8_t type, const char *norm, char *group, size_t size, char *key,
          size_t key_size)
 {
-    if (ag_indicator_group (self->psl, type, norm, group, size) == -1)
+    if (ag_indicator_group (psl, type, norm, group, size) == -1)
         return -1;
     char cls = type == MM_IOC_IP || type == MM_IOC_CIDR      ? 'a'
                : type == MM_IOC_DOMAIN || type == MM_IOC_URL ? 'd'
@@ -666,7 +666,7 @@ static s_sight_t *
 s_sight_find (ag_correlate_t *self, uint8_t type, const char *norm, char *group, size_t size,
               char *key, size_t key_size)
 {
-    if (s_group (self, type, norm, group, size, key, key_size) == -1)
+    if (s_group (self->psl, type, norm, group, size, key, key_size) == -1)
         return NULL;
     s_sight_t *s = (s_sight_t *) zhashx_lookup (self->sights, key);
     if (s && !s->other_value && (s->type != type || strcmp (s->value, norm) != 0))
@@ -1364,7 +1364,7 @@ s_correlate (ag_correlate_t *self, const mm_event_t *ev, int32_t a, s_sensor_t *
     }
     s_org_t *org = s_org (self, ro->id);
     char group[AG_INDICATOR_MAX], key[AG_INDICATOR_MAX + 4];
-    if (s_group (self, type, norm, group, sizeof group, key, sizeof key) == -1) {
+    if (s_group (self->psl, type, norm, group, sizeof group, key, sizeof key) == -1) {
         //  A public suffix itself (a dynamic-DNS provider's domain): no one company's
         //  threat, and a warning for it would block every customer of the provider.
         self->stats.bad_indicator++;
@@ -2107,8 +2107,5 @@ int
 ag_correlate_group_key (const ag_psl_t *psl, uint8_t type, const char *norm, char *key, size_t size)
 {
     char group[AG_INDICATOR_MAX];
-    ag_correlate_t tmp;
-    memset (&tmp, 0, sizeof tmp);
-    tmp.psl = psl;
-    return s_group (&tmp, type, norm, group, sizeof group, key, size);
+    return s_group (psl, type, norm, group, sizeof group, key, size);
 }

@@ -102,6 +102,19 @@ s_rocks_error (ag_store_t *self, const char *what, char *err)
     return -1;
 }
 
+//  Ends a walk: the iterator's error (if any) recorded, the iterator and its read options
+//  (NULL: the store's own) freed. 0, or -1.
+static int
+s_iter_end (ag_store_t *self, rocksdb_iterator_t *it, rocksdb_readoptions_t *ro, const char *what)
+{
+    char *err = NULL;
+    rocksdb_iter_get_error (it, &err);
+    rocksdb_iter_destroy (it);
+    if (ro)
+        rocksdb_readoptions_destroy (ro);
+    return err ? s_rocks_error (self, what, err) : 0;
+}
+
 //  u8 len | id | u64 n. Returns the key length.
 static size_t
 s_key (uint8_t *key, mm_str_t id, uint64_t n)
@@ -780,12 +793,8 @@ s_down_queue_batch (ag_store_t *self, const ag_store_msg_t *msgs, size_t n)
         s_down_head_put (self, broker, last, acked);
         queued++;
     }
-    char *err = NULL;
-    rocksdb_iter_get_error (it, &err);
-    rocksdb_iter_destroy (it);
-    rocksdb_readoptions_destroy (ro);
-    if (err)
-        rc = s_rocks_error (self, "read down queues", err);
+    if (s_iter_end (self, it, ro, "read down queues") == -1)
+        rc = -1;
     return rc == 0 ? queued : -1;
 }
 
@@ -829,12 +838,8 @@ ag_store_down_read (ag_store_t *self, mm_str_t broker, uint64_t from, uint32_t m
         if (fn (arg, s_get_u64 (k + klen - 8), (const uint8_t *) v, vlen) != 0)
             break;
     }
-    char *err = NULL;
-    rocksdb_iter_get_error (it, &err);
-    rocksdb_iter_destroy (it);
-    rocksdb_readoptions_destroy (ro);
-    if (err)
-        return s_rocks_error (self, "read down queue", err);
+    if (s_iter_end (self, it, ro, "read down queue") == -1)
+        return -1;
     return visited;
 }
 
@@ -998,12 +1003,8 @@ ag_store_scan (ag_store_t *self, uint8_t kv, const void *from, size_t flen, cons
         if (fn (arg, k + kskip, klen - kskip, v + skip, vlen - skip, expires) != 0)
             break;
     }
-    char *err = NULL;
-    rocksdb_iter_get_error (it, &err);
-    rocksdb_iter_destroy (it);
-    rocksdb_readoptions_destroy (ro);
-    if (err)
-        return s_rocks_error (self, "scan records", err);
+    if (s_iter_end (self, it, ro, "scan records") == -1)
+        return -1;
     return count;
 }
 
@@ -1031,12 +1032,8 @@ ag_store_events_after (ag_store_t *self, mm_str_t broker, uint64_t after, ag_sto
         if (fn (arg, s_get_u64 (k + 1 + broker.len), v, vlen) != 0)
             break;
     }
-    char *err = NULL;
-    rocksdb_iter_get_error (it, &err);
-    rocksdb_iter_destroy (it);
-    rocksdb_readoptions_destroy (ro);
-    if (err)
-        return s_rocks_error (self, "read events", err);
+    if (s_iter_end (self, it, ro, "read events") == -1)
+        return -1;
     return count;
 }
 
@@ -1075,11 +1072,8 @@ ag_store_brokers (ag_store_t *self, ag_store_broker_fn *fn, void *arg)
         if (fn (arg, (mm_str_t){.ptr = k, .len = (uint32_t) klen}, s_get_u64 (v)) != 0)
             break;
     }
-    char *err = NULL;
-    rocksdb_iter_get_error (it, &err);
-    rocksdb_iter_destroy (it);
-    if (err)
-        return s_rocks_error (self, "read brokers", err);
+    if (s_iter_end (self, it, NULL, "read brokers") == -1)
+        return -1;
     return n;
 }
 
