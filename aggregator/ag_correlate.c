@@ -78,6 +78,7 @@ typedef struct {
     uint32_t sensors;      //  distinct sensors, counted up to 2
     uint64_t first, last;  //  finding times, ns
     uint64_t count;
+    uint64_t stored;  //  `count` when its entry record was last written (0: never)
 } s_seen_t;
 
 //  Sightings of an indicator group ("a:198.51.100.0/24", "d:example.co.jp", "7:<sha1>").
@@ -127,6 +128,12 @@ struct s_warn_t {
     char techniques[MM_ATTACK_MAX][16];
     uint32_t n_recipients, max_recipients;
     s_recipient_t *recipients;
+    //  Which org slots are recipients, one bit each: a finding asks for each org a rule
+    //  adds, and a region's advisory has hundreds of recipients.
+    uint64_t *member;
+    uint32_t member_words;
+    uint32_t n_stored;      //  recipients in entry records (the list only grows)
+    uint64_t rcpt_expires;  //  the expiry the recipients' entry records were written with
     //  Audiences already added (rule << 24 | chain, region or industry, or the hit org): a
     //  rule firing again for one of them has nobody new to add, so it skips the walk.
     uint32_t n_scopes, max_scopes;
@@ -152,6 +159,8 @@ struct ag_correlate_t {
     zhashx_t *notified;  //  "sensor|finding id" -> expiry (severe findings already notified)
     s_org_t **org_by_slot;
     uint32_t n_org_slots, max_org_slots;
+    s_org_t **org_by_reg;  //  by registry index, filled as met (NULL: not yet)
+    size_t n_org_by_reg;
     s_sensor_t **sensor_by_slot;
     uint32_t n_sensor_slots, max_sensor_slots;
     zlistx_t *dirty_sights;    //  s_sight_t * changed since the last flush (not owned)
@@ -325,6 +334,7 @@ s_warn_free (void **item)
     if (w) {
         free (w->key);
         free (w->recipients);
+        free (w->member);
         free (w->scopes);
         free (w);
     }
@@ -371,8 +381,13 @@ s_org (ag_correlate_t *self, const char *id)
 static s_org_t *
 s_org_of_reg (ag_correlate_t *self, uint32_t reg)
 {
+    if (reg < self->n_org_by_reg && self->org_by_reg[reg])
+        return self->org_by_reg[reg];
     const ag_org_t *ro = ag_registry_org_at (self->registry, reg);
-    return ro ? s_org (self, ro->id) : NULL;
+    s_org_t *o = ro ? s_org (self, ro->id) : NULL;
+    if (o && reg < self->n_org_by_reg)
+        self->org_by_reg[reg] = o;
+    return o;
 }
 
 static s_sensor_t *
@@ -489,6 +504,7 @@ ag_correlate_destroy (ag_correlate_t **self_p)
     zlistx_destroy (&self->dirty_sights);
     zlistx_destroy (&self->dirty_warnings);
     free (self->org_by_slot);
+    free (self->org_by_reg);
     free (self->sensor_by_slot);
     free (self);
     *self_p = NULL;
@@ -498,6 +514,16 @@ void
 ag_correlate_set_registry (ag_correlate_t *self, const ag_registry_t *registry)
 {
     self->registry = registry;
+    //  Registry indexes change with a reload: the cache starts again.
+    size_t n = registry ? ag_registry_orgs (registry) : 0;
+    s_org_t **p = (s_org_t **) realloc (self->org_by_reg, (n ? n : 1) * sizeof *p);
+    if (p) {
+        memset (p, 0, (n ? n : 1) * sizeof *p);
+        self->org_by_reg = p;
+        self->n_org_by_reg = n;
+    }
+    else
+        self->n_org_by_reg = 0;  //  (the cache is only a shortcut)
     //  Chains and orgs may have changed: every audience is walked again when a rule fires.
     for (s_warn_t *w = (s_warn_t *) zhashx_first (self->warnings); w;
          w = (s_warn_t *) zhashx_next (self->warnings))
@@ -1208,9 +1234,17 @@ s_warn_new (ag_correlate_t *self, s_sight_t *s, const char *key, const mm_event_
     return w;
 }
 
+static bool
+s_member (const s_warn_t *w, uint32_t org)
+{
+    return org / 64 < w->member_words && (w->member[org / 64] >> (org % 64) & 1);
+}
+
 static s_recipient_t *
 s_recipient (s_warn_t *w, uint32_t org)
 {
+    if (!s_member (w, org))
+        return NULL;
     for (uint32_t i = 0; i < w->n_recipients; i++)
         if (w->recipients[i].org == org)
             return &w->recipients[i];
@@ -1220,6 +1254,15 @@ s_recipient (s_warn_t *w, uint32_t org)
 static int
 s_recipient_add (s_warn_t *w, const s_recipient_t *r)
 {
+    if (r->org / 64 >= w->member_words) {
+        uint32_t words = r->org / 64 + 1;
+        uint64_t *p = (uint64_t *) realloc (w->member, words * sizeof *p);
+        if (!p)
+            return -1;
+        memset (p + w->member_words, 0, (words - w->member_words) * sizeof *p);
+        w->member = p;
+        w->member_words = words;
+    }
     if (w->n_recipients == w->max_recipients) {
         uint32_t max = w->max_recipients ? w->max_recipients * 2 : 8;
         s_recipient_t *p = (s_recipient_t *) realloc (w->recipients, max * sizeof *p);
@@ -1229,6 +1272,7 @@ s_recipient_add (s_warn_t *w, const s_recipient_t *r)
         w->max_recipients = max;
     }
     w->recipients[w->n_recipients++] = *r;
+    w->member[r->org / 64] |= 1ull << (r->org % 64);
     return 0;
 }
 
@@ -1264,21 +1308,10 @@ s_apply (ag_correlate_t *self, s_sight_t *s, const char *key, const mm_event_t *
         return;
     s_scopes_add (self, w);
     bool changed = false;
-    if (self->n_adds > 0) {
-        //  Which adds are recipients already: one pass over each list (marks), not one over
-        //  the recipients per add (a region's advisory has hundreds of both).
-        self->gen++;
-        for (uint32_t i = 0; i < w->n_recipients; i++)
-            self->org_by_slot[w->recipients[i].org]->mark = self->gen;
-        for (uint32_t i = 0; i < self->n_adds; i++) {
-            s_org_t *o = self->org_by_slot[self->adds[i].org];
-            if (o->mark == self->gen)
-                continue;
-            o->mark = self->gen;
-            if (s_recipient_add (w, &self->adds[i]) == 0)
-                changed = true;
-        }
-    }
+    //  The adds are distinct (s_add); those not recipients yet join.
+    for (uint32_t i = 0; i < self->n_adds; i++)
+        if (!s_member (w, self->adds[i].org) && s_recipient_add (w, &self->adds[i]) == 0)
+            changed = true;
     if (v->severity > w->severity) {
         w->severity = v->severity;  //  only ever up: a quieter sighting does not calm it
         changed = true;
@@ -1362,7 +1395,7 @@ s_correlate (ag_correlate_t *self, const mm_event_t *ev, int32_t a, s_sensor_t *
         self->stats.quarantined++;
         return -1;
     }
-    s_org_t *org = s_org (self, ro->id);
+    s_org_t *org = s_org_of_reg (self, (uint32_t) a);
     char group[AG_INDICATOR_MAX], key[AG_INDICATOR_MAX + 4];
     if (s_group (self->psl, type, norm, group, sizeof group, key, sizeof key) == -1) {
         //  A public suffix itself (a dynamic-DNS provider's domain): no one company's
@@ -1657,7 +1690,7 @@ ag_correlate_stats (const ag_correlate_t *self, ag_correlate_stats_t *stats)
 //  ---------------------------------------------------------------------------------------------
 //  Records. Binary, big-endian, a version byte first; strings as u16 length | bytes.
 
-#define S_REC_VERSION 1
+#define S_REC_VERSION 2  //  1 (orgs and recipients inline, before 2026-11-22) is not read
 
 static int
 s_w8 (mm_buf_t *b, uint8_t v)
@@ -1688,6 +1721,19 @@ s_wstr (mm_buf_t *b, const char *str)
     return mm_buf_append (b, p, 2) | mm_buf_append (b, str, n);
 }
 
+//  LEB128: the recipients' states are mostly one byte each.
+static int
+s_wvar (mm_buf_t *b, uint64_t v)
+{
+    uint8_t p[10];
+    size_t n = 0;
+    do {
+        p[n++] = (uint8_t) ((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return mm_buf_append (b, p, n);
+}
+
 typedef struct {
     const uint8_t *p;
     size_t left;
@@ -1707,6 +1753,28 @@ s_rn (s_rd_t *r, size_t n)
     r->p += n;
     r->left -= n;
     return v;
+}
+
+static uint64_t
+s_get_be32 (const uint8_t *p)
+{
+    return (uint64_t) p[0] << 24 | (uint64_t) p[1] << 16 | (uint64_t) p[2] << 8 | p[3];
+}
+
+static uint64_t
+s_rvar (s_rd_t *r)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        uint8_t c = (uint8_t) s_rn (r, 1);
+        if (r->bad)
+            return 0;
+        v |= (uint64_t) (c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return v;
+    }
+    r->bad = true;
+    return 0;
 }
 
 //  A string into `out` (size `size`); too long or short input marks the reader bad.
@@ -1732,24 +1800,49 @@ s_sight_store_key (const s_sight_t *s, char *out, size_t size)
     return n > 0 && (size_t) n < size ? (size_t) n : 0;
 }
 
+//  An entry's key: its record's key, NUL, the org id. 0 if it does not fit.
+static size_t
+s_entry_key (const char *prefix, size_t plen, const char *org, char *out, size_t size)
+{
+    size_t olen = strlen (org);
+    if (plen + 1 + olen > size)
+        return 0;
+    memcpy (out, prefix, plen);
+    out[plen] = '\0';
+    memcpy (out + plen + 1, org, olen);
+    return plen + 1 + olen;
+}
+
 static int
-s_sight_encode (ag_correlate_t *self, const s_sight_t *s, mm_buf_t *b)
+s_sight_encode (const s_sight_t *s, mm_buf_t *b)
 {
     uint8_t flags = (uint8_t) ((s->mixed ? 1 : 0) | (s->other_value ? 2 : 0));
     int rc = s_w8 (b, S_REC_VERSION) | s_w8 (b, s->type) | s_w8 (b, flags) | s_wstr (b, s->value) |
              s_wstr (b, s->group) | s_w64 (b, s->first) | s_w64 (b, s->last) | s_w64 (b, s->count) |
              s_w64 (b, s->episode) | s_w32 (b, s->n_seen);
-    for (uint32_t i = 0; i < s->n_seen && rc == 0; i++) {
-        const s_seen_t *e = &s->seen[i];
-        rc = s_wstr (b, self->org_by_slot[e->org]->id) |
-             s_wstr (b, self->sensor_by_slot[e->sensor]->id) | s_w8 (b, (uint8_t) e->sensors) |
-             s_w64 (b, e->first) | s_w64 (b, e->last) | s_w64 (b, e->count);
-    }
     return rc ? -1 : 0;
 }
 
 static int
-s_warn_encode (const ag_correlate_t *self, const s_warn_t *w, mm_buf_t *b)
+s_seen_encode (const ag_correlate_t *self, const s_seen_t *e, mm_buf_t *b)
+{
+    int rc = s_w8 (b, S_REC_VERSION) | s_wstr (b, self->sensor_by_slot[e->sensor]->id) |
+             s_w8 (b, (uint8_t) e->sensors) | s_w64 (b, e->first) | s_w64 (b, e->last) |
+             s_w64 (b, e->count);
+    return rc ? -1 : 0;
+}
+
+static uint32_t
+s_told (const s_warn_t *w)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < w->n_recipients; i++)
+        n += w->recipients[i].sent > 0;
+    return n;
+}
+
+static int
+s_warn_encode (const s_warn_t *w, mm_buf_t *b)
 {
     char skey[AG_INDICATOR_MAX + 32];
     if (s_sight_store_key (w->sight, skey, sizeof skey) == 0)
@@ -1762,12 +1855,7 @@ s_warn_encode (const ag_correlate_t *self, const s_warn_t *w, mm_buf_t *b)
              s_w8 (b, (uint8_t) w->n_techniques);
     for (uint32_t i = 0; i < w->n_techniques; i++)
         rc |= s_wstr (b, w->techniques[i]);
-    rc |= s_w32 (b, w->n_recipients);
-    for (uint32_t i = 0; i < w->n_recipients && rc == 0; i++) {
-        const s_recipient_t *r = &w->recipients[i];
-        rc = s_wstr (b, self->org_by_slot[r->org]->id) | s_w8 (b, r->relation) |
-             s_w8 (b, r->withheld) | s_w32 (b, r->sent) | s_w8 (b, r->in_digest);
-    }
+    rc |= s_w32 (b, w->n_recipients) | s_w32 (b, s_told (w)) | s_w64 (b, w->rcpt_expires);
     //  What it names now, for readers of the store (ag_correlate_warning_view).
     mm_indicator_t ind;
     s_indicator_of (w, &ind);
@@ -1775,7 +1863,111 @@ s_warn_encode (const ag_correlate_t *self, const s_warn_t *w, mm_buf_t *b)
     snprintf (value, sizeof value, "%.*s", (int) ind.value.len, ind.value.ptr);
     rc |=
         s_w8 (b, ind.type) | s_wstr (b, value) | s_w8 (b, ind.match) | s_w8 (b, w->base_confidence);
+    //  Each recipient's state, in the order of their entries: what it was sent (0 never, else
+    //  how many revisions behind + 1) and whether it is held for a digest.
+    for (uint32_t i = 0; i < w->n_recipients && rc == 0; i++) {
+        const s_recipient_t *r = &w->recipients[i];
+        uint64_t behind = r->sent ? (uint64_t) (w->revision - r->sent) + 1 : 0;
+        rc = s_wvar (b, behind << 1 | (r->in_digest ? 1 : 0));
+    }
     return rc ? -1 : 0;
+}
+
+//  Recipients `from`.. of `w` in one entry: who they are and how (their states are in the
+//  warning's record).
+static int
+s_recipients_encode (const ag_correlate_t *self, const s_warn_t *w, uint32_t from, mm_buf_t *b)
+{
+    int rc = s_w8 (b, S_REC_VERSION) | s_w32 (b, w->n_recipients - from);
+    for (uint32_t i = from; i < w->n_recipients && rc == 0; i++) {
+        const s_recipient_t *r = &w->recipients[i];
+        rc = s_wstr (b, self->org_by_slot[r->org]->id) | s_w8 (b, r->relation) |
+             s_w8 (b, r->withheld);
+    }
+    return rc ? -1 : 0;
+}
+
+//  A recipients entry's key: warning id, NUL, u32 the place of its first in the list
+//  (big-endian: key order is list order).
+static size_t
+s_recipient_key (const char *id, size_t idlen, uint32_t i, char *out, size_t size)
+{
+    if (idlen + 5 > size)
+        return 0;
+    memcpy (out, id, idlen);
+    out[idlen] = '\0';
+    for (int k = 0; k < 4; k++)
+        out[idlen + 1 + (size_t) k] = (char) (uint8_t) (i >> (24 - 8 * k));
+    return idlen + 5;
+}
+
+//  A sighting record and the entries of the orgs whose part changed since it was written.
+static size_t
+s_flush_sight (ag_correlate_t *self, s_sight_t *s, mm_buf_t *b, ag_correlate_record_fn *fn,
+               void *arg)
+{
+    uint64_t keep = (uint64_t) self->cfg.keep_days * 86400u * S_NS;
+    char key[AG_INDICATOR_MAX + 32], ekey[AG_INDICATOR_MAX + 32 + MM_ID_MAX + 1];
+    size_t klen = s_sight_store_key (s, key, sizeof key);
+    mm_buf_clear (b);
+    if (klen == 0 || s_sight_encode (s, b) == -1) {
+        zsys_error ("ag_correlate: the sighting record of %s does not encode", s->key);
+        return 0;
+    }
+    fn (arg, AG_KV_SIGHT, key, klen, b->data, b->len, s->last + keep);
+    size_t n = 1;
+    for (uint32_t i = 0; i < s->n_seen; i++) {
+        s_seen_t *e = &s->seen[i];
+        if (e->stored == e->count)
+            continue;
+        size_t elen = s_entry_key (key, klen, self->org_by_slot[e->org]->id, ekey, sizeof ekey);
+        mm_buf_clear (b);
+        if (elen == 0 || s_seen_encode (self, e, b) == -1) {
+            zsys_error ("ag_correlate: an org's sightings of %s do not encode", s->key);
+            continue;
+        }
+        fn (arg, AG_KV_SIGHT, ekey, elen, b->data, b->len, e->last + keep);
+        e->stored = e->count;
+        n++;
+    }
+    return n;
+}
+
+//  A warning record (with every recipient's state) and one entry with the recipients added
+//  since it was written. The entries outlive the record by S_RCPT_SLACK so that a warning
+//  extended again and again rewrites them (as one entry) about once in that time, not with
+//  every revision.
+#define S_RCPT_SLACK (7ull * 86400u * S_NS)
+static size_t
+s_flush_warning (ag_correlate_t *self, s_warn_t *w, mm_buf_t *b, ag_correlate_record_fn *fn,
+                 void *arg)
+{
+    uint64_t keep = (uint64_t) self->cfg.keep_days * 86400u * S_NS;
+    uint64_t end = (w->status == MM_WSTATUS_REVOKED ? w->updated : w->valid_until) + keep;
+    bool all = end > w->rcpt_expires;
+    if (all)
+        w->rcpt_expires = end + S_RCPT_SLACK;
+    mm_buf_clear (b);
+    if (s_warn_encode (w, b) == -1) {
+        zsys_error ("ag_correlate: the record of warning %s does not encode", w->id);
+        return 0;
+    }
+    size_t idlen = strlen (w->id);
+    fn (arg, AG_KV_WARN, w->id, idlen, b->data, b->len, end);
+    size_t n = 1;
+    uint32_t from = all ? 0 : w->n_stored;
+    if (from >= w->n_recipients)
+        return n;
+    char ekey[sizeof w->id + 5];
+    size_t elen = s_recipient_key (w->id, idlen, from, ekey, sizeof ekey);
+    mm_buf_clear (b);
+    if (elen == 0 || s_recipients_encode (self, w, from, b) == -1) {
+        zsys_error ("ag_correlate: the recipients of warning %s do not encode", w->id);
+        return n;
+    }
+    fn (arg, AG_KV_WARN, ekey, elen, b->data, b->len, w->rcpt_expires);
+    w->n_stored = w->n_recipients;
+    return n + 1;
 }
 
 size_t
@@ -1783,45 +1975,71 @@ ag_correlate_flush (ag_correlate_t *self, bool sights, ag_correlate_record_fn *f
 {
     size_t n = 0;
     mm_buf_t b = {0};
-    uint64_t keep = (uint64_t) self->cfg.keep_days * 86400u * S_NS;
     for (s_sight_t *s = sights ? (s_sight_t *) zlistx_first (self->dirty_sights) : NULL; s;
          s = (s_sight_t *) zlistx_next (self->dirty_sights)) {
         s->dirty = false;
-        char key[AG_INDICATOR_MAX + 32];
-        size_t klen = s_sight_store_key (s, key, sizeof key);
-        mm_buf_clear (&b);
-        if (klen == 0 || s_sight_encode (self, s, &b) == -1) {
-            zsys_error ("ag_correlate: the sighting record of %s does not encode", s->key);
-            continue;
-        }
-        fn (arg, AG_KV_SIGHT, key, klen, b.data, b.len, s->last + keep);
-        n++;
+        n += s_flush_sight (self, s, &b, fn, arg);
     }
     if (sights)
         zlistx_purge (self->dirty_sights);
     for (s_warn_t *w = (s_warn_t *) zlistx_first (self->dirty_warnings); w;
          w = (s_warn_t *) zlistx_next (self->dirty_warnings)) {
         w->dirty = false;
-        mm_buf_clear (&b);
-        if (s_warn_encode (self, w, &b) == -1) {
-            zsys_error ("ag_correlate: the record of warning %s does not encode", w->id);
-            continue;
-        }
-        uint64_t end = w->status == MM_WSTATUS_REVOKED ? w->updated : w->valid_until;
-        fn (arg, AG_KV_WARN, w->id, strlen (w->id), b.data, b.len, end + keep);
-        n++;
+        n += s_flush_warning (self, w, &b, fn, arg);
     }
     zlistx_purge (self->dirty_warnings);
     mm_buf_free (&b);
     return n;
 }
 
-//  A sight record back into memory (not dirty). NULL if it does not parse.
-static s_sight_t *
-s_sight_decode (ag_correlate_t *self, const char *skey, const uint8_t *val, size_t vlen)
+//  Record keys: an entry's holds a NUL (record key, NUL, org id).
+static const char *
+s_entry_org (const uint8_t *key, size_t klen, size_t *prefix)
 {
+    const uint8_t *nul = (const uint8_t *) memchr (key, '\0', klen);
+    if (!nul)
+        return NULL;
+    *prefix = (size_t) (nul - key);
+    return (const char *) nul + 1;
+}
+
+bool
+ag_correlate_record_is_entry (const uint8_t *key, size_t klen)
+{
+    return memchr (key, '\0', klen) != NULL;
+}
+
+//  One org's part (an entry record, the reader past its version byte) into `s`. False if it
+//  does not parse.
+static bool
+s_seen_decode (ag_correlate_t *self, s_sight_t *s, const char *org, s_rd_t *r)
+{
+    char sensor[MM_ID_MAX + 1];
+    s_rstr (r, sensor, sizeof sensor);
+    s_org_t *o = r->bad ? NULL : s_org (self, org);
+    s_sensor_t *sn = r->bad ? NULL : s_sensor (self, sensor);
+    s_seen_t *e = o && sn ? s_seen (s, o->slot) : NULL;
+    if (!e)
+        return false;
+    e->sensor = sn->slot;
+    e->sensors = (uint32_t) s_rn (r, 1);
+    e->first = s_rn (r, 8);
+    e->last = s_rn (r, 8);
+    e->count = e->stored = s_rn (r, 8);
+    return !r->bad;
+}
+
+//  A sight record back into memory (not dirty); `*fresh` says whether this made it (an
+//  already loaded one, a warning's or an earlier episode's, is returned as it is). NULL if it
+//  does not parse.
+static s_sight_t *
+s_sight_decode (ag_correlate_t *self, const char *skey, const uint8_t *val, size_t vlen,
+                bool *fresh)
+{
+    *fresh = false;
     s_rd_t r = {val, vlen, false};
-    if (s_rn (&r, 1) != S_REC_VERSION)
+    uint64_t version = s_rn (&r, 1);
+    if (version != S_REC_VERSION)
         return NULL;
     uint8_t type = (uint8_t) s_rn (&r, 1);
     uint8_t flags = (uint8_t) s_rn (&r, 1);
@@ -1836,7 +2054,7 @@ s_sight_decode (ag_correlate_t *self, const char *skey, const uint8_t *val, size
     snprintf (key, sizeof key, "%.*s", (int) (bar - skey), skey);
     s_sight_t *s = (s_sight_t *) zhashx_lookup (self->sights, key);
     if (s)
-        return s;  //  already loaded (a warning's, or a newer episode)
+        return s;
     if (!(s = s_sight_add (self, type, value, group, key)))
         return NULL;
     s->other_value = (flags & 2) != 0;
@@ -1846,30 +2064,14 @@ s_sight_decode (ag_correlate_t *self, const char *skey, const uint8_t *val, size
     s->last = s_rn (&r, 8);
     s->count = s_rn (&r, 8);
     s->episode = s_rn (&r, 8);
-    uint32_t n = (uint32_t) s_rn (&r, 4);
-    for (uint32_t i = 0; i < n && !r.bad; i++) {
-        char org[MM_ID_MAX + 1], sensor[MM_ID_MAX + 1];
-        s_rstr (&r, org, sizeof org);
-        s_rstr (&r, sensor, sizeof sensor);
-        s_org_t *o = r.bad ? NULL : s_org (self, org);
-        s_sensor_t *sn = r.bad ? NULL : s_sensor (self, sensor);
-        s_seen_t *e = o && sn ? s_seen (s, o->slot) : NULL;
-        if (!e) {
-            r.bad = true;
-            break;
-        }
-        e->sensor = sn->slot;
-        e->sensors = (uint32_t) s_rn (&r, 1);
-        e->first = s_rn (&r, 8);
-        e->last = s_rn (&r, 8);
-        e->count = s_rn (&r, 8);
-    }
+    s_rn (&r, 4);  //  orgs: their entry records follow
     if (r.bad) {
         zhashx_delete (self->sights, key);
         return NULL;
     }
     if (s->last > self->newest)
         self->newest = s->last;
+    *fresh = true;
     return s;
 }
 
@@ -1879,17 +2081,163 @@ typedef struct {
     uint64_t now;
     int64_t warnings;
     bool bad;
+    //  The record whose entries follow it in key order (NULL: skip them).
+    s_sight_t *sight;
+    s_warn_t *warn;
+    char key[AG_INDICATOR_MAX + 32];
+    uint64_t *states;  //  the recipients' states of `warn`'s record
+    uint32_t n_states, max_states;
 } s_restore_t;
 
+//  A sighting record (header or entry). `ctx->sight` is the one loading.
+static int
+s_restore_sight (void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                 uint64_t expires)
+{
+    (void) expires;
+    s_restore_t *ctx = (s_restore_t *) arg;
+    ag_correlate_t *self = ctx->self;
+    size_t plen;
+    const char *org = s_entry_org (key, klen, &plen);
+    if (org) {
+        char id[MM_ID_MAX + 1];
+        size_t olen = klen - plen - 1;
+        if (!ctx->sight || plen != strlen (ctx->key) || memcmp (key, ctx->key, plen) != 0 ||
+            olen > MM_ID_MAX)
+            return 0;  //  not the one loading (left out, or its record expired first)
+        memcpy (id, org, olen);
+        id[olen] = '\0';
+        s_rd_t r = {val, vlen, false};
+        if (s_rn (&r, 1) != S_REC_VERSION || !s_seen_decode (self, ctx->sight, id, &r))
+            ctx->bad = true;
+        return 0;
+    }
+    ctx->sight = NULL;
+    //  Only what the window can still use: the last sighting no older than the window (a
+    //  warning's are loaded with it, whatever their age).
+    s_rd_t r = {val, vlen, false};
+    uint64_t window = (uint64_t) self->cfg.window_s * S_NS;
+    uint64_t version = s_rn (&r, 1);
+    if (version != S_REC_VERSION)
+        return 0;
+    s_rn (&r, 2);
+    size_t n = (size_t) s_rn (&r, 2);  //  skip value and group to reach last
+    if (r.left < n)
+        return 0;
+    r.p += n, r.left -= n;
+    n = (size_t) s_rn (&r, 2);
+    if (r.left < n)
+        return 0;
+    r.p += n, r.left -= n;
+    s_rn (&r, 8);
+    uint64_t last = s_rn (&r, 8);
+    if (r.bad || (!ctx->warn && last + window < ctx->now) || klen >= sizeof ctx->key)
+        return 0;
+    memcpy (ctx->key, key, klen);
+    ctx->key[klen] = '\0';
+    bool fresh;
+    s_sight_t *s = s_sight_decode (self, ctx->key, val, vlen, &fresh);
+    if (!s)
+        ctx->bad = true;
+    ctx->sight = fresh ? s : NULL;
+    if (ctx->warn)
+        ctx->warn->sight = s;
+    return 0;
+}
+
+//  A warning's sightings, with every org's part (the record and its entries).
+static s_sight_t *
+s_sight_load (s_restore_t *ctx, const char *skey)
+{
+    size_t n = strlen (skey);
+    char to[AG_INDICATOR_MAX + 33];
+    if (n + 1 >= sizeof to)
+        return NULL;
+    memcpy (to, skey, n);
+    to[n] = '\1';  //  after the record and its entries (record key, NUL, org)
+    if (ag_store_scan (ctx->store, AG_KV_SIGHT, skey, n, to, n + 1, s_restore_sight, ctx) < 0)
+        return NULL;
+    ctx->sight = NULL;
+    return ctx->warn->sight;
+}
+
+//  A recipient of `ctx->warn` back; false if it cannot be (then its later ones are skipped).
+static bool
+s_restore_add (s_restore_t *ctx, const char *org, uint8_t relation, bool withheld, uint32_t sent,
+               bool in_digest)
+{
+    s_org_t *o = s_org (ctx->self, org);
+    s_recipient_t rec = {0};
+    rec.org = o ? o->slot : 0;
+    rec.relation = relation;
+    rec.withheld = withheld;
+    rec.sent = sent;
+    rec.in_digest = in_digest;
+    if (!o || s_recipient_add (ctx->warn, &rec) == -1) {
+        ctx->bad = true;
+        ctx->warn = NULL;
+        return false;
+    }
+    ctx->warn->n_stored = ctx->warn->n_recipients;
+    return true;
+}
+
+//  A recipients entry of `ctx->warn` whose first is recipient `from`: who (the entry) and their
+//  states (the record's). Entries come in list order; one rewritten whole (from 0) may be
+//  followed by older ones it covers, skipped here. A gap would shift every state after it.
+static void
+s_restore_recipients (s_restore_t *ctx, uint32_t from, const uint8_t *val, size_t vlen)
+{
+    s_warn_t *w = ctx->warn;
+    s_rd_t r = {val, vlen, false};
+    bool ok = s_rn (&r, 1) == S_REC_VERSION;
+    uint32_t n = (uint32_t) s_rn (&r, 4);
+    if (!ok || r.bad || from > w->n_recipients) {
+        ctx->bad = true;
+        ctx->warn = NULL;
+        return;
+    }
+    for (uint32_t i = 0; i < n && ctx->warn; i++) {
+        char org[MM_ID_MAX + 1];
+        s_rstr (&r, org, sizeof org);
+        uint8_t relation = (uint8_t) s_rn (&r, 1);
+        bool withheld = s_rn (&r, 1) != 0;
+        uint32_t at = from + i;
+        if (at < w->n_recipients)
+            continue;  //  had it
+        uint64_t state = at < ctx->n_states ? ctx->states[at] : 0;
+        uint64_t behind = state >> 1;
+        if (r.bad || at >= ctx->n_states || behind > (uint64_t) w->revision) {
+            ctx->bad = true;
+            ctx->warn = NULL;
+            return;
+        }
+        uint32_t sent = behind ? w->revision - (uint32_t) (behind - 1) : 0;
+        s_restore_add (ctx, org, relation, withheld, sent, state & 1);
+    }
+}
+
+//  A warning record (header or recipient entry). `ctx->warn` is the one loading.
 static int
 s_restore_warning (void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
                    uint64_t expires)
 {
-    (void) key, (void) klen, (void) expires;
+    (void) expires;
     s_restore_t *ctx = (s_restore_t *) arg;
     ag_correlate_t *self = ctx->self;
+    size_t plen;
+    const uint8_t *idx = (const uint8_t *) s_entry_org (key, klen, &plen);
+    if (idx) {
+        if (ctx->warn && klen == plen + 5 && plen == strlen (ctx->warn->id) &&
+            memcmp (key, ctx->warn->id, plen) == 0)
+            s_restore_recipients (ctx, (uint32_t) s_get_be32 (idx), val, vlen);
+        return 0;
+    }
+    ctx->warn = NULL;
+    ctx->n_states = 0;
     s_rd_t r = {val, vlen, false};
-    if (s_rn (&r, 1) != S_REC_VERSION) {
+    uint64_t version = s_rn (&r, 1);
+    if (version != S_REC_VERSION) {
         ctx->bad = true;
         return 0;
     }
@@ -1917,101 +2265,76 @@ s_restore_warning (void *arg, const uint8_t *key, size_t klen, const uint8_t *va
         r.bad = true;
     for (uint32_t i = 0; i < w->n_techniques && !r.bad; i++)
         s_rstr (&r, w->techniques[i], sizeof w->techniques[i]);
-    uint32_t n = (uint32_t) s_rn (&r, 4);
-    for (uint32_t i = 0; i < n && !r.bad; i++) {
-        char org[MM_ID_MAX + 1];
-        s_rstr (&r, org, sizeof org);
-        s_org_t *o = r.bad ? NULL : s_org (self, org);
-        s_recipient_t rec = {0};
-        rec.org = o ? o->slot : 0;
-        rec.relation = (uint8_t) s_rn (&r, 1);
-        rec.withheld = s_rn (&r, 1) != 0;
-        rec.sent = (uint32_t) s_rn (&r, 4);
-        rec.in_digest = s_rn (&r, 1) != 0;
-        if (!o || s_recipient_add (w, &rec) == -1)
-            r.bad = true;
-    }
+    uint32_t n = (uint32_t) s_rn (&r, 4);  //  recipients: their entry records follow
+    s_rn (&r, 4);                          //  told
+    w->rcpt_expires = s_rn (&r, 8);
     //  What it named (for readers of the store; recomputed here), then its base confidence.
     char named[AG_INDICATOR_MAX];
     s_rn (&r, 1);
     s_rstr (&r, named, sizeof named);
     s_rn (&r, 1);
     w->base_confidence = (uint8_t) s_rn (&r, 1);
+    //  The recipients' states, for their entries that follow.
+    if (!r.bad) {
+        if (n > ctx->max_states) {
+            uint64_t *p = n > r.left ? NULL : (uint64_t *) realloc (ctx->states, n * sizeof *p);
+            if (p)
+                ctx->states = p, ctx->max_states = n;
+            else
+                r.bad = true;
+        }
+        for (uint32_t i = 0; i < n && !r.bad; i++)
+            ctx->states[i] = s_rvar (&r);
+        ctx->n_states = r.bad ? 0 : n;
+    }
     //  A lapsed warning stays lapsed; a revoked one stays (quietly) while its record lives.
     bool lapsed = w->status != MM_WSTATUS_REVOKED && w->valid_until <= ctx->now;
-    mm_buf_t b = {0};
-    s_sight_t *s = NULL;
-    if (!r.bad && !lapsed) {
-        int got = ag_store_get (ctx->store, AG_KV_SIGHT, skey, strlen (skey), &b);
-        s = got == 1 ? s_sight_decode (self, skey, b.data, b.len) : NULL;
-    }
-    mm_buf_free (&b);
     w->key = strdup (wkey);
+    s_sight_t *s = NULL;
+    if (!r.bad && !lapsed && w->key) {
+        ctx->warn = w;
+        s = s_sight_load (ctx, skey);
+        ctx->warn = NULL;
+    }
     if (r.bad || lapsed || !s || !w->key) {
         ctx->bad |= r.bad;
-        free (w->key);
-        free (w->recipients);
-        free (w);
+        s_warn_free ((void **) &w);
         return 0;
     }
     w->sight = s;
     s->refs++;
     zhashx_insert (self->warnings, w->key, w);
     zhashx_insert (self->by_id, w->id, w);
-    //  Held notices wait for a digest again.
-    for (uint32_t i = 0; i < w->n_recipients; i++)
-        if (w->recipients[i].in_digest) {
-            w->recipients[i].in_digest = false;
-            s_hold (self, w, &w->recipients[i], ctx->now);
-            self->stats.digested--;
-        }
     w->dirty = false;
     ctx->warnings++;
-    return 0;
-}
-
-static int
-s_restore_sight (void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
-                 uint64_t expires)
-{
-    (void) expires;
-    s_restore_t *ctx = (s_restore_t *) arg;
-    ag_correlate_t *self = ctx->self;
-    //  Only what the window can still use: the last sighting no older than the window.
-    s_rd_t r = {val, vlen, false};
-    uint64_t window = (uint64_t) self->cfg.window_s * S_NS;
-    if (s_rn (&r, 1) != S_REC_VERSION)
-        return 0;
-    s_rn (&r, 2);
-    size_t n = (size_t) s_rn (&r, 2);  //  skip value and group to reach last
-    if (r.left < n)
-        return 0;
-    r.p += n, r.left -= n;
-    n = (size_t) s_rn (&r, 2);
-    if (r.left < n)
-        return 0;
-    r.p += n, r.left -= n;
-    s_rn (&r, 8);
-    uint64_t last = s_rn (&r, 8);
-    if (r.bad || last + window < ctx->now || klen >= AG_INDICATOR_MAX + 32)
-        return 0;
-    char skey[AG_INDICATOR_MAX + 32];
-    snprintf (skey, sizeof skey, "%.*s", (int) klen, (const char *) key);
-    if (!s_sight_decode (self, skey, val, vlen))
-        ctx->bad = true;
+    ctx->warn = w;  //  its recipient entries follow
     return 0;
 }
 
 int64_t
 ag_correlate_restore (ag_correlate_t *self, ag_store_t *store, uint64_t now)
 {
-    s_restore_t ctx = {self, store, now, 0, false};
-    if (ag_store_scan (store, AG_KV_WARN, NULL, 0, NULL, 0, s_restore_warning, &ctx) < 0 ||
-        ag_store_scan (store, AG_KV_SIGHT, NULL, 0, NULL, 0, s_restore_sight, &ctx) < 0) {
+    s_restore_t ctx = {self, store, now, 0, false, NULL, NULL, {0}, NULL, 0, 0};
+    int64_t rc = ag_store_scan (store, AG_KV_WARN, NULL, 0, NULL, 0, s_restore_warning, &ctx);
+    free (ctx.states);
+    ctx.warn = NULL;
+    ctx.sight = NULL;
+    if (rc >= 0)
+        rc = ag_store_scan (store, AG_KV_SIGHT, NULL, 0, NULL, 0, s_restore_sight, &ctx);
+    if (rc < 0) {
         zsys_error ("ag_correlate: cannot read the correlation records: %s",
                     ag_store_error (store));
         return -1;
     }
+    //  Held notices wait for a digest again.
+    for (s_warn_t *w = (s_warn_t *) zhashx_first (self->warnings); w;
+         w = (s_warn_t *) zhashx_next (self->warnings))
+        for (uint32_t i = 0; i < w->n_recipients; i++)
+            if (w->recipients[i].in_digest) {
+                w->recipients[i].in_digest = false;
+                s_hold (self, w, &w->recipients[i], now);
+                self->stats.digested--;
+            }
     //  Loading made nothing to write back.
     for (s_sight_t *s = (s_sight_t *) zlistx_first (self->dirty_sights); s;
          s = (s_sight_t *) zlistx_next (self->dirty_sights))
@@ -2034,7 +2357,8 @@ ag_correlate_warning_view (const uint8_t *val, size_t vlen, ag_warning_view_t *v
 {
     memset (v, 0, sizeof *v);
     s_rd_t r = {val, vlen, false};
-    if (s_rn (&r, 1) != S_REC_VERSION)
+    uint64_t version = s_rn (&r, 1);
+    if (version != S_REC_VERSION)
         return -1;
     char wkey[AG_INDICATOR_MAX + 16];
     s_rstr (&r, v->id, sizeof v->id);
@@ -2058,27 +2382,21 @@ ag_correlate_warning_view (const uint8_t *val, size_t vlen, ag_warning_view_t *v
     for (uint32_t i = 0; i < v->n_techniques; i++)
         s_rstr (&r, v->techniques[i], sizeof v->techniques[i]);
     v->n_recipients = (uint32_t) s_rn (&r, 4);
-    for (uint32_t i = 0; i < v->n_recipients && !r.bad; i++) {
-        char org[MM_ID_MAX + 1];
-        s_rstr (&r, org, sizeof org);
-        s_rn (&r, 1 + 1);
-        uint32_t sent = (uint32_t) s_rn (&r, 4);
-        s_rn (&r, 1);
-        v->n_told += sent > 0;
-    }
+    v->n_told = (uint32_t) s_rn (&r, 4);
+    s_rn (&r, 8);
     v->type = (uint8_t) s_rn (&r, 1);
     s_rstr (&r, v->value, sizeof v->value);
     v->match = (uint8_t) s_rn (&r, 1);
-    return r.bad ? -1 : 0;
+    return r.bad || v->n_told > v->n_recipients ? -1 : 0;
 }
 
 int
-ag_correlate_sight_view (const uint8_t *val, size_t vlen, ag_sight_view_t *v, ag_seen_view_t *seen,
-                         size_t max_seen)
+ag_correlate_sight_view (const uint8_t *val, size_t vlen, ag_sight_view_t *v)
 {
     memset (v, 0, sizeof *v);
     s_rd_t r = {val, vlen, false};
-    if (s_rn (&r, 1) != S_REC_VERSION)
+    uint64_t version = s_rn (&r, 1);
+    if (version != S_REC_VERSION)
         return -1;
     v->type = (uint8_t) s_rn (&r, 1);
     v->mixed = (s_rn (&r, 1) & 1) != 0;
@@ -2089,18 +2407,89 @@ ag_correlate_sight_view (const uint8_t *val, size_t vlen, ag_sight_view_t *v, ag
     v->count = s_rn (&r, 8);
     v->episode = s_rn (&r, 8);
     v->n_seen = (uint32_t) s_rn (&r, 4);
-    for (uint32_t i = 0; i < v->n_seen && !r.bad; i++) {
-        ag_seen_view_t e;
-        s_rstr (&r, e.org, sizeof e.org);
-        s_rstr (&r, e.sensor, sizeof e.sensor);
-        e.sensors = (uint32_t) s_rn (&r, 1);
-        e.first = s_rn (&r, 8);
-        e.last = s_rn (&r, 8);
-        e.count = s_rn (&r, 8);
-        if (i < max_seen && seen)
-            seen[i] = e;
-    }
     return r.bad ? -1 : 0;
+}
+
+int
+ag_correlate_seen_view (const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                        ag_seen_view_t *e)
+{
+    memset (e, 0, sizeof *e);
+    size_t plen;
+    const char *org = s_entry_org (key, klen, &plen);
+    size_t olen = org ? klen - plen - 1 : 0;
+    if (!org || olen == 0 || olen > MM_ID_MAX || memchr (org, '\0', olen))
+        return -1;
+    memcpy (e->org, org, olen);
+    s_rd_t r = {val, vlen, false};
+    if (s_rn (&r, 1) != S_REC_VERSION)
+        return -1;
+    s_rstr (&r, e->sensor, sizeof e->sensor);
+    e->sensors = (uint32_t) s_rn (&r, 1);
+    e->first = s_rn (&r, 8);
+    e->last = s_rn (&r, 8);
+    e->count = s_rn (&r, 8);
+    return r.bad ? -1 : 0;
+}
+
+typedef struct {
+    ag_sight_view_t *v;
+    ag_seen_view_t *seen;
+    size_t n, max;
+    bool header, bad;
+} s_read_t;
+
+static int
+s_read_one (void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+            uint64_t expires)
+{
+    (void) expires;
+    s_read_t *ctx = (s_read_t *) arg;
+    if (!ag_correlate_record_is_entry (key, klen)) {
+        ctx->header = true;
+        if (ag_correlate_sight_view (val, vlen, ctx->v) == -1)
+            return ctx->bad = true, 1;
+        return 0;
+    }
+    if (!ctx->header)
+        return 0;  //  an entry whose record expired first
+    if (ctx->n == ctx->max) {
+        size_t m = ctx->max ? ctx->max * 2 : 16;
+        ag_seen_view_t *p = (ag_seen_view_t *) realloc (ctx->seen, m * sizeof *p);
+        if (!p)
+            return ctx->bad = true, 1;
+        ctx->seen = p;
+        ctx->max = m;
+    }
+    if (ag_correlate_seen_view (key, klen, val, vlen, &ctx->seen[ctx->n]) == 0)
+        ctx->n++;
+    return 0;
+}
+
+int
+ag_correlate_sight_read (ag_store_t *store, const char *skey, ag_sight_view_t *v,
+                         ag_seen_view_t **seen)
+{
+    *seen = NULL;
+    size_t n = strlen (skey);
+    char to[AG_INDICATOR_MAX + 33];
+    if (n == 0 || n + 1 >= sizeof to)
+        return -2;
+    memcpy (to, skey, n);
+    to[n] = '\1';
+    s_read_t ctx = {v, NULL, 0, 0, false, false};
+    if (ag_store_scan (store, AG_KV_SIGHT, skey, n, to, n + 1, s_read_one, &ctx) < 0 && !ctx.bad) {
+        free (ctx.seen);
+        return -1;
+    }
+    if (ctx.bad || !ctx.header) {
+        free (ctx.seen);
+        return ctx.bad ? -2 : 0;
+    }
+    //  The header counts the orgs as written; an entry may have expired before it.
+    v->n_seen = (uint32_t) ctx.n;
+    *seen = ctx.seen ? ctx.seen : (ag_seen_view_t *) calloc (1, sizeof **seen);
+    return *seen ? 1 : -1;
 }
 
 int

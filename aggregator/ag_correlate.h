@@ -166,9 +166,16 @@ void ag_correlate_stats (const ag_correlate_t *self, ag_correlate_stats_t *stats
 //  Persistence. The state lives in memory; its records go to the store with the down messages
 //  it caused (ag_lateral writes both in one synced write), and come back at start.
 //    AG_KV_SIGHT  "GROUPKEY|EPISODE" (episode: 16 hex digits of the first sighting's time) ->
-//                 the group's sightings: orgs, sensors, first/last seen, counts
-//    AG_KV_WARN   warning id -> its state: revision, status, recipients and what they have
-//  Records expire keep_days after their last sighting (warnings: after they lapse).
+//                 the group's sightings: first/last seen, counts, number of orgs
+//                 "GROUPKEY|EPISODE" NUL org id -> that org's part: first sensor, sensors,
+//                 first/last seen, count
+//    AG_KV_WARN   warning id -> its state: revision, status, number of recipients and told
+//                 warning id NUL org id -> a recipient: relation, the revision it was sent,
+//                 held for a digest
+//  An entry record (key with a NUL) follows its record in key order and is written only when
+//  that org's part changed: a group seen by hundreds of orgs, or a warning to hundreds, costs
+//  one small record per change, not the whole list again. Records expire keep_days after
+//  their last sighting (warnings: after they lapse; their recipients up to 7 days later).
 
 //  Calls `fn` for every warning record changed since the last flush, and with `sights` every
 //  sighting record too. The number of records. Warnings go with the messages they cause
@@ -200,6 +207,9 @@ typedef struct {
     char value[AG_INDICATOR_MAX];
     uint8_t match;
 } ag_warning_view_t;
+//  True for an entry record's key (an org's part of a sighting or warning record): the views
+//  below take the records themselves; entries are read with ag_correlate_seen_view.
+bool ag_correlate_record_is_entry (const uint8_t *key, size_t klen);
 //  0, or -1 if the record does not parse.
 int ag_correlate_warning_view (const uint8_t *val, size_t vlen, ag_warning_view_t *view);
 
@@ -215,10 +225,16 @@ typedef struct {
     char group[AG_INDICATOR_MAX];
     bool mixed;  //  more than one value of the group was seen
     uint64_t first, last, count, episode;
-    uint32_t n_seen;  //  orgs (the first `max_seen` of them are filled in)
+    uint32_t n_seen;  //  orgs (as written with the record; their parts are entries)
 } ag_sight_view_t;
-int ag_correlate_sight_view (const uint8_t *val, size_t vlen, ag_sight_view_t *view,
-                             ag_seen_view_t *seen, size_t max_seen);
+int ag_correlate_sight_view (const uint8_t *val, size_t vlen, ag_sight_view_t *view);
+//  An org's entry of a sighting record (its key names the org). 0, or -1.
+int ag_correlate_seen_view (const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                            ag_seen_view_t *seen);
+//  The sighting record `skey` with every org's part from `store`: 1 (`*seen` malloc'd, the
+//  caller frees; view->n_seen of them), 0 (none), -1 (store error), -2 (does not parse).
+int ag_correlate_sight_read (ag_store_t *store, const char *skey, ag_sight_view_t *view,
+                             ag_seen_view_t **seen);
 //  The group key sightings of a NORMALISED indicator are filed under (the AG_KV_SIGHT keys
 //  are this, '|', and 16 hex digits). 0, or -1.
 int ag_correlate_group_key (const ag_psl_t *psl, uint8_t type, const char *norm, char *key,

@@ -47,6 +47,8 @@ struct ag_ingest_t {
     ag_ingest_stored_fn *on_stored;
     ag_ingest_round_fn *on_round;
     void *hook_arg;
+    void *wake_sock;
+    ag_ingest_wake_fn *on_wake;
 };
 
 #define S_LATENCY_PAST_NS (3600ull * 1000000000ull)  //  older events: replayed, not live
@@ -371,7 +373,13 @@ s_flush (ag_ingest_t *self)
 int
 ag_ingest_run_once (ag_ingest_t *self, int timeout_ms)
 {
-    if (!zpoller_wait (self->poller, timeout_ms)) {
+    void *which = zpoller_wait (self->poller, timeout_ms);
+    if (which && which == self->wake_sock) {
+        self->on_wake (self->hook_arg);
+        zsock_t *sock = mm_curve_server_sock (self->server);
+        which = zsock_events (sock) & ZMQ_POLLIN ? sock : NULL;
+    }
+    if (!which) {
         ag_down_run (self->down);  //  resends are due on time, not on traffic
         return 0;
     }
@@ -420,6 +428,16 @@ ag_ingest_set_hooks (ag_ingest_t *self, ag_ingest_stored_fn *on_stored,
     self->on_stored = on_stored;
     self->on_round = on_round;
     self->hook_arg = arg;
+}
+
+int
+ag_ingest_set_wake (ag_ingest_t *self, void *sock, ag_ingest_wake_fn *on_wake)
+{
+    if (self->wake_sock || zpoller_add (self->poller, sock) == -1)
+        return -1;
+    self->wake_sock = sock;
+    self->on_wake = on_wake;
+    return 0;
 }
 
 void

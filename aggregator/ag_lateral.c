@@ -1,5 +1,10 @@
-/*  ag_lateral: see ag_lateral.h. A round collects records and messages in arenas (offsets,
-    since the arenas grow), then writes them at once. */
+/*  ag_lateral: see ag_lateral.h. The correlation runs on a worker thread (an actor), one round
+    behind the ingest: while the worker correlates round N, the ingest's thread stores round
+    N+1; then it writes what round N produced and hands N+1 over. A round (s_round_t) is owned
+    by one thread at a time and handed over through the actor's pipe, which orders the
+    memory; the correlation's state (ag_correlate, the registry it reads, the serial, `now`)
+    is touched by the ingest's thread only while the worker is idle (s_join). Each round
+    collects records and messages in arenas (offsets, since the arenas grow). */
 #include "ag_lateral.h"
 
 #include <czmq.h>
@@ -42,6 +47,31 @@ typedef struct {
     uint64_t index;
 } s_cursor_t;
 
+typedef struct {
+    size_t broker, blen, data, len;  //  into the round's input arena
+    uint64_t index;
+} s_item_t;
+
+//  One round. In: the findings the ingest stored, and how far each broker's log got. Out: the
+//  records, down messages and console notices correlating them produced.
+typedef struct {
+    mm_buf_t in;
+    s_item_t *items;
+    size_t n_items, max_items;
+    s_cursor_t cursors[S_CURSORS_MAX];
+    size_t n_cursors;
+    uint64_t now;    //  wall ns the round is correlated at
+    bool full;       //  also the sightings (and then the cursors)
+    mm_buf_t arena;  //  record keys and values
+    mm_buf_t msgs;   //  encoded messages
+    s_put_t *puts;
+    size_t n_puts, max_puts;
+    s_msg_t *down_msgs;
+    size_t n_down, max_down;
+    s_notice_t *notices;
+    size_t n_notices, max_notices;
+} s_round_t;
+
 struct ag_lateral_t {
     ag_lateral_config_t cfg;
     ag_store_t *store;
@@ -51,24 +81,23 @@ struct ag_lateral_t {
     ag_allow_t *allow;
     ag_psl_t *psl;
     ag_correlate_t *cor;
-    mm_event_t ev;
-    //  The round.
-    mm_buf_t arena;  //  record keys and values
-    mm_buf_t msgs;   //  encoded messages
-    s_put_t *puts;
-    size_t n_puts, max_puts;
-    s_msg_t *down_msgs;
-    size_t n_down, max_down;
-    s_notice_t *notices;
-    size_t n_notices, max_notices;
-    s_cursor_t cursors[S_CURSORS_MAX];  //  brokers moved since the last full commit
+    zactor_t *worker;
+    bool busy;  //  the worker has `work`
+    s_round_t rounds[4];
+    s_round_t *next;  //  collecting on the ingest's thread
+    s_round_t *work;  //  the worker's, or (idle) written by the ingest's thread
+    s_round_t *done;  //  the worker's last round, written while it does the next one
+    s_round_t *kept;  //  output of rounds whose write failed, tried again first
+    s_round_t *out;   //  where the sink writes: `work`
+    mm_event_t ev;    //  the worker's decode
+    s_cursor_t cursors[S_CURSORS_MAX];  //  written rounds' cursors, for the next full commit
     size_t n_cursors;
     uint64_t serial;  //  WATCHLIST serials: wall ns, never repeated
-    uint64_t now;     //  wall ns of the current round
+    uint64_t now;     //  wall ns of the round being correlated
     int64_t next_compact_ms;
     int64_t next_tick_ms;
     int64_t next_full_ms;
-    ag_lateral_stats_t stats;
+    ag_lateral_stats_t stats;  //  each field written by one thread; read after s_join
 };
 
 static uint64_t
@@ -113,47 +142,146 @@ s_grow (void **v, size_t *max, size_t n, size_t size)
 }
 
 static void
+s_round_put (s_round_t *r, uint8_t kv, const void *key, size_t klen, const void *val, size_t vlen,
+             uint64_t expires)
+{
+    if (s_grow ((void **) &r->puts, &r->max_puts, r->n_puts, sizeof *r->puts) == -1)
+        return;
+    s_put_t *p = &r->puts[r->n_puts];
+    p->kv = kv;
+    p->key = r->arena.len;
+    p->klen = klen;
+    if (mm_buf_append (&r->arena, key, klen) == -1)
+        return;
+    p->val = r->arena.len;
+    p->vlen = vlen;
+    if (mm_buf_append (&r->arena, val, vlen) == -1)
+        return;
+    p->expires = expires;
+    r->n_puts++;
+}
+
+static void
 s_put (ag_lateral_t *self, uint8_t kv, const void *key, size_t klen, const void *val, size_t vlen,
        uint64_t expires)
 {
-    if (s_grow ((void **) &self->puts, &self->max_puts, self->n_puts, sizeof *self->puts) == -1)
-        return;
-    s_put_t *p = &self->puts[self->n_puts];
-    p->kv = kv;
-    p->key = self->arena.len;
-    p->klen = klen;
-    if (mm_buf_append (&self->arena, key, klen) == -1)
-        return;
-    p->val = self->arena.len;
-    p->vlen = vlen;
-    if (mm_buf_append (&self->arena, val, vlen) == -1)
-        return;
-    p->expires = expires;
-    self->n_puts++;
+    s_round_put (self->out, kv, key, klen, val, vlen, expires);
 }
 
-//  Appends the message `self->msgs` grew by since `off` to the down messages.
+//  Appends the message the round's `msgs` grew by since `off` to the down messages.
 static void
 s_down (ag_lateral_t *self, size_t off)
 {
-    if (s_grow ((void **) &self->down_msgs, &self->max_down, self->n_down,
-                sizeof *self->down_msgs) == -1)
+    s_round_t *r = self->out;
+    if (s_grow ((void **) &r->down_msgs, &r->max_down, r->n_down, sizeof *r->down_msgs) == -1)
         return;
-    self->down_msgs[self->n_down++] = (s_msg_t){off, self->msgs.len - off};
+    r->down_msgs[r->n_down++] = (s_msg_t){off, r->msgs.len - off};
 }
 
 static void
 s_notice (ag_lateral_t *self, const char *provider, const char *region, uint64_t ts, size_t off)
 {
-    if (!self->console || s_grow ((void **) &self->notices, &self->max_notices, self->n_notices,
-                                  sizeof *self->notices) == -1)
+    s_round_t *r = self->out;
+    if (!self->console ||
+        s_grow ((void **) &r->notices, &r->max_notices, r->n_notices, sizeof *r->notices) == -1)
         return;
-    s_notice_t *n = &self->notices[self->n_notices++];
+    s_notice_t *n = &r->notices[r->n_notices++];
     snprintf (n->provider, sizeof n->provider, "%s", provider);
     snprintf (n->region, sizeof n->region, "%s", region);
     n->ts = ts;
     n->off = off;
-    n->len = self->msgs.len - off;
+    n->len = r->msgs.len - off;
+}
+
+//  How far `broker`'s log got, into `cursors` (n of them).
+static void
+s_cursor (s_cursor_t *cursors, size_t *n, const char *broker, size_t blen, uint64_t index)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strlen (cursors[i].broker) == blen && memcmp (cursors[i].broker, broker, blen) == 0) {
+            if (index > cursors[i].index)
+                cursors[i].index = index;
+            return;
+        }
+    if (*n < S_CURSORS_MAX) {
+        s_cursor_t *c = &cursors[(*n)++];
+        snprintf (c->broker, sizeof c->broker, "%.*s", (int) blen, broker);
+        c->index = index;
+    }
+}
+
+static void
+s_round_clear (s_round_t *r)
+{
+    mm_buf_clear (&r->in);
+    mm_buf_clear (&r->arena);
+    mm_buf_clear (&r->msgs);
+    r->n_items = r->n_cursors = r->n_puts = r->n_down = r->n_notices = 0;
+    r->full = false;
+    r->now = 0;
+}
+
+static bool
+s_round_empty (const s_round_t *r)
+{
+    return r->n_items == 0 && r->n_cursors == 0 && r->n_puts == 0 && r->n_down == 0 &&
+           r->n_notices == 0 && !r->full;
+}
+
+static void
+s_round_free (s_round_t *r)
+{
+    mm_buf_free (&r->in);
+    mm_buf_free (&r->arena);
+    mm_buf_free (&r->msgs);
+    free (r->items);
+    free (r->puts);
+    free (r->down_msgs);
+    free (r->notices);
+    memset (r, 0, sizeof *r);
+}
+
+//  The output of `src` after that of `dst` (a round whose write failed takes the next one's).
+//  -1 if memory ran out (then `dst` is as it was).
+static int
+s_round_absorb (s_round_t *dst, const s_round_t *src)
+{
+    size_t arena0 = dst->arena.len, msgs0 = dst->msgs.len;
+    size_t puts0 = dst->n_puts, down0 = dst->n_down, notices0 = dst->n_notices;
+    if (mm_buf_append (&dst->arena, src->arena.data, src->arena.len) == -1 ||
+        mm_buf_append (&dst->msgs, src->msgs.data, src->msgs.len) == -1)
+        goto fail;
+    for (size_t i = 0; i < src->n_puts; i++) {
+        if (s_grow ((void **) &dst->puts, &dst->max_puts, dst->n_puts, sizeof *dst->puts) == -1)
+            goto fail;
+        s_put_t p = src->puts[i];
+        p.key += arena0, p.val += arena0;
+        dst->puts[dst->n_puts++] = p;
+    }
+    for (size_t i = 0; i < src->n_down; i++) {
+        if (s_grow ((void **) &dst->down_msgs, &dst->max_down, dst->n_down,
+                    sizeof *dst->down_msgs) == -1)
+            goto fail;
+        dst->down_msgs[dst->n_down++] =
+            (s_msg_t){src->down_msgs[i].off + msgs0, src->down_msgs[i].len};
+    }
+    for (size_t i = 0; i < src->n_notices; i++) {
+        if (s_grow ((void **) &dst->notices, &dst->max_notices, dst->n_notices,
+                    sizeof *dst->notices) == -1)
+            goto fail;
+        s_notice_t n = src->notices[i];
+        n.off += msgs0;
+        dst->notices[dst->n_notices++] = n;
+    }
+    for (size_t i = 0; i < src->n_cursors; i++)
+        s_cursor (dst->cursors, &dst->n_cursors, src->cursors[i].broker,
+                  strlen (src->cursors[i].broker), src->cursors[i].index);
+    dst->full = dst->full || src->full;
+    return 0;
+fail:
+    dst->arena.len = arena0, dst->msgs.len = msgs0;
+    dst->n_puts = puts0, dst->n_down = down0, dst->n_notices = notices0;
+    return -1;
 }
 
 static const ag_registry_t *
@@ -218,9 +346,9 @@ s_queue_watchlist (ag_lateral_t *self, const char *org, const mm_warning_t *cons
         wl.serial = s_next_serial (self);
         for (size_t i = start; i < n && wl.n_entries < MM_WATCHLIST_MAX; i++)
             s_watchlist_entry (ws[i], expires, &wl.entries[wl.n_entries++]);
-        size_t off = self->msgs.len;
+        size_t off = self->out->msgs.len;
         mm_error_t err;
-        if (mm_watchlist_encode (&wl, &self->msgs, &err) == -1) {
+        if (mm_watchlist_encode (&wl, &self->out->msgs, &err) == -1) {
             zsys_error ("ag_lateral: a WATCHLIST for %s does not encode: %s", org, err.reason);
             continue;
         }
@@ -235,9 +363,9 @@ s_warning_copy (ag_lateral_t *self, const mm_warning_t *w, bool to_sensors)
 {
     char org[MM_ID_MAX + 1];
     snprintf (org, sizeof org, "%.*s", (int) w->org.len, w->org.ptr);
-    size_t off = self->msgs.len;
+    size_t off = self->out->msgs.len;
     mm_error_t err;
-    if (mm_warning_encode (w, &self->msgs, &err) == -1) {
+    if (mm_warning_encode (w, &self->out->msgs, &err) == -1) {
         zsys_error ("ag_lateral: a WARNING for %s does not encode: %s", org, err.reason);
         return;
     }
@@ -260,7 +388,7 @@ s_warning_copy (ag_lateral_t *self, const mm_warning_t *w, bool to_sensors)
                       (uint8_t) (w->revision >> 8), (uint8_t) w->revision};
     memcpy (key + k, rev, 4), k += 4;
     uint64_t keep = (uint64_t) self->cfg.correlate.keep_days * 86400u * S_NS;
-    s_put (self, AG_KV_TIMELINE, key, k, self->msgs.data + off, self->msgs.len - off,
+    s_put (self, AG_KV_TIMELINE, key, k, self->out->msgs.data + off, self->out->msgs.len - off,
            self->now + keep);
 }
 
@@ -322,9 +450,9 @@ s_on_incident (void *arg, const ag_incident_t *inc)
     m.action.code = inc->action;
     m.action.text_ja = mm_str (inc->action_ja);
     m.action.text_en = mm_str (inc->action_en);
-    size_t off = self->msgs.len;
+    size_t off = self->out->msgs.len;
     mm_error_t err;
-    if (mm_incident_encode (&m, &self->msgs, &err) == -1) {
+    if (mm_incident_encode (&m, &self->out->msgs, &err) == -1) {
         zsys_error ("ag_lateral: an INCIDENT for %s does not encode: %s", inc->org, err.reason);
         return;
     }
@@ -333,116 +461,7 @@ s_on_incident (void *arg, const ag_incident_t *inc)
 }
 
 //  ---------------------------------------------------------------------------------------------
-//  Rounds
-
-static void
-s_cursor (ag_lateral_t *self, mm_str_t broker, uint64_t index)
-{
-    for (size_t i = 0; i < self->n_cursors; i++)
-        if (mm_str_eq (broker, self->cursors[i].broker)) {
-            if (index > self->cursors[i].index)
-                self->cursors[i].index = index;
-            return;
-        }
-    if (self->n_cursors < sizeof self->cursors / sizeof self->cursors[0]) {
-        s_cursor_t *c = &self->cursors[self->n_cursors++];
-        snprintf (c->broker, sizeof c->broker, "%.*s", (int) broker.len, broker.ptr);
-        c->index = index;
-    }
-}
-
-static void
-s_record (void *arg, uint8_t kv, const void *key, size_t klen, const uint8_t *val, size_t vlen,
-          uint64_t expires)
-{
-    s_put ((ag_lateral_t *) arg, kv, key, klen, val, vlen, expires);
-}
-
-static void
-s_round_clear (ag_lateral_t *self)
-{
-    mm_buf_clear (&self->arena);
-    mm_buf_clear (&self->msgs);
-    self->n_puts = self->n_down = self->n_notices = 0;  //  cursors wait for a full commit
-}
-
-//  The round's records and down messages in one synced write; then the consoles. A `full`
-//  commit also writes the sightings and the cursors: until then a crash replays the events
-//  since the last full one into the sightings as they were written then.
-static void
-s_commit (ag_lateral_t *self, bool full)
-{
-    ag_correlate_flush (self->cor, full, s_record, self);
-    for (size_t i = 0; full && i < self->n_cursors; i++) {
-        char key[sizeof S_CURSOR + MM_ID_MAX];
-        int klen = snprintf (key, sizeof key, S_CURSOR "%s", self->cursors[i].broker);
-        uint8_t v[8];
-        s_u64 (v, self->cursors[i].index);
-        s_put (self, AG_KV_META, key, (size_t) klen, v, 8, 0);
-    }
-    if (self->n_puts == 0 && self->n_down == 0 && self->n_notices == 0)
-        return;  //  (cursors are puts: a full commit with cursors always writes)
-    ag_store_put_t *puts = (ag_store_put_t *) calloc (self->n_puts + 1, sizeof *puts);
-    ag_store_msg_t *msgs = (ag_store_msg_t *) calloc (self->n_down + 1, sizeof *msgs);
-    int rc = -1;
-    if (puts && msgs) {
-        for (size_t i = 0; i < self->n_puts; i++) {
-            const s_put_t *p = &self->puts[i];
-            puts[i] = (ag_store_put_t){p->kv,   self->arena.data + p->key,
-                                       p->klen, self->arena.data + p->val,
-                                       p->vlen, p->expires};
-        }
-        for (size_t i = 0; i < self->n_down; i++)
-            msgs[i] =
-                (ag_store_msg_t){self->msgs.data + self->down_msgs[i].off, self->down_msgs[i].len};
-        rc = ag_store_write (self->store, puts, self->n_puts, msgs, self->n_down);
-    }
-    free (puts);
-    free (msgs);
-    if (rc == -1) {
-        //  Kept for the next commit: the correlation already counts these warnings as told
-        //  and these records as written. The cursors did not move either. Only a store that
-        //  stays broken for long makes the round too big to keep.
-        self->stats.commit_errors++;
-        zsys_error ("ag_lateral: correlation records and %zu down messages not written (kept, "
-                    "tried again with the next round): %s",
-                    self->n_down, ag_store_error (self->store));
-        if (self->arena.len + self->msgs.len < S_KEEP_MAX)
-            return;
-        zsys_error ("ag_lateral: %zu bytes of unwritten records: dropped; the events past the "
-                    "cursors will be correlated again at the next start",
-                    self->arena.len + self->msgs.len);
-        self->stats.dropped_rounds++;
-    }
-    else {
-        self->stats.commits++;
-        if (self->n_down && rc == 0) {
-            self->stats.no_broker++;
-            zsys_warning ("ag_lateral: no broker has registered yet: %zu down messages dropped",
-                          self->n_down);
-        }
-        if (self->n_down && rc > 0 && self->down)
-            ag_down_note_queued (self->down, self->n_down);
-        for (size_t i = 0; i < self->n_notices; i++) {
-            const s_notice_t *n = &self->notices[i];
-            ag_console_publish (self->console, n->provider, n->region, n->ts,
-                                self->msgs.data + n->off, n->len);
-        }
-        if (full)
-            self->n_cursors = 0;
-    }
-    s_round_clear (self);
-}
-
-//  A full commit once a second, a light one otherwise.
-static void
-s_commit_due (ag_lateral_t *self)
-{
-    bool full = zclock_mono () >= self->next_full_ms;
-    if (full)
-        self->next_full_ms = zclock_mono () + S_FULL_MS;
-    s_commit (self, full);
-}
+//  Correlating a round (the worker)
 
 //  A finding's records: by time, and in its org's timeline.
 static void
@@ -481,19 +500,9 @@ s_finding_records (ag_lateral_t *self, mm_str_t broker, uint64_t index)
     s_put (self, AG_KV_TIMELINE, key, k, ptr, plen, expires);
 }
 
-void
-ag_lateral_on_stored (void *arg, mm_str_t broker, uint64_t index, const uint8_t *data, size_t len)
+static void
+s_finding (ag_lateral_t *self, mm_str_t broker, uint64_t index, const uint8_t *data, size_t len)
 {
-    ag_lateral_t *self = (ag_lateral_t *) arg;
-    self->stats.events++;
-    if (self->now == 0)
-        self->now = s_wall_ns ();
-    s_cursor (self, broker, index);
-    //  Most events are flows and protocol records: their kind says so without a decode.
-    uint64_t ts;
-    uint8_t kind;
-    if (mm_event_peek (data, len, &ts, &kind) == 0 && kind != MM_KIND_FINDING)
-        return;
     mm_error_t err;
     if (mm_event_decode (&self->ev, data, len, &err) == -1) {
         self->stats.bad++;  //  the ingest decoded it already: a store problem if ever
@@ -512,12 +521,286 @@ ag_lateral_on_stored (void *arg, mm_str_t broker, uint64_t index, const uint8_t 
     ag_correlate_event (self->cor, &self->ev, self->now);
 }
 
+static void
+s_record (void *arg, uint8_t kv, const void *key, size_t klen, const uint8_t *val, size_t vlen,
+          uint64_t expires)
+{
+    s_put ((ag_lateral_t *) arg, kv, key, klen, val, vlen, expires);
+}
+
+//  The round's findings through the correlation, then the records it changed (the sightings
+//  too in a full round) into the round's output.
+static void
+s_correlate_round (ag_lateral_t *self, s_round_t *r)
+{
+    self->out = r;
+    self->now = r->now;
+    for (size_t i = 0; i < r->n_items; i++) {
+        const s_item_t *it = &r->items[i];
+        mm_str_t broker = {(const char *) r->in.data + it->broker, (uint32_t) it->blen};
+        s_finding (self, broker, it->index, r->in.data + it->data, it->len);
+    }
+    ag_correlate_flush (self->cor, r->full, s_record, self);
+}
+
+//  The worker: a signal on the pipe is a round to correlate (self->work), answered with a
+//  signal when it is done; anything else ($TERM) ends it.
+static void
+s_worker (zsock_t *pipe, void *arg)
+{
+    ag_lateral_t *self = (ag_lateral_t *) arg;
+    zsock_signal (pipe, 0);
+    while (true) {
+        zmsg_t *msg = zmsg_recv (pipe);
+        bool round = msg && zmsg_signal (msg) >= 0;
+        zmsg_destroy (&msg);
+        if (!round)
+            break;
+        struct timespec t0, t1;
+        clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t0);
+        s_correlate_round (self, self->work);
+        clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t1);
+        self->stats.worker_cpu_ns +=
+            (uint64_t) ((t1.tv_sec - t0.tv_sec) * (int64_t) S_NS + (t1.tv_nsec - t0.tv_nsec));
+        zsock_signal (pipe, 0);
+    }
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Writing a round (the ingest's thread)
+
+static int
+s_write (ag_lateral_t *self, s_round_t *r)
+{
+    ag_store_put_t *puts = (ag_store_put_t *) calloc (r->n_puts + 1, sizeof *puts);
+    ag_store_msg_t *msgs = (ag_store_msg_t *) calloc (r->n_down + 1, sizeof *msgs);
+    int rc = -1;
+    if (puts && msgs) {
+        for (size_t i = 0; i < r->n_puts; i++) {
+            const s_put_t *p = &r->puts[i];
+            puts[i] = (ag_store_put_t){p->kv,   r->arena.data + p->key,
+                                       p->klen, r->arena.data + p->val,
+                                       p->vlen, p->expires};
+        }
+        for (size_t i = 0; i < r->n_down; i++)
+            msgs[i] = (ag_store_msg_t){r->msgs.data + r->down_msgs[i].off, r->down_msgs[i].len};
+        rc = ag_store_write (self->store, puts, r->n_puts, msgs, r->n_down);
+    }
+    free (puts);
+    free (msgs);
+    return rc;
+}
+
+//  A round whose write failed: kept (with any earlier one) for the next commit. The
+//  correlation already counts these warnings as told and these records as written; the
+//  cursors did not move. Only a store that stays broken for long makes it too big to keep.
+static void
+s_keep (ag_lateral_t *self, s_round_t *r)
+{
+    self->stats.commit_errors++;
+    zsys_error ("ag_lateral: correlation records and %zu down messages not written (kept, "
+                "tried again with the next round): %s",
+                r->n_down, ag_store_error (self->store));
+    if (r->arena.len + r->msgs.len < S_KEEP_MAX) {
+        s_round_t t = *self->kept;  //  the kept buffers (empty) take r's place
+        *self->kept = *r;
+        *r = t;
+        return;
+    }
+    zsys_error ("ag_lateral: %zu bytes of unwritten records: dropped; the events past the "
+                "cursors will be correlated again at the next start",
+                r->arena.len + r->msgs.len);
+    self->stats.dropped_rounds++;
+}
+
+//  Round `r`'s output, after whatever earlier rounds left unwritten, in one synced write:
+//  records and down messages together. A `full` round also writes the cursors of every round
+//  written since the last full one: until then a crash replays the events since the last full
+//  one into the sightings as they were written then. Then the consoles. Clears `r`.
+static void
+s_commit (ag_lateral_t *self, s_round_t *r)
+{
+    if (!s_round_empty (self->kept)) {
+        if (s_round_absorb (self->kept, r) == -1) {
+            zsys_error ("ag_lateral: out of memory keeping an unwritten round: dropped; the "
+                        "events past the cursors will be correlated again at the next start");
+            self->stats.dropped_rounds++;
+            s_round_clear (r);
+            return;
+        }
+        s_round_t t = *self->kept;  //  r takes the whole, the kept buffers get r's (reused)
+        *self->kept = *r;
+        *r = t;
+        s_round_clear (self->kept);
+    }
+    size_t n_cursors = self->n_cursors;  //  given back if the write fails
+    s_cursor_t saved[S_CURSORS_MAX];
+    memcpy (saved, self->cursors, n_cursors * sizeof *saved);
+    for (size_t i = 0; i < r->n_cursors; i++)
+        s_cursor (self->cursors, &self->n_cursors, r->cursors[i].broker,
+                  strlen (r->cursors[i].broker), r->cursors[i].index);
+    for (size_t i = 0; r->full && i < self->n_cursors; i++) {
+        char key[sizeof S_CURSOR + MM_ID_MAX];
+        int klen = snprintf (key, sizeof key, S_CURSOR "%s", self->cursors[i].broker);
+        uint8_t v[8];
+        s_u64 (v, self->cursors[i].index);
+        s_round_put (r, AG_KV_META, key, (size_t) klen, v, 8, 0);
+    }
+    if (r->n_puts == 0 && r->n_down == 0 && r->n_notices == 0) {
+        s_round_clear (r);  //  (cursors are puts: a full commit with cursors always writes)
+        return;
+    }
+    int rc = s_write (self, r);
+    if (rc == -1) {
+        self->n_cursors = n_cursors;  //  r's cursors go with it into the kept round
+        memcpy (self->cursors, saved, n_cursors * sizeof *saved);
+        s_keep (self, r);
+        s_round_clear (r);
+        return;
+    }
+    self->stats.commits++;
+    if (r->n_down && rc == 0) {
+        self->stats.no_broker++;
+        zsys_warning ("ag_lateral: no broker has registered yet: %zu down messages dropped",
+                      r->n_down);
+    }
+    if (r->n_down && rc > 0 && self->down)
+        ag_down_note_queued (self->down, r->n_down);
+    for (size_t i = 0; i < r->n_notices; i++) {
+        const s_notice_t *n = &r->notices[i];
+        ag_console_publish (self->console, n->provider, n->region, n->ts, r->msgs.data + n->off,
+                            n->len);
+    }
+    if (r->full)
+        self->n_cursors = 0;
+    s_round_clear (r);
+}
+
+static void
+s_wait (ag_lateral_t *self)
+{
+    int64_t t0 = zclock_usecs ();
+    zsock_wait (self->worker);
+    self->stats.wait_ns += (uint64_t) (zclock_usecs () - t0) * 1000u;
+    self->busy = false;
+}
+
+//  Waits for the worker's round and writes it. Afterwards the worker is idle and the
+//  correlation is this thread's until the next s_start; `work` is empty and is `out`.
+static void
+s_join (ag_lateral_t *self)
+{
+    if (self->busy) {
+        s_wait (self);
+        s_commit (self, self->work);
+    }
+    self->out = self->work;
+}
+
+static bool
+s_full_due (ag_lateral_t *self)
+{
+    bool full = zclock_mono () >= self->next_full_ms;
+    if (full)
+        self->next_full_ms = zclock_mono () + S_FULL_MS;
+    return full;
+}
+
+//  Hands the collected round to the worker (which must be idle).
+static void
+s_start (ag_lateral_t *self)
+{
+    s_round_t *r = self->next;
+    self->next = self->work;
+    self->work = r;
+    r->now = s_wall_ns ();
+    r->full = s_full_due (self);
+    self->busy = true;
+    zsock_signal (self->worker, 0);
+}
+
+//  What the ingest's thread changed in the correlation itself (tick, revocation, the end of a
+//  replay), written now: the worker must be idle.
+static void
+s_commit_now (ag_lateral_t *self, bool full)
+{
+    s_join (self);
+    s_round_t *r = self->work;
+    r->full = r->full || full;
+    ag_correlate_flush (self->cor, r->full, s_record, self);
+    s_commit (self, r);
+}
+
+void
+ag_lateral_on_stored (void *arg, mm_str_t broker, uint64_t index, const uint8_t *data, size_t len)
+{
+    ag_lateral_t *self = (ag_lateral_t *) arg;
+    s_round_t *r = self->next;
+    self->stats.events++;
+    s_cursor (r->cursors, &r->n_cursors, broker.ptr, broker.len, index);
+    //  Most events are flows and protocol records: their kind says so without a decode.
+    uint64_t ts;
+    uint8_t kind;
+    if (mm_event_peek (data, len, &ts, &kind) == 0 && kind != MM_KIND_FINDING)
+        return;
+    if (s_grow ((void **) &r->items, &r->max_items, r->n_items, sizeof *r->items) == -1)
+        return;  //  (its cursor moves with the round: a crash would not bring it back)
+    s_item_t *it = &r->items[r->n_items];
+    it->broker = r->in.len;
+    it->blen = broker.len;
+    it->index = index;
+    if (mm_buf_append (&r->in, broker.ptr, broker.len) == -1)
+        return;
+    it->data = r->in.len;
+    it->len = len;
+    if (mm_buf_append (&r->in, data, len) == -1)
+        return;
+    r->n_items++;
+}
+
+//  The worker's previous round is written after it has the new one: the write (this thread)
+//  and the correlation (the worker) overlap, and so do the next round's events.
 void
 ag_lateral_on_round (void *arg)
 {
     ag_lateral_t *self = (ag_lateral_t *) arg;
-    s_commit_due (self);
-    self->now = 0;
+    s_round_t *written = NULL;
+    if (self->busy) {
+        s_wait (self);
+        written = self->work;  //  `done` is empty: it takes the worker's output
+        self->work = self->done;
+        self->done = written;
+    }
+    self->out = self->work;
+    //  Only flows: nothing to correlate, their cursors wait for the next full commit.
+    bool start = !s_round_empty (self->next) &&
+                 (self->next->n_items > 0 || zclock_mono () >= self->next_full_ms);
+    if (start)
+        s_start (self);
+    if (written)
+        s_commit (self, written);
+    if (!start && !s_round_empty (self->next))
+        s_commit (self, self->next);
+}
+
+void *
+ag_lateral_wake_sock (ag_lateral_t *self)
+{
+    return self->worker;
+}
+
+void
+ag_lateral_on_wake (void *arg)
+{
+    ag_lateral_t *self = (ag_lateral_t *) arg;
+    if (self->busy && (zsock_events (self->worker) & ZMQ_POLLIN))
+        s_join (self);
+}
+
+void
+ag_lateral_sync (ag_lateral_t *self)
+{
+    s_join (self);
 }
 
 //  ---------------------------------------------------------------------------------------------
@@ -569,8 +852,7 @@ ag_lateral_replay (ag_lateral_t *self)
 {
     s_replay_t r = {.self = self};
     int rc = ag_store_brokers (self->store, s_replay_broker, &r);
-    s_commit (self, true);
-    self->now = 0;
+    s_commit_now (self, true);
     self->stats.replayed += (uint64_t) r.n;
     return rc < 0 ? -1 : r.n;
 }
@@ -581,17 +863,18 @@ ag_lateral_replay (ag_lateral_t *self)
 void
 ag_lateral_tick (ag_lateral_t *self)
 {
-    if (ag_registry_watch_check (self->watch, false) == 1)
-        ag_correlate_set_registry (self->cor, s_registry (self));
     //  The correlation's tick walks every warning: once a second is plenty for digests
-    //  (minutes), revisions (minutes) and lifetimes (days).
+    //  (minutes), revisions (minutes), lifetimes (days) and a registry edited by hand. The
+    //  worker is idle meanwhile (a reload frees the registry it reads).
     if (zclock_mono () < self->next_tick_ms)
         return;
     self->next_tick_ms = zclock_mono () + 1000;
+    s_join (self);
+    if (ag_registry_watch_check (self->watch, false) == 1)
+        ag_correlate_set_registry (self->cor, s_registry (self));
     self->now = s_wall_ns ();
     ag_correlate_tick (self->cor, self->now);
-    s_commit_due (self);
-    self->now = 0;
+    s_commit_now (self, s_full_due (self));
     //  Retention is RocksDB's compaction; a quiet store compacts rarely on its own.
     if (zclock_mono () >= self->next_compact_ms) {
         if (self->next_compact_ms)
@@ -603,10 +886,10 @@ ag_lateral_tick (ag_lateral_t *self)
 int
 ag_lateral_revoke (ag_lateral_t *self, const char *id)
 {
+    s_join (self);
     self->now = s_wall_ns ();
     int n = ag_correlate_revoke (self->cor, id, self->now);
-    s_commit (self, false);
-    self->now = 0;
+    s_commit_now (self, false);
     if (n >= 0)
         zsys_info ("ag_lateral: warning %s revoked: %d earlier recipients told", id, n);
     else
@@ -666,6 +949,10 @@ ag_lateral_new (const ag_lateral_config_t *cfg, ag_store_t *store, ag_down_t *do
     if (!self)
         return NULL;
     self->cfg = *cfg;
+    self->next = &self->rounds[0];
+    self->work = self->out = &self->rounds[1];
+    self->done = &self->rounds[2];
+    self->kept = &self->rounds[3];
     self->store = store;
     self->down = down;
     self->console = console;
@@ -700,6 +987,9 @@ ag_lateral_new (const ag_lateral_config_t *cfg, ag_store_t *store, ag_down_t *do
         goto fail;
     zsys_info ("ag_lateral: %lld warnings restored, %zu allowlist entries", (long long) n,
                ag_allow_entries (self->allow));
+    self->worker = zactor_new (s_worker, self);
+    if (!self->worker)
+        goto fail;
     return self;
 fail:
     ag_lateral_destroy (&self);
@@ -712,17 +1002,16 @@ ag_lateral_destroy (ag_lateral_t **self_p)
     ag_lateral_t *self = *self_p;
     if (!self)
         return;
-    if (self->cor)
-        s_commit (self, true);  //  what the last round left, sightings and cursors too
+    if (self->worker) {
+        s_commit_now (self, true);  //  what the last round left, sightings and cursors too
+        zactor_destroy (&self->worker);
+    }
     ag_correlate_destroy (&self->cor);
     ag_psl_destroy (&self->psl);
     ag_allow_destroy (&self->allow);
     ag_registry_watch_destroy (&self->watch);
-    mm_buf_free (&self->arena);
-    mm_buf_free (&self->msgs);
-    free (self->puts);
-    free (self->down_msgs);
-    free (self->notices);
+    for (size_t i = 0; i < sizeof self->rounds / sizeof self->rounds[0]; i++)
+        s_round_free (&self->rounds[i]);
     free (self);
     *self_p = NULL;
 }
@@ -730,18 +1019,21 @@ ag_lateral_destroy (ag_lateral_t **self_p)
 ag_correlate_t *
 ag_lateral_correlate (ag_lateral_t *self)
 {
+    s_join (self);
     return self->cor;
 }
 
 void
-ag_lateral_stats (const ag_lateral_t *self, ag_lateral_stats_t *stats)
+ag_lateral_stats (ag_lateral_t *self, ag_lateral_stats_t *stats)
 {
+    s_join (self);
     *stats = self->stats;
 }
 
 void
-ag_lateral_summary (const ag_lateral_t *self, FILE *out)
+ag_lateral_summary (ag_lateral_t *self, FILE *out)
 {
+    s_join (self);
     const ag_lateral_stats_t *s = &self->stats;
     ag_correlate_stats_t c;
     ag_correlate_stats (self->cor, &c);

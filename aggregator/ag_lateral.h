@@ -3,8 +3,10 @@
     org goes down to that org's sensors with a WATCHLIST entry for their matchers, every
     warning copy and every incident notification goes to the consoles of the recipient's
     provider and region (ag_console), and every round's records go to the store in the same
-    synced write as the down messages they cause (ag_store_write). Owner: aggregator/. Runs
-    on the aggregator's thread, from ag_ingest's hooks and the main loop's tick.
+    synced write as the down messages they cause (ag_store_write). Owner: aggregator/. Called
+    on the aggregator's thread, from ag_ingest's hooks and the main loop's tick; the
+    correlation itself runs on a worker thread of its own, one round behind the ingest (the
+    other core), and the calls below other than the hooks wait for it to finish its round.
 
     Records it writes besides the correlation's own (ag_correlate.h):
       AG_KV_FINDING   u64 ts | u8 len | sensor | u64 seq -> u8 len | broker | u64 log index
@@ -49,6 +51,8 @@ typedef struct {
     uint64_t dropped_rounds;  //  unwritten rounds given up (the store failed for long)
     uint64_t replayed;        //  events correlated again at start
     uint64_t no_broker;       //  rounds whose down messages found no registered broker
+    uint64_t worker_cpu_ns;   //  the worker's CPU time correlating rounds
+    uint64_t wait_ns;         //  the ingest's thread waiting for the worker
 } ag_lateral_stats_t;
 
 //  Loads the registry, the allowlists and the PSL, restores the correlation from `store`.
@@ -62,6 +66,13 @@ void ag_lateral_destroy (ag_lateral_t **self_p);
 void ag_lateral_on_stored (void *self, mm_str_t broker, uint64_t index, const uint8_t *data,
                            size_t len);
 void ag_lateral_on_round (void *self);
+//  The worker's pipe: readable when it has correlated a round, which ag_lateral_on_wake (the
+//  wake hook, ag_ingest_set_wake) then writes and sends on. Without it a round waits for the
+//  next round or tick.
+void *ag_lateral_wake_sock (ag_lateral_t *self);
+void ag_lateral_on_wake (void *self);
+//  Waits for the round in the worker and writes what it produced.
+void ag_lateral_sync (ag_lateral_t *self);
 
 //  Correlates the events stored past each broker's cursor (at start). The number, or -1.
 int64_t ag_lateral_replay (ag_lateral_t *self);
@@ -78,8 +89,8 @@ int ag_lateral_revoke (ag_lateral_t *self, const char *id);
 void ag_lateral_revoke_inbox (ag_lateral_t *self, const char *dir);
 
 ag_correlate_t *ag_lateral_correlate (ag_lateral_t *self);
-void ag_lateral_stats (const ag_lateral_t *self, ag_lateral_stats_t *stats);
+void ag_lateral_stats (ag_lateral_t *self, ag_lateral_stats_t *stats);
 //  One summary line (correlation and delivery counters) to `out`.
-void ag_lateral_summary (const ag_lateral_t *self, FILE *out);
+void ag_lateral_summary (ag_lateral_t *self, FILE *out);
 
 #endif

@@ -18,9 +18,6 @@
 #define S_NS 1000000000ull
 //  STIX caps a sighting's count (STIX 2.1, 5.5: "MUST be an integer between 0 and 999,999,999").
 #define S_STIX_COUNT_MAX 999999999ull
-//  The fewest bytes one org of a sighting record takes (two empty strings, u8, 3 x u64): bounds
-//  what a damaged record's org count can make us allocate.
-#define S_SEEN_MIN_BYTES 29
 
 struct ag_query_t {
     ag_store_t *store;
@@ -394,24 +391,15 @@ ag_query_parse_time (const char *text, uint64_t *ns)
 //  ---------------------------------------------------------------------------------------------
 //  Sightings
 
-//  Parses a sighting record with all its orgs into `*seen` (malloc'd, the caller frees).
-//  0, or -1 if it does not parse (or memory ran out).
+//  The sighting record `key` with all its orgs (ag_correlate_sight_read); counts what does not
+//  parse. 1, 0 (none or bad), -1 (the store failed: the caller fails).
 static int
-s_sight (const uint8_t *val, size_t vlen, ag_sight_view_t *v, ag_seen_view_t **seen)
+s_sight (ag_query_t *self, const char *key, ag_sight_view_t *v, ag_seen_view_t **seen)
 {
-    *seen = NULL;
-    if (ag_correlate_sight_view (val, vlen, v, NULL, 0) == -1)
-        return -1;
-    size_t n = v->n_seen;
-    if (n > vlen / S_SEEN_MIN_BYTES + 1)
-        return -1;
-    *seen = (ag_seen_view_t *) calloc (n ? n : 1, sizeof **seen);
-    if (!*seen || ag_correlate_sight_view (val, vlen, v, *seen, n) == -1) {
-        free (*seen);
-        *seen = NULL;
-        return -1;
-    }
-    return 0;
+    int rc = ag_correlate_sight_read (self->store, key, v, seen);
+    if (rc == -2)
+        self->stats.bad++;
+    return rc == -1 ? -1 : rc == 1 ? 1 : 0;
 }
 
 typedef struct {
@@ -426,20 +414,27 @@ s_sight_line (void *arg, const uint8_t *key, size_t klen, const uint8_t *val, si
               uint64_t expires)
 {
     (void) expires;
+    (void) val, (void) vlen;
     s_scan_t *ctx = (s_scan_t *) arg;
     ag_query_t *self = ctx->self;
+    if (ag_correlate_record_is_entry (key, klen))
+        return 0;  //  an org's part: read with its record
     self->stats.records++;
     ag_sight_view_t *v = (ag_sight_view_t *) malloc (sizeof *v);
     ag_seen_view_t *seen = NULL;
-    if (!v) {
-        ctx->error = true;
-        s_fail (self, "out of memory");
-        return -1;
-    }
-    if (s_sight (val, vlen, v, &seen) == -1) {
-        self->stats.bad++;
+    char skey[AG_INDICATOR_MAX + 32];
+    if (!v || klen >= sizeof skey) {
         free (v);
-        return 0;
+        ctx->error = !v;
+        return v ? 0 : (int) s_fail (self, "out of memory");
+    }
+    memcpy (skey, key, klen);
+    skey[klen] = '\0';
+    int got = s_sight (self, skey, v, &seen);
+    if (got != 1) {
+        free (v);
+        ctx->error = got == -1;
+        return got == -1 ? (int) s_fail (self, ag_store_error (self->store)) : 0;
     }
     s_text (self, "{\"key\":");
     s_str (self, (const char *) key, klen);
@@ -663,6 +658,8 @@ s_collect (void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_
         ctx->v = p;
         ctx->max = max;
     }
+    if (ag_correlate_record_is_entry (key, klen))
+        return 0;  //  a recipient: the record counts them
     ag_warning_view_t *v = &ctx->v[ctx->n];
     if (ag_correlate_warning_view (val, vlen, v) == -1 || !v->id[0]) {
         ctx->self->stats.bad++;
@@ -997,23 +994,19 @@ s_export_prepare (ag_query_t *self, s_warnings_t *ctx, size_t *n_out, const ag_r
             s_fail (self, "libcrypto's SHA-1 failed (the STIX ids)");
             goto fail;
         }
-        mm_buf_clear (&b);
-        int got =
-            ag_store_get (self->store, AG_KV_SIGHT, e->w->sight_key, strlen (e->w->sight_key), &b);
+        ag_seen_view_t *seen = NULL;
+        int got = s_sight (self, e->w->sight_key, &e->sight, &seen);
         if (got == -1) {
             s_fail (self, ag_store_error (self->store));
             goto fail;
         }
-        ag_seen_view_t *seen = NULL;
-        if (got == 1 && s_sight (b.data, b.len, &e->sight, &seen) == 0) {
+        if (got == 1) {
             e->has_sight = true;
             if (registry)
                 e->providers = s_providers (registry, seen, e->sight.n_seen, mark);
         }
-        else {
-            self->stats.bad += got == 1;  //  there, but it does not parse
-            self->stats.no_sight++;
-        }
+        else
+            self->stats.no_sight++;  //  (s_sight counted it if it did not parse)
         free (seen);
     }
     mm_buf_free (&b);

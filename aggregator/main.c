@@ -166,6 +166,10 @@ main (int argc, char **argv)
         if (ag_lateral_replay (lateral) < 0)
             goto done;
         ag_ingest_set_hooks (ingest, ag_lateral_on_stored, ag_lateral_on_round, lateral);
+        if (ag_ingest_set_wake (ingest, ag_lateral_wake_sock (lateral), ag_lateral_on_wake) == -1) {
+            fprintf (stderr, "mimamori-aggregator: cannot watch the correlation's worker\n");
+            goto done;
+        }
     }
     //  Tests and supervisors read the bound endpoint from this line (the port may be "*").
     fprintf (stderr, "mimamori-aggregator: listening on %s\n", ag_ingest_endpoint (ingest));

@@ -17,8 +17,8 @@
 
     Usage: query_fill STORE REGISTRY ALLOWLISTS BASE_SECONDS [hold | seeds DIR]
       hold: keeps the store open for writing until standard input closes (read-only readers
-            must work beside a live writer); seeds DIR: writes every warn and sight record's
-            value into DIR (the fuzz_records seed corpus). Prints "revoked ID". */
+            must work beside a live writer); seeds DIR: writes every warn and sight record
+            into DIR as u8 key length | key | value (the fuzz_records seed corpus). Prints "revoked ID". */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,15 +164,18 @@ static int
 s_seed (void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
         uint64_t expires)
 {
-    (void) key, (void) klen, (void) expires;
+    (void) expires;
     s_seeds_t *s = (s_seeds_t *) arg;
+    if (klen > 255)
+        return 0;
     char path[4096];
     snprintf (path, sizeof path, "%s/%s-%d", s->dir, s->prefix, s->n++);
     FILE *f = fopen (path, "wb");
     if (!f)
         return -1;
-    size_t w = fwrite (val, 1, vlen, f);
-    return fclose (f) == 0 && w == vlen ? 0 : -1;
+    uint8_t kl = (uint8_t) klen;
+    size_t w = fwrite (&kl, 1, 1, f) + fwrite (key, 1, klen, f) + fwrite (val, 1, vlen, f);
+    return fclose (f) == 0 && w == 1 + klen + vlen ? 0 : -1;
 }
 
 int

@@ -662,7 +662,8 @@ Test (ag_correlate, state_survives_a_restart)
     cr_assert_eq (s_n, 12);
     static s_records_t recs;
     recs.n = 0;
-    cr_expect_eq (ag_correlate_flush (s_cor, true, s_keep, &recs), 2);  //  one sight, one warning
+    //  The sight, its two orgs' entries; the warning, its recipients' entry.
+    cr_expect_eq (ag_correlate_flush (s_cor, true, s_keep, &recs), 5);
     cr_assert_eq (ag_store_write (st, recs.puts, recs.n, NULL, 0), 0);
     cr_expect_eq (ag_correlate_flush (s_cor, true, s_keep, &recs), 0);  //  nothing changed since
     char id[64];
@@ -690,6 +691,130 @@ Test (ag_correlate, state_survives_a_restart)
     cr_expect_eq (r->sightings, 3);
     size_t n = s_n;
     cr_expect_eq (ag_correlate_revoke (s_cor, id, NOW0 + 30 * S_NS), 12);
+    cr_expect_eq (s_n, n + 12);
+    ag_store_destroy (&st);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq (system (cmd), 0);
+}
+
+//  How many of `r`'s records are of kind `kv`, and of those how many entries (key with a NUL).
+static size_t
+s_count (const s_records_t *r, uint8_t kv, size_t *entries)
+{
+    size_t n = 0;
+    *entries = 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->puts[i].kv == kv) {
+            n++;
+            *entries += memchr (r->puts[i].key, 0, r->puts[i].klen) != NULL;
+        }
+    return n;
+}
+
+//  Records are written by the part that changed (an org's sightings, recipients added) and
+//  come back whole: the orgs' counts, every recipient once with what it was sent, also when a
+//  warning outliving its recipients' entries rewrote them and an older entry is still there.
+Test (ag_correlate, records_are_written_by_part_and_read_back_whole)
+{
+    char dir[] = "/tmp/mm-ag-correlate-XXXXXX";
+    cr_assert_not_null (mkdtemp (dir));
+    char err[256];
+    ag_store_t *st = ag_store_new (dir, err, sizeof err);
+    cr_assert_not_null (st, "%s", err);
+    static s_records_t recs;
+    size_t entries;
+    //  Two orgs of chain-a: a campaign warning to its 12 members.
+    cr_assert_eq (s_find ("s-12", T0, MM_SEV_MEDIUM, 70, C2, IP, "45.33.32.156", NOW0), 0);
+    cr_assert_eq (s_find ("s-15", T0 + S_NS, MM_SEV_MEDIUM, 70, C2, IP, "45.33.32.156", NOW0), 0);
+    recs.n = 0;
+    cr_expect_eq (ag_correlate_flush (s_cor, true, s_keep, &recs), 5);
+    cr_expect_eq (s_count (&recs, AG_KV_SIGHT, &entries), 3);
+    cr_expect_eq (entries, 2);
+    cr_expect_eq (s_count (&recs, AG_KV_WARN, &entries), 2);
+    cr_expect_eq (entries, 1);
+    cr_assert_eq (ag_store_write (st, recs.puts, recs.n, NULL, 0), 0);
+    //  org-12 sees it again: the sight and org-12's entry, not org-15's.
+    cr_assert_eq (s_find ("s-12", T0 + 2 * S_NS, MM_SEV_MEDIUM, 70, C2, IP, "45.33.32.156", NOW0),
+                  0);
+    recs.n = 0;
+    ag_correlate_flush (s_cor, true, s_keep, &recs);
+    cr_expect_eq (s_count (&recs, AG_KV_SIGHT, &entries), 2);
+    cr_expect_eq (entries, 1);
+    for (size_t i = 0; i < recs.n; i++)
+        if (recs.puts[i].kv == AG_KV_SIGHT && memchr (recs.puts[i].key, 0, recs.puts[i].klen))
+            cr_expect (memmem (recs.puts[i].key, recs.puts[i].klen, "org-12", 6) != NULL);
+    cr_expect_eq (s_count (&recs, AG_KV_WARN, &entries), 0);  //  counts alone: no revision
+    cr_assert_eq (ag_store_write (st, recs.puts, recs.n, NULL, 0), 0);
+    //  A third org, eight days later by the wall clock: revision 2 is valid 8 days longer than
+    //  the recipients' entry was written for, so the recipients are written again, whole.
+    uint64_t later = NOW0 + 8 * 86400 * S_NS;
+    cr_assert_eq (s_find ("s-16", T0 + 3 * S_NS, MM_SEV_MEDIUM, 70, C2, IP, "45.33.32.156", later),
+                  0);
+    recs.n = 0;
+    ag_correlate_flush (s_cor, true, s_keep, &recs);
+    cr_expect_eq (s_count (&recs, AG_KV_WARN, &entries), 2);
+    cr_expect_eq (entries, 1);
+    const char *id = NULL;
+    for (size_t i = 0; i < recs.n; i++)
+        if (recs.puts[i].kv == AG_KV_WARN && !memchr (recs.puts[i].key, 0, recs.puts[i].klen))
+            id = (const char *) recs.puts[i].key;
+    cr_assert_not_null (id);
+    char wid[33];
+    snprintf (wid, sizeof wid, "%.32s", id);
+    cr_assert_eq (ag_store_write (st, recs.puts, recs.n, NULL, 0), 0);
+    //  An older entry the rewrite covers (as if written for recipients 4..5 before): restored
+    //  as what it covers, never twice, never its (made-up) orgs.
+    uint8_t stale_key[64], stale[64];
+    size_t k = strlen (wid), v = 0;
+    memcpy (stale_key, wid, k);
+    stale_key[k++] = 0;
+    memcpy (stale_key + k, "\0\0\0\4", 4), k += 4;
+    stale[v++] = 2;  //  the record version
+    memcpy (stale + v, "\0\0\0\2", 4), v += 4;
+    for (int i = 0; i < 2; i++) {
+        memcpy (stale + v, "\0\6org-zz\x05\0", 10);
+        v += 10;
+    }
+    ag_store_put_t put = {AG_KV_WARN, stale_key, k, stale, v, UINT64_MAX / 2};
+    cr_assert_eq (ag_store_write (st, &put, 1, NULL, 0), 0);
+
+    //  A new correlator from the store.
+    ag_correlate_destroy (&s_cor);
+    ag_correlate_sink_t sink = {
+        .warning = s_on_warning, .digest = s_on_digest, .incident = s_on_incident};
+    s_cor = ag_correlate_new (NULL, s_reg, s_allow, s_psl, &sink);
+    cr_assert_not_null (s_cor);
+    cr_expect_eq (ag_correlate_restore (s_cor, st, later + 10 * S_NS), 1);
+    size_t recipients = 0;
+    cr_expect_eq (ag_correlate_each_warning (s_cor, s_count_warning, &recipients), 1);
+    cr_expect_eq (recipients, 12);
+    //  The sightings, whole: three orgs, org-12 twice.
+    ag_sight_view_t sv;
+    ag_seen_view_t *seen = NULL;
+    char skey[AG_INDICATOR_MAX + 32];
+    cr_assert_eq (ag_correlate_group_key (s_psl, IP, "45.33.32.156", skey, sizeof skey), 0);
+    snprintf (skey + strlen (skey), sizeof skey - strlen (skey), "|%016llx",
+              (unsigned long long) T0);
+    cr_assert_eq (ag_correlate_sight_read (st, skey, &sv, &seen), 1);
+    cr_expect_eq (sv.n_seen, 3);
+    cr_expect_eq (sv.count, 4);
+    for (uint32_t i = 0; i < sv.n_seen; i++)
+        cr_expect_eq (seen[i].count, strcmp (seen[i].org, "org-12") == 0 ? 2u : 1u, "%s",
+                      seen[i].org);
+    free (seen);
+    //  Every recipient was sent revision 2: a revision 3 (counts alone: update_s later) goes to
+    //  all 12 as the next one (none is held back or told twice), and a revocation reaches the
+    //  same 12.
+    size_t n = s_n;
+    cr_assert_eq (s_find ("s-17", T0 + 4 * S_NS, MM_SEV_MEDIUM, 70, C2, IP, "45.33.32.156",
+                          later + 700 * S_NS),
+                  0);
+    cr_expect_eq (s_n, n + 12, "%zu", s_n - n);
+    for (size_t i = n; i < s_n; i++)
+        cr_expect_eq (s_recs[i].revision, 3, "%u", s_recs[i].revision);
+    n = s_n;
+    cr_expect_eq (ag_correlate_revoke (s_cor, wid, later + 800 * S_NS), 12);
     cr_expect_eq (s_n, n + 12);
     ag_store_destroy (&st);
     char cmd[128];

@@ -836,6 +836,8 @@ s_ingest_correlated (const s_feed_t *feed, const char *path, const char *registr
         if ((double) (t5 - t0) / 1e9 >= (double) budget_s)
             break;
     }
+    if (lat)
+        ag_lateral_sync (lat);  //  the last round, still in the worker
     *wall = (double) (s_mono_ns () - t0) / 1e9;
     *cpu = s_cpu_self () - c0;
     r->rss_kb = s_vm_kb ("VmHWM");
@@ -1002,10 +1004,13 @@ s_part_ingest (const char *run, const char *registry, const char *allow, const s
                 "alone %.3f\n",
                 res->rate, cor.events, wall, cor.events < feed->n ? ", stopped by --budget" : "",
                 cpu, cpu / n * 1e6, res->cpu_rate, res->ratio);
-        printf ("    time by step: put_events %.2f s, on_stored (decode, records, correlation, "
-                "messages) %.2f s, on_round (flush + synced write) %.2f s, tick %.2f s; "
-                "peak RSS %.0f MB\n",
-                cor.t_put, cor.t_stored, cor.t_round, cor.t_tick, (double) cor.rss_kb / 1024);
+        printf ("    ingest thread: put_events %.2f s, on_stored (copies the findings) %.2f s, "
+                "on_round (waits for the worker's previous round, writes it, hands this one "
+                "over) %.2f s, tick %.2f s; of that %.2f s waiting for the worker\n"
+                "    worker thread: %.2f s CPU correlating (decode, records, correlation, "
+                "messages, flush); peak RSS %.0f MB\n",
+                cor.t_put, cor.t_stored, cor.t_round, cor.t_tick, (double) cor.lat.wait_ns / 1e9,
+                (double) cor.lat.worker_cpu_ns / 1e9, (double) cor.rss_kb / 1024);
         const ag_correlate_stats_t *c = &cor.cor;
         printf ("    correlation: %llu findings, %llu incidents, %llu not travelling, %llu "
                 "allowlisted, %llu over quota, %llu quarantines; %llu sightings in %llu groups; "

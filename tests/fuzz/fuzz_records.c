@@ -1,8 +1,10 @@
 /*  fuzz_records: libFuzzer target for the record views tools read the aggregator's store with
-    (ag_correlate_warning_view, ag_correlate_sight_view; `mimamori` runs them on whatever the
-    store holds, damaged records included). The input is one record value. A view must refuse
-    or fill its fields within bounds: every string terminated inside its buffer, counts within
-    their limits. Aborts with a message when a promise is broken. */
+    (ag_correlate_warning_view, ag_correlate_sight_view, ag_correlate_seen_view,
+    ag_correlate_record_is_entry; `mimamori` runs them on whatever the store holds, damaged
+    records included). The input is one record: u8 key length | key | value (seeds: query_fill
+    ... seeds DIR). A view must refuse or fill its fields within bounds: every string terminated
+    inside its buffer, counts within their limits. Aborts with a message when a promise is
+    broken. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,14 +34,24 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     static ag_warning_view_t w;
     static ag_sight_view_t s;
-    static ag_seen_view_t seen[8];
-    //  The views read straight from the value: give them exactly `size` bytes, so ASan sees
-    //  any read past the end.
-    uint8_t *copy = (uint8_t *) malloc (size ? size : 1);
-    if (!copy)
+    static ag_seen_view_t e;
+    if (size < 1 || (size_t) data[0] + 1 > size)
         return 0;
-    memcpy (copy, data, size);
-    if (ag_correlate_warning_view (copy, size, &w) == 0) {
+    //  The views read straight from key and value: give each exactly its bytes, so ASan sees
+    //  any read past the end.
+    size_t klen = data[0], vlen = size - 1 - klen;
+    uint8_t *key = (uint8_t *) malloc (klen ? klen : 1);
+    uint8_t *val = (uint8_t *) malloc (vlen ? vlen : 1);
+    if (!key || !val) {
+        free (key);
+        free (val);
+        return 0;
+    }
+    memcpy (key, data + 1, klen);
+    memcpy (val, data + 1 + klen, vlen);
+    bool entry = ag_correlate_record_is_entry (key, klen);
+    s_check (entry == (memchr (key, 0, klen) != NULL), "is_entry: a key with a NUL");
+    if (ag_correlate_warning_view (val, vlen, &w) == 0) {
         s_check (s_terminated (w.id, sizeof w.id) &&
                      s_terminated (w.dedup_key, sizeof w.dedup_key) &&
                      s_terminated (w.sight_key, sizeof w.sight_key) &&
@@ -51,19 +63,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                      "warning view: technique terminated");
         s_check (w.n_told <= w.n_recipients, "warning view: told <= recipients");
     }
-    memset (seen, 0xa5, sizeof seen);
-    if (ag_correlate_sight_view (copy, size, &s, seen, 8) == 0) {
+    if (ag_correlate_sight_view (val, vlen, &s) == 0)
         s_check (s_terminated (s.value, sizeof s.value) && s_terminated (s.group, sizeof s.group),
                  "sight view: strings terminated");
-        //  Each org takes at least 29 bytes, so a record cannot claim more than it holds.
-        s_check ((uint64_t) s.n_seen * 29 <= size, "sight view: orgs fit the record");
-        for (uint32_t i = 0; i < s.n_seen && i < 8; i++)
-            s_check (s_terminated (seen[i].org, sizeof seen[i].org) &&
-                         s_terminated (seen[i].sensor, sizeof seen[i].sensor),
-                     "sight view: org and sensor terminated");
+    memset (&e, 0xa5, sizeof e);
+    if (ag_correlate_seen_view (key, klen, val, vlen, &e) == 0) {
+        s_check (entry, "seen view: only an entry's key");
+        s_check (s_terminated (e.org, sizeof e.org) && s_terminated (e.sensor, sizeof e.sensor) &&
+                     e.org[0] != '\0',
+                 "seen view: org and sensor terminated, org named");
     }
-    //  Without room for the orgs the view still parses the whole record.
-    ag_correlate_sight_view (copy, size, &s, NULL, 0);
-    free (copy);
+    free (key);
+    free (val);
     return 0;
 }
