@@ -374,32 +374,30 @@ int
 ag_ingest_run_once (ag_ingest_t *self, int timeout_ms)
 {
     void *which = zpoller_wait (self->poller, timeout_ms);
-    if (which && which == self->wake_sock) {
+    zsock_t *sock = mm_curve_server_sock (self->server);
+    int handled = 0, rc = 0;
+    if (which && (which == sock || (zsock_events (sock) & ZMQ_POLLIN))) {
+        while (self->n_items < self->batch_max && handled < (int) self->batch_max) {
+            zframe_t *rid = NULL;
+            mm_identity_t peer;
+            zframe_t *frame = mm_curve_server_recv (self->server, &rid, &peer);
+            if (!frame)
+                break;
+            self->stats.frames++;
+            handled++;
+            s_on_frame (self, &rid, &peer, frame);
+            zframe_destroy (&frame);
+            zframe_destroy (&rid);
+            if (!(zsock_events (sock) & ZMQ_POLLIN))
+                break;
+        }
+        rc = s_flush (self);
+    }
+    //  Asked every time, not only when the poller names it: it names the first socket ready,
+    //  and brokers' traffic would keep a finished round waiting.
+    if (self->wake_sock && (zsock_events (self->wake_sock) & ZMQ_POLLIN))
         self->on_wake (self->hook_arg);
-        zsock_t *sock = mm_curve_server_sock (self->server);
-        which = zsock_events (sock) & ZMQ_POLLIN ? sock : NULL;
-    }
-    if (!which) {
-        ag_down_run (self->down);  //  resends are due on time, not on traffic
-        return 0;
-    }
-    int handled = 0;
-    while (self->n_items < self->batch_max && handled < (int) self->batch_max) {
-        zframe_t *rid = NULL;
-        mm_identity_t peer;
-        zframe_t *frame = mm_curve_server_recv (self->server, &rid, &peer);
-        if (!frame)
-            break;
-        self->stats.frames++;
-        handled++;
-        s_on_frame (self, &rid, &peer, frame);
-        zframe_destroy (&frame);
-        zframe_destroy (&rid);
-        if (!(zsock_events (mm_curve_server_sock (self->server)) & ZMQ_POLLIN))
-            break;
-    }
-    int rc = s_flush (self);
-    ag_down_run (self->down);
+    ag_down_run (self->down);  //  resends are due on time, not on traffic
     return rc == -1 ? -1 : handled;
 }
 

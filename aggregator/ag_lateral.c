@@ -664,8 +664,10 @@ s_commit (ag_lateral_t *self, s_round_t *r)
         zsys_warning ("ag_lateral: no broker has registered yet: %zu down messages dropped",
                       r->n_down);
     }
-    if (r->n_down && rc > 0 && self->down)
+    if (r->n_down && rc > 0 && self->down) {
         ag_down_note_queued (self->down, r->n_down);
+        ag_down_run (self->down);  //  now: a tick's commit would wait for the next poll
+    }
     for (size_t i = 0; i < r->n_notices; i++) {
         const s_notice_t *n = &r->notices[i];
         ag_console_publish (self->console, n->provider, n->region, n->ts, r->msgs.data + n->off,
