@@ -145,6 +145,8 @@ struct s_warn_t {
     uint64_t evidence_gen;  //  the correlator's sightings counter + 1 when computed; 0: never
 };
 
+#define S_SIBLINGS_MAX 32  //  categories of one group's warnings considered at a revocation
+
 struct ag_correlate_t {
     ag_correlate_config_t cfg;
     const ag_registry_t *registry;
@@ -161,6 +163,9 @@ struct ag_correlate_t {
     uint32_t n_org_slots, max_org_slots;
     s_org_t **org_by_reg;  //  by registry index, filled as met (NULL: not yet)
     size_t n_org_by_reg;
+    //  While a warning is revoked: the other warnings on its sightings (s_siblings).
+    s_warn_t *siblings[S_SIBLINGS_MAX];
+    size_t n_siblings;
     s_sensor_t **sensor_by_slot;
     uint32_t n_sensor_slots, max_sensor_slots;
     zlistx_t *dirty_sights;    //  s_sight_t * changed since the last flush (not owned)
@@ -1135,6 +1140,53 @@ s_hold (ag_correlate_t *self, s_warn_t *w, s_recipient_t *r, uint64_t now)
     self->stats.digested++;
 }
 
+static bool
+s_member (const s_warn_t *w, uint32_t org)
+{
+    return org / 64 < w->member_words && (w->member[org / 64] >> (org % 64) & 1);
+}
+
+static s_recipient_t *
+s_recipient (s_warn_t *w, uint32_t org)
+{
+    if (!s_member (w, org))
+        return NULL;
+    for (uint32_t i = 0; i < w->n_recipients; i++)
+        if (w->recipients[i].org == org)
+            return &w->recipients[i];
+    return NULL;
+}
+
+//  True if another active warning on the same group (another category) has put its indicator
+//  in `org`'s matchers: a revocation must not take it out from under that one. `siblings`:
+//  the warnings on the same sightings (s_siblings).
+static bool
+s_held_elsewhere (s_warn_t *const *siblings, size_t n, uint32_t org, uint64_t now)
+{
+    for (size_t i = 0; i < n; i++) {
+        s_warn_t *x = siblings[i];
+        const s_recipient_t *r = x->status == MM_WSTATUS_REVOKED ? NULL : s_recipient (x, org);
+        if (r && r->matcher_expires > now)
+            return true;
+    }
+    return false;
+}
+
+//  The other warnings on `w`'s sightings (a group has one warning per category), into
+//  `out` (at most `max`). Revocations are rare: a walk over the warnings is affordable.
+static size_t
+s_siblings (ag_correlate_t *self, const s_warn_t *w, s_warn_t **out, size_t max)
+{
+    size_t n = 0;
+    if (w->sight->refs < 2)
+        return 0;
+    for (s_warn_t *x = (s_warn_t *) zhashx_first (self->warnings); x && n < max;
+         x = (s_warn_t *) zhashx_next (self->warnings))
+        if (x != w && x->sight == w->sight)
+            out[n++] = x;
+    return n;
+}
+
 //  Tells one recipient the current revision, or holds it for the digest when the recipient
 //  has had its share of notices. Revocations always go at once.
 static void
@@ -1171,8 +1223,10 @@ s_notify (ag_correlate_t *self, s_warn_t *w, s_recipient_t *r, uint64_t now)
         //  the group, or about to lapse before the warning does. Entries are sent with half a
         //  lifetime to spare, so a warning revised every few minutes is not re-sent each time.
         uint64_t matcher = 0;
-        if (revoked || r->matcher_expires == 0 || r->matcher_group != named_group ||
-            w->valid_until > r->matcher_expires) {
+        if (revoked && s_held_elsewhere (self->siblings, self->n_siblings, r->org, now))
+            r->matcher_expires = 0;  //  the copy says revoked; the matchers keep the other's
+        else if (revoked || r->matcher_expires == 0 || r->matcher_group != named_group ||
+                 w->valid_until > r->matcher_expires) {
             matcher =
                 revoked ? w->valid_until : w->valid_until + s_ttl_ns (self, w->sight->type) / 2;
             r->matcher_expires = matcher;
@@ -1232,23 +1286,6 @@ s_warn_new (ag_correlate_t *self, s_sight_t *s, const char *key, const mm_event_
     zhashx_insert (self->warnings, key, w);
     zhashx_insert (self->by_id, w->id, w);
     return w;
-}
-
-static bool
-s_member (const s_warn_t *w, uint32_t org)
-{
-    return org / 64 < w->member_words && (w->member[org / 64] >> (org % 64) & 1);
-}
-
-static s_recipient_t *
-s_recipient (s_warn_t *w, uint32_t org)
-{
-    if (!s_member (w, org))
-        return NULL;
-    for (uint32_t i = 0; i < w->n_recipients; i++)
-        if (w->recipients[i].org == org)
-            return &w->recipients[i];
-    return NULL;
 }
 
 static int
@@ -1651,6 +1688,7 @@ ag_correlate_revoke (ag_correlate_t *self, const char *id, uint64_t now)
     w->updated = now;
     w->counts_changed = 0;
     int told = 0;
+    self->n_siblings = s_siblings (self, w, self->siblings, S_SIBLINGS_MAX);
     for (uint32_t i = 0; i < w->n_recipients; i++) {
         s_recipient_t *r = &w->recipients[i];
         if (r->sent == 0)
@@ -1658,6 +1696,7 @@ ag_correlate_revoke (ag_correlate_t *self, const char *id, uint64_t now)
         s_notify (self, w, r, now);
         told++;
     }
+    self->n_siblings = 0;
     self->stats.revoked++;
     return told;
 }

@@ -1163,7 +1163,10 @@ s_add_key (sn_ioc_t *self, const s_key_t *k, const s_meta_t *want)
     if (old == (uint32_t) mi)
         return S_DUP;
     if (self->replace) {
-        r->pm = (r->pm & 0xff000000u) | (uint32_t) mi;
+        //  A push updates its own feed's entry; another feed's claim stays (and so survives
+        //  this feed's revocation, s_revoke).
+        if (self->metas[old].feed == self->metas[mi].feed)
+            r->pm = (r->pm & 0xff000000u) | (uint32_t) mi;
         return S_DUP;
     }
     //  Listed twice in one feed: keep the stronger claim. Across feeds the first one stays.
@@ -1233,6 +1236,20 @@ sn_ioc_remove (sn_ioc_t *self, uint8_t type, const char *value, size_t len)
         return -1;
     s_tombstone (self, r);
     return 0;
+}
+
+//  A revocation naming a feed takes back only what that feed pushed: the same value pushed by
+//  another feed (an operator's list through the inbox, say) stays. `feed` NULL: any feed's.
+static void
+s_revoke (sn_ioc_t *self, uint8_t type, const char *value, size_t len, const char *feed)
+{
+    s_key_t k;
+    const char *why;
+    if (s_parse (&k, type, value, len, false, &why) == -1)
+        return;
+    s_rec_t *r = (s_rec_t *) s_find (self, k.kind, k.plen, k.b, k.len);
+    if (r && (!feed || strcmp (self->feeds[self->metas[r->pm & 0xffffff].feed].name, feed) == 0))
+        s_tombstone (self, r);
 }
 
 //  ---------------------------------------------------------------------------------------------
@@ -2337,20 +2354,20 @@ sn_ioc_apply_watchlist (sn_ioc_t *self, const mm_watchlist_t *wl, sn_ioc_report_
         const mm_wl_entry_t *e = &wl->entries[i];
         const char *why = "unknown operation";
         int rc = -1;
+        char feed[MM_ID_MAX + 1] = "watchlist";
+        if (e->feed.len) {
+            size_t fl = e->feed.len < MM_ID_MAX ? e->feed.len : MM_ID_MAX;
+            memcpy (feed, e->feed.ptr, fl);
+            feed[fl] = 0;
+        }
         if (e->op == MM_WL_REVOKE) {
-            sn_ioc_remove (self, e->type, e->value.ptr, e->value.len);
+            s_revoke (self, e->type, e->value.ptr, e->value.len, e->feed.len ? feed : NULL);
             rc = 0;  //  revoking what is not there is no error
         }
         else if (e->op == MM_WL_ADD) {
             if (e->expires && wl->ts && e->expires <= wl->ts) {
                 applied++;  //  already expired: nothing to hold
                 continue;
-            }
-            char feed[MM_ID_MAX + 1] = "watchlist";
-            if (e->feed.len) {
-                size_t fl = e->feed.len < MM_ID_MAX ? e->feed.len : MM_ID_MAX;
-                memcpy (feed, e->feed.ptr, fl);
-                feed[fl] = 0;
             }
             sn_ioc_meta_t meta = {.category = e->category,
                                   .severity = e->severity <= MM_SEV_CRITICAL ? e->severity : 0,

@@ -115,7 +115,9 @@ uint64_t sn_ioc_copy_feed (sn_ioc_t *dst, const sn_ioc_t *src, const char *path)
 
 //  Applies a WATCHLIST (adds and revocations pushed by the aggregator). Use a set of its own
 //  for them, apart from the file feeds, so that a feed reload does not lose them: in it a
-//  repeated add replaces the entry's meta, and expired entries are dropped here. A list
+//  repeated add from the same feed replaces the entry's meta (another feed's entry stays), a
+//  REVOKE naming a feed removes the entry only if that feed added it (one naming none removes
+//  it whatever added it), and expired entries are dropped here. A list
 //  older than one already applied (lower serial) is ignored: returns -1. Else the number of
 //  entries applied; bad entries are counted in `rep` (may be NULL).
 int sn_ioc_apply_watchlist (sn_ioc_t *self, const mm_watchlist_t *wl, sn_ioc_report_t *rep);

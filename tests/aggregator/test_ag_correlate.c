@@ -822,6 +822,30 @@ Test (ag_correlate, records_are_written_by_part_and_read_back_whole)
     cr_expect_eq (system (cmd), 0);
 }
 
+//  Two warnings on one indicator (two categories) both put it in the partners' matchers:
+//  revoking one tells them so, but takes nothing out of the matchers while the other holds
+//  it; revoking the other then does.
+Test (ag_correlate, a_revocation_leaves_what_another_warning_holds)
+{
+    cr_assert_eq (s_find ("s-03", T0, MM_SEV_HIGH, 90, C2, IP, "45.33.32.156", NOW0), 0);
+    cr_assert_eq (
+        s_find ("s-03", T0 + S_NS, MM_SEV_HIGH, 90, MM_CAT_MALWARE, IP, "45.33.32.156", NOW0), 0);
+    cr_assert_eq (s_n, 6);  //  org-01, org-06, org-07, once per warning
+    cr_expect_eq (s_matcher_n, 6);
+    char first[64], second[64];
+    snprintf (first, sizeof first, "%s", s_recs[0].id);
+    snprintf (second, sizeof second, "%s", s_recs[5].id);
+    cr_assert_str_neq (first, second);
+    s_matcher_n = 0;
+    cr_expect_eq (ag_correlate_revoke (s_cor, first, NOW0 + 10 * S_NS), 3);
+    cr_expect_eq (s_n, 9);  //  each partner is told of the revocation
+    cr_expect_eq (s_recs[8].status, MM_WSTATUS_REVOKED);
+    cr_expect_eq (s_matcher_n, 0);  //  and no matcher loses the indicator
+    cr_expect_eq (ag_correlate_revoke (s_cor, second, NOW0 + 20 * S_NS), 3);
+    cr_expect_eq (s_n, 12);
+    cr_expect_eq (s_matcher_n, 3);  //  the last holder gone: the matchers drop it
+}
+
 //  The review's findings, each a test.
 
 //  org-03 has 2 suppliers (org-06, org-07) and 1 customer (org-01). Were suppliers' hits told

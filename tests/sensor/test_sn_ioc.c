@@ -835,6 +835,55 @@ Test (sn_ioc, watchlist_add_update_revoke_expire)
     cr_assert_eq (sn_ioc_size (set), 1);
 }
 
+//  A revocation takes back only what its own feed pushed: the same value pushed first by
+//  another feed (an operator's list) keeps matching, with that feed's meta.
+Test (sn_ioc, a_revocation_takes_back_only_its_own_feeds_entry)
+{
+    static mm_watchlist_t wl;
+    memset (&wl, 0, sizeof wl);
+    wl.ts = 1000;
+    wl.serial = 1;
+    s_entry (&wl, MM_WL_ADD, MM_IOC_IP, "192.0.2.60", MM_CAT_MALWARE, MM_SEV_HIGH, 0);
+    wl.entries[0].feed = mm_str ("ops");
+    s_entry (&wl, MM_WL_ADD, MM_IOC_IP, "192.0.2.60", MM_CAT_C2_BEACON, MM_SEV_CRITICAL, 0);
+    s_entry (&wl, MM_WL_ADD, MM_IOC_IP, "192.0.2.61", MM_CAT_C2_BEACON, MM_SEV_CRITICAL, 0);
+    cr_assert_eq (sn_ioc_apply_watchlist (set, &wl, NULL), 3);
+    cr_assert (s_addr ("192.0.2.60"));
+    cr_expect_str_eq (m.feed, "ops");  //  the first claim stays
+    cr_expect_eq (m.category, MM_CAT_MALWARE);
+    memset (&wl, 0, sizeof wl);
+    wl.ts = 2000;
+    wl.serial = 2;
+    s_entry (&wl, MM_WL_REVOKE, MM_IOC_IP, "192.0.2.60", 0, 0, 0);  //  feed "lateral"
+    s_entry (&wl, MM_WL_REVOKE, MM_IOC_IP, "192.0.2.61", 0, 0, 0);
+    cr_assert_eq (sn_ioc_apply_watchlist (set, &wl, NULL), 2);
+    cr_expect (s_addr ("192.0.2.60"));
+    cr_expect_str_eq (m.feed, "ops");
+    cr_expect_not (s_addr ("192.0.2.61"));
+    //  Its own feed's revocation takes it.
+    memset (&wl, 0, sizeof wl);
+    wl.ts = 3000;
+    wl.serial = 3;
+    s_entry (&wl, MM_WL_REVOKE, MM_IOC_IP, "192.0.2.60", 0, 0, 0);
+    wl.entries[0].feed = mm_str ("ops");
+    cr_assert_eq (sn_ioc_apply_watchlist (set, &wl, NULL), 1);
+    cr_expect_not (s_addr ("192.0.2.60"));
+    //  A revocation naming no feed takes it whatever pushed it.
+    memset (&wl, 0, sizeof wl);
+    wl.ts = 4000;
+    wl.serial = 4;
+    s_entry (&wl, MM_WL_ADD, MM_IOC_IP, "192.0.2.62", 0, 0, 0);
+    cr_assert_eq (sn_ioc_apply_watchlist (set, &wl, NULL), 1);
+    cr_expect (s_addr ("192.0.2.62"));
+    memset (&wl, 0, sizeof wl);
+    wl.ts = 5000;
+    wl.serial = 5;
+    s_entry (&wl, MM_WL_REVOKE, MM_IOC_IP, "192.0.2.62", 0, 0, 0);
+    wl.entries[0].feed = mm_str ("");
+    cr_assert_eq (sn_ioc_apply_watchlist (set, &wl, NULL), 1);
+    cr_expect_not (s_addr ("192.0.2.62"));
+}
+
 //  Months of WATCHLIST traffic (every entry with its own expiry, each revoked or expired
 //  later) must not leave the set bigger than what it holds.
 Test (sn_ioc, watchlist_churn_keeps_memory_bounded)
