@@ -1157,19 +1157,26 @@ s_recipient (s_warn_t *w, uint32_t org)
     return NULL;
 }
 
-//  True if another active warning on the same group (another category) has put its indicator
-//  in `org`'s matchers: a revocation must not take it out from under that one. `siblings`:
-//  the warnings on the same sightings (s_siblings).
+//  True if another active warning on the same group (another category) was sent to `org`,
+//  so its indicator is in the org's matchers: a revocation must not take it out from under
+//  that one. (Told, not `matcher_expires`: that is not kept across a restart.) The other's
+//  entry is then sent again with its next revision, so the matchers carry its own settings.
+//  `siblings`: the warnings on the same sightings (s_siblings).
 static bool
 s_held_elsewhere (s_warn_t *const *siblings, size_t n, uint32_t org, uint64_t now)
 {
+    bool held = false;
     for (size_t i = 0; i < n; i++) {
         s_warn_t *x = siblings[i];
-        const s_recipient_t *r = x->status == MM_WSTATUS_REVOKED ? NULL : s_recipient (x, org);
-        if (r && r->matcher_expires > now)
-            return true;
+        if (x->status == MM_WSTATUS_REVOKED || x->valid_until <= now)
+            continue;
+        s_recipient_t *r = s_recipient (x, org);
+        if (r && r->sent > 0) {
+            r->matcher_expires = 0;
+            held = true;
+        }
     }
-    return false;
+    return held;
 }
 
 //  The other warnings on `w`'s sightings (a group has one warning per category), into
@@ -1984,11 +1991,13 @@ s_flush_warning (ag_correlate_t *self, s_warn_t *w, mm_buf_t *b, ag_correlate_re
     uint64_t keep = (uint64_t) self->cfg.keep_days * 86400u * S_NS;
     uint64_t end = (w->status == MM_WSTATUS_REVOKED ? w->updated : w->valid_until) + keep;
     bool all = end > w->rcpt_expires;
+    uint64_t before = w->rcpt_expires;
     if (all)
-        w->rcpt_expires = end + S_RCPT_SLACK;
+        w->rcpt_expires = end + S_RCPT_SLACK;  //  in the record: the entry below carries it
     mm_buf_clear (b);
     if (s_warn_encode (w, b) == -1) {
         zsys_error ("ag_correlate: the record of warning %s does not encode", w->id);
+        w->rcpt_expires = before;
         return 0;
     }
     size_t idlen = strlen (w->id);
@@ -2001,12 +2010,32 @@ s_flush_warning (ag_correlate_t *self, s_warn_t *w, mm_buf_t *b, ag_correlate_re
     size_t elen = s_recipient_key (w->id, idlen, from, ekey, sizeof ekey);
     mm_buf_clear (b);
     if (elen == 0 || s_recipients_encode (self, w, from, b) == -1) {
+        //  The record went with the new expiry: the next flush writes them all again.
         zsys_error ("ag_correlate: the recipients of warning %s do not encode", w->id);
+        w->rcpt_expires = 0;
+        s_warn_dirty (self, w);
         return n;
     }
     fn (arg, AG_KV_WARN, ekey, elen, b->data, b->len, w->rcpt_expires);
     w->n_stored = w->n_recipients;
     return n + 1;
+}
+
+void
+ag_correlate_rewrite_all (ag_correlate_t *self)
+{
+    for (s_sight_t *s = (s_sight_t *) zhashx_first (self->sights); s;
+         s = (s_sight_t *) zhashx_next (self->sights)) {
+        for (uint32_t i = 0; i < s->n_seen; i++)
+            s->seen[i].stored = 0;
+        s_sight_dirty (self, s);
+    }
+    for (s_warn_t *w = (s_warn_t *) zhashx_first (self->warnings); w;
+         w = (s_warn_t *) zhashx_next (self->warnings)) {
+        w->n_stored = 0;
+        w->rcpt_expires = 0;
+        s_warn_dirty (self, w);
+    }
 }
 
 size_t

@@ -185,6 +185,9 @@ typedef void (ag_correlate_record_fn) (void *arg, uint8_t kv, const void *key, s
                                        const uint8_t *val, size_t vlen, uint64_t expires);
 size_t ag_correlate_flush (ag_correlate_t *self, bool sights, ag_correlate_record_fn *fn,
                            void *arg);
+//  Records are written by the part that changed: after records were lost (a write given up),
+//  this makes the next full flush write every sighting and warning whole again.
+void ag_correlate_rewrite_all (ag_correlate_t *self);
 //  Loads the warnings still valid at `now` and the sightings they use or whose last sighting
 //  is within the window of `now`. The number of warnings restored, or -1 (store error or a
 //  record that does not parse; logged).

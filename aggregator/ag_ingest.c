@@ -431,7 +431,13 @@ ag_ingest_set_hooks (ag_ingest_t *self, ag_ingest_stored_fn *on_stored,
 int
 ag_ingest_set_wake (ag_ingest_t *self, void *sock, ag_ingest_wake_fn *on_wake)
 {
-    if (self->wake_sock || zpoller_add (self->poller, sock) == -1)
+    if (self->wake_sock)
+        zpoller_remove (self->poller, self->wake_sock);
+    self->wake_sock = NULL;
+    self->on_wake = NULL;
+    if (!sock)
+        return 0;
+    if (zpoller_add (self->poller, sock) == -1)
         return -1;
     self->wake_sock = sock;
     self->on_wake = on_wake;

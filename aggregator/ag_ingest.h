@@ -72,7 +72,8 @@ typedef void (ag_ingest_round_fn) (void *arg);
 void ag_ingest_set_hooks (ag_ingest_t *self, ag_ingest_stored_fn *on_stored,
                           ag_ingest_round_fn *on_round, void *arg);
 //  A socket (or actor) that wakes ag_ingest_run_once when readable: `on_wake` (hook's `arg`)
-//  runs on this thread then. The correlation's worker says so when a round is done.
+//  runs on this thread then. The correlation's worker says so when a round is done. NULL
+//  forgets the one set (before it is destroyed).
 typedef void (ag_ingest_wake_fn) (void *arg);
 int ag_ingest_set_wake (ag_ingest_t *self, void *sock, ag_ingest_wake_fn *on_wake);
 

@@ -62,6 +62,7 @@ typedef struct {
     size_t n_cursors;
     uint64_t now;    //  wall ns the round is correlated at
     bool full;       //  also the sightings (and then the cursors)
+    bool rewrite;    //  every sighting and warning whole (records were lost)
     mm_buf_t arena;  //  record keys and values
     mm_buf_t msgs;   //  encoded messages
     s_put_t *puts;
@@ -97,6 +98,7 @@ struct ag_lateral_t {
     int64_t next_compact_ms;
     int64_t next_tick_ms;
     int64_t next_full_ms;
+    bool rewrite_due;          //  a round's records were given up: the next round writes all again
     ag_lateral_stats_t stats;  //  each field written by one thread; read after s_join
 };
 
@@ -217,7 +219,7 @@ s_round_clear (s_round_t *r)
     mm_buf_clear (&r->arena);
     mm_buf_clear (&r->msgs);
     r->n_items = r->n_cursors = r->n_puts = r->n_down = r->n_notices = 0;
-    r->full = false;
+    r->full = r->rewrite = false;
     r->now = 0;
 }
 
@@ -540,6 +542,8 @@ s_correlate_round (ag_lateral_t *self, s_round_t *r)
         mm_str_t broker = {(const char *) r->in.data + it->broker, (uint32_t) it->blen};
         s_finding (self, broker, it->index, r->in.data + it->data, it->len);
     }
+    if (r->rewrite)
+        ag_correlate_rewrite_all (self->cor);
     ag_correlate_flush (self->cor, r->full, s_record, self);
 }
 
@@ -607,10 +611,11 @@ s_keep (ag_lateral_t *self, s_round_t *r)
         *r = t;
         return;
     }
-    zsys_error ("ag_lateral: %zu bytes of unwritten records: dropped; the events past the "
-                "cursors will be correlated again at the next start",
-                r->arena.len + r->msgs.len);
+    zsys_error ("ag_lateral: %zu bytes of unwritten records and %zu down messages given up; "
+                "the correlation's records will be written whole again",
+                r->arena.len + r->msgs.len, r->n_down);
     self->stats.dropped_rounds++;
+    self->rewrite_due = true;
 }
 
 //  Round `r`'s output, after whatever earlier rounds left unwritten, in one synced write:
@@ -622,9 +627,10 @@ s_commit (ag_lateral_t *self, s_round_t *r)
 {
     if (!s_round_empty (self->kept)) {
         if (s_round_absorb (self->kept, r) == -1) {
-            zsys_error ("ag_lateral: out of memory keeping an unwritten round: dropped; the "
-                        "events past the cursors will be correlated again at the next start");
+            zsys_error ("ag_lateral: out of memory keeping an unwritten round: given up; the "
+                        "correlation's records will be written whole again");
             self->stats.dropped_rounds++;
+            self->rewrite_due = true;
             s_round_clear (r);
             return;
         }
@@ -716,7 +722,9 @@ s_start (ag_lateral_t *self)
     self->next = self->work;
     self->work = r;
     r->now = s_wall_ns ();
-    r->full = s_full_due (self);
+    r->full = s_full_due (self) || self->rewrite_due;
+    r->rewrite = self->rewrite_due;
+    self->rewrite_due = false;
     self->busy = true;
     zsock_signal (self->worker, 0);
 }
@@ -728,7 +736,10 @@ s_commit_now (ag_lateral_t *self, bool full)
 {
     s_join (self);
     s_round_t *r = self->work;
-    r->full = r->full || full;
+    r->full = r->full || full || self->rewrite_due;
+    if (self->rewrite_due)
+        ag_correlate_rewrite_all (self->cor);
+    self->rewrite_due = false;
     ag_correlate_flush (self->cor, r->full, s_record, self);
     s_commit (self, r);
 }

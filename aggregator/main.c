@@ -224,6 +224,8 @@ main (int argc, char **argv)
     }
     exit_code = 0;
 done:
+    if (ingest)
+        ag_ingest_set_wake (ingest, NULL, NULL);  //  the worker's pipe goes with `lateral`
     ag_lateral_destroy (&lateral);
     ag_console_destroy (&console);
     ag_ingest_destroy (&ingest);

@@ -197,6 +197,19 @@ s_dup (mm_str_t s)
     return p;
 }
 
+//  Feed names as the matcher interns them: none is "watchlist", at most MM_ID_MAX bytes.
+static bool
+s_same_feed (mm_str_t a, mm_str_t b)
+{
+    mm_str_t dflt = mm_str ("watchlist");
+    if (!a.len)
+        a = dflt;
+    if (!b.len)
+        b = dflt;
+    size_t la = a.len < MM_ID_MAX ? a.len : MM_ID_MAX, lb = b.len < MM_ID_MAX ? b.len : MM_ID_MAX;
+    return la == lb && memcmp (a.ptr, b.ptr, la) == 0;
+}
+
 typedef struct {
     zhashx_t *entries;  //  "type:value" -> s_entry_t
     uint64_t serial, latest_ts;
@@ -217,10 +230,18 @@ s_fold (void *arg, const mm_watchlist_t *wl)
         const mm_wl_entry_t *e = &wl->entries[i];
         char key[MM_LONG_MAX + 8];
         snprintf (key, sizeof key, "%u:%.*s", e->type, (int) e->value.len, e->value.ptr);
+        //  One entry per value, owned by the feed that pushed it first (sn_ioc's s_add_key and
+        //  s_revoke): a push updates its own feed's entry, a revocation naming a feed removes
+        //  only that feed's entry, one naming none removes it whatever pushed it.
+        s_entry_t *held = (s_entry_t *) zhashx_lookup (f->entries, key);
+        bool same = held && s_same_feed (mm_str (held->feed), e->feed);
         if (e->op != MM_WL_ADD) {
-            zhashx_delete (f->entries, key);
+            if (held && (e->feed.len == 0 || same))
+                zhashx_delete (f->entries, key);
             continue;
         }
+        if (held && !same)
+            continue;
         s_entry_t *x = calloc (1, sizeof *x);
         if (!x || !(x->value = s_dup (e->value)) || !(x->feed = s_dup (e->feed)) ||
             !(x->warning_id = s_dup (e->warning_id))) {

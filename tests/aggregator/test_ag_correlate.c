@@ -846,6 +846,49 @@ Test (ag_correlate, a_revocation_leaves_what_another_warning_holds)
     cr_expect_eq (s_matcher_n, 3);  //  the last holder gone: the matchers drop it
 }
 
+//  The same after a restart (which does not keep what each matcher holds), and a correlator
+//  that lost records writes everything whole again when asked.
+Test (ag_correlate, a_revocation_after_a_restart_leaves_what_another_warning_holds)
+{
+    char dir[] = "/tmp/mm-ag-correlate-XXXXXX";
+    cr_assert_not_null (mkdtemp (dir));
+    char err[256];
+    ag_store_t *st = ag_store_new (dir, err, sizeof err);
+    cr_assert_not_null (st, "%s", err);
+    cr_assert_eq (s_find ("s-03", T0, MM_SEV_HIGH, 90, C2, IP, "45.33.32.156", NOW0), 0);
+    cr_assert_eq (s_find ("s-03", T0 + S_NS, MM_SEV_HIGH, 90, MM_CAT_MALWARE, IP, "45.33.32.156",
+                          NOW0),
+                  0);
+    cr_assert_eq (s_n, 6);
+    char first[64];
+    snprintf (first, sizeof first, "%s", s_recs[0].id);
+    static s_records_t recs;
+    recs.n = 0;
+    //  One sight and one org's part; two warnings, each with its recipients.
+    cr_expect_eq (ag_correlate_flush (s_cor, true, s_keep, &recs), 6);
+    cr_assert_eq (ag_store_write (st, recs.puts, recs.n, NULL, 0), 0);
+    recs.n = 0;
+    cr_expect_eq (ag_correlate_flush (s_cor, true, s_keep, &recs), 0);
+    ag_correlate_rewrite_all (s_cor);
+    cr_expect_eq (ag_correlate_flush (s_cor, true, s_keep, &recs), 6);
+
+    ag_correlate_destroy (&s_cor);
+    ag_correlate_sink_t sink = {
+        .warning = s_on_warning, .digest = s_on_digest, .incident = s_on_incident};
+    s_cor = ag_correlate_new (NULL, s_reg, s_allow, s_psl, &sink);
+    cr_assert_not_null (s_cor);
+    cr_expect_eq (ag_correlate_restore (s_cor, st, NOW0 + 5 * S_NS), 2);
+    size_t n = s_n;
+    s_matcher_n = 0;
+    cr_expect_eq (ag_correlate_revoke (s_cor, first, NOW0 + 10 * S_NS), 3);
+    cr_expect_eq (s_n, n + 3);
+    cr_expect_eq (s_matcher_n, 0);
+    ag_store_destroy (&st);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq (system (cmd), 0);
+}
+
 //  The review's findings, each a test.
 
 //  org-03 has 2 suppliers (org-06, org-07) and 1 customer (org-01). Were suppliers' hits told

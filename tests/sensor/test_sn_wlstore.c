@@ -199,3 +199,41 @@ Test (sn_wlstore, compaction_keeps_exactly_what_is_in_force)
     cr_expect_eq (seen.serials[seen.n - 1], 29);
     sn_wlstore_destroy (&st);
 }
+
+//  Compaction folds as the matcher does: a value pushed first by another feed keeps its entry
+//  through this feed's push and revocation; a revocation naming no feed removes any entry.
+Test (sn_wlstore, compaction_keeps_another_feeds_entry)
+{
+    static mm_watchlist_t wl;
+    char names[16][32], err[256];
+    sn_wlstore_t *st = sn_wlstore_new (s_dir, 1500, NULL, NULL, err, sizeof err);
+    cr_assert_not_null (st, "%s", err);
+    s_list (&wl, 1, MM_WL_ADD, "v", 2, names);
+    wl.entries[0].feed = mm_str ("ops");  //  v-0 by the operators' list, v-1 by lateral
+    cr_assert_eq (sn_wlstore_append (st, &wl), 0);
+    s_list (&wl, 2, MM_WL_ADD, "v", 2, names);  //  both again by lateral
+    cr_assert_eq (sn_wlstore_append (st, &wl), 0);
+    s_list (&wl, 3, MM_WL_REVOKE, "v", 2, names);  //  lateral takes both back
+    cr_assert_eq (sn_wlstore_append (st, &wl), 0);
+    s_list (&wl, 4, MM_WL_ADD, "w", 1, names);
+    cr_assert_eq (sn_wlstore_append (st, &wl), 0);
+    s_list (&wl, 5, MM_WL_REVOKE, "w", 1, names);
+    wl.entries[0].feed = mm_str ("");  //  no feed named: whatever pushed it
+    cr_assert_eq (sn_wlstore_append (st, &wl), 0);
+    for (uint64_t serial = 6; serial < 30; serial++) {
+        s_list (&wl, serial, MM_WL_ADD, "c", 2, names);
+        cr_assert_eq (sn_wlstore_append (st, &wl), 0);
+    }
+    sn_wlstore_stats_t ss;
+    sn_wlstore_stats (st, &ss);
+    cr_assert_geq (ss.compactions, 1);
+    sn_wlstore_destroy (&st);
+    s_seen_t seen = {0};
+    st = sn_wlstore_new (s_dir, 1500, s_collect, &seen, err, sizeof err);
+    cr_assert_not_null (st, "%s", err);
+    cr_expect (s_has (&seen, "v-0.example"), "the operators' entry survives lateral's revoke");
+    cr_expect (!s_has (&seen, "v-1.example"), "lateral's own entry is revoked");
+    cr_expect (!s_has (&seen, "w-0.example"), "a revocation naming no feed removes it");
+    cr_expect_eq (seen.n_force, 3, "v-0, c-0, c-1: got %d", seen.n_force);
+    sn_wlstore_destroy (&st);
+}
