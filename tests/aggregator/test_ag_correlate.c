@@ -856,9 +856,8 @@ Test (ag_correlate, a_revocation_after_a_restart_leaves_what_another_warning_hol
     ag_store_t *st = ag_store_new (dir, err, sizeof err);
     cr_assert_not_null (st, "%s", err);
     cr_assert_eq (s_find ("s-03", T0, MM_SEV_HIGH, 90, C2, IP, "45.33.32.156", NOW0), 0);
-    cr_assert_eq (s_find ("s-03", T0 + S_NS, MM_SEV_HIGH, 90, MM_CAT_MALWARE, IP, "45.33.32.156",
-                          NOW0),
-                  0);
+    cr_assert_eq (
+        s_find ("s-03", T0 + S_NS, MM_SEV_HIGH, 90, MM_CAT_MALWARE, IP, "45.33.32.156", NOW0), 0);
     cr_assert_eq (s_n, 6);
     char first[64];
     snprintf (first, sizeof first, "%s", s_recs[0].id);
