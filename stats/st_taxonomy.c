@@ -68,3 +68,77 @@ st_severity_ja (uint8_t severity)
     static const char *names[] = {"不明", "情報", "低", "中", "高", "重大", "致命的"};
     return severity < sizeof names / sizeof names[0] ? names[severity] : NULL;
 }
+
+static const char *s_regions[] = {"all",   "hokkaido", "tohoku",  "kanto",         "chubu",
+                                  "kinki", "chugoku",  "shikoku", "kyushu-okinawa"};
+static const char *s_regions_ja[] = {"全国", "北海道", "東北", "関東",      "中部",
+                                     "近畿", "中国",   "四国", "九州・沖縄"};
+
+const char *
+st_region_name (uint8_t region)
+{
+    return region < sizeof s_regions / sizeof s_regions[0] ? s_regions[region] : NULL;
+}
+
+const char *
+st_region_ja (uint8_t region)
+{
+    return region < sizeof s_regions_ja / sizeof s_regions_ja[0] ? s_regions_ja[region] : NULL;
+}
+
+static const char *s_industries[][2] = {
+    {"Agriculture and forestry", "農業，林業"},
+    {"Fisheries", "漁業"},
+    {"Mining and quarrying of stone and gravel", "鉱業，採石業，砂利採取業"},
+    {"Construction", "建設業"},
+    {"Manufacturing", "製造業"},
+    {"Electricity, gas, heat supply and water", "電気・ガス・熱供給・水道業"},
+    {"Information and communications", "情報通信業"},
+    {"Transport and postal activities", "運輸業，郵便業"},
+    {"Wholesale and retail trade", "卸売業，小売業"},
+    {"Finance and insurance", "金融業，保険業"},
+    {"Real estate and goods rental and leasing", "不動産業，物品賃貸業"},
+    {"Scientific research, professional and technical services", "学術研究，専門・技術サービス業"},
+    {"Accommodations, eating and drinking services", "宿泊業，飲食サービス業"},
+    {"Living-related and personal services and amusement services", "生活関連サービス業，娯楽業"},
+    {"Education, learning support", "教育，学習支援業"},
+    {"Medical, health care and welfare", "医療，福祉"},
+    {"Compound services", "複合サービス事業"},
+    {"Services, n.e.c.", "サービス業（他に分類されないもの）"},
+    {"Government, except elsewhere classified", "公務（他に分類されるものを除く）"},
+    {"Industries unable to classify", "分類不能の産業"},
+};
+
+static const char *
+s_industry (uint8_t letter, int lang)
+{
+    if (letter == 0)
+        return lang ? "全業種" : "All industries";
+    if (letter < 'A' || letter > 'T')
+        return NULL;
+    return s_industries[letter - 'A'][lang];
+}
+
+const char *
+st_industry_en (uint8_t letter)
+{
+    return s_industry (letter, 0);
+}
+
+const char *
+st_industry_ja (uint8_t letter)
+{
+    return s_industry (letter, 1);
+}
+
+const char *
+st_sensor_type_name (uint8_t type)
+{
+    return type == 1 ? "network" : type == 2 ? "endpoint" : NULL;
+}
+
+const char *
+st_sensor_type_ja (uint8_t type)
+{
+    return type == 1 ? "ネットワーク型(UTM等)" : type == 2 ? "端末型(EDR等)" : NULL;
+}

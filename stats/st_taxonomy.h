@@ -25,8 +25,19 @@ const st_class_t *st_taxonomy_by_name (const char *name);
 //  The classes in order (n of them), for documents and tests.
 const st_class_t *st_taxonomy_all (size_t *n);
 
-//  A severity's feed name and labels ("high", "高", "High"), NULL if unknown.
+//  A severity's feed name and Japanese label ("high", "高"), NULL if unknown.
 const char *st_severity_name (uint8_t severity);
 const char *st_severity_ja (uint8_t severity);
+
+//  The dimensions' labels; NULL for a value out of range. 0 (ST_ALL) is "all" / "全国",
+//  "全業種".
+const char *st_region_name (uint8_t region);  //  "kanto"
+const char *st_region_ja (uint8_t region);    //  "関東"
+//  JSIC (Japan Standard Industrial Classification, Rev. 14) major divisions A..T.
+const char *st_industry_en (uint8_t letter);
+const char *st_industry_ja (uint8_t letter);
+//  1 network (UTM type), 2 endpoint (EDR type).
+const char *st_sensor_type_name (uint8_t type);
+const char *st_sensor_type_ja (uint8_t type);
 
 #endif

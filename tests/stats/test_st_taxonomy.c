@@ -30,3 +30,21 @@ Test (st_taxonomy, every_threat_category_has_one_complete_class)
     cr_expect_str_eq (st_severity_ja (MM_SEV_CRITICAL), "重大");
     cr_expect_null (st_severity_name (7));
 }
+
+Test (st_taxonomy, dimensions_have_labels_in_both_languages)
+{
+    cr_expect_str_eq (st_region_name (3), "kanto");
+    cr_expect_str_eq (st_region_ja (3), "関東");
+    cr_expect_str_eq (st_region_ja (8), "九州・沖縄");
+    cr_expect_str_eq (st_region_name (0), "all");
+    cr_expect_null (st_region_name (9));
+    for (uint8_t c = 'A'; c <= 'T'; c++)
+        cr_expect (st_industry_en (c) && st_industry_ja (c), "%c", c);
+    cr_expect_str_eq (st_industry_ja ('E'), "製造業");
+    cr_expect_str_eq (st_industry_en ('G'), "Information and communications");
+    cr_expect_str_eq (st_industry_ja (0), "全業種");
+    cr_expect_null (st_industry_en ('U'));
+    cr_expect_str_eq (st_sensor_type_name (1), "network");
+    cr_expect_str_eq (st_sensor_type_ja (2), "端末型(EDR等)");
+    cr_expect_null (st_sensor_type_name (3));
+}
