@@ -93,8 +93,9 @@ struct ag_lateral_t {
     mm_event_t ev;    //  the worker's decode
     s_cursor_t cursors[S_CURSORS_MAX];  //  written rounds' cursors, for the next full commit
     size_t n_cursors;
-    uint64_t serial;  //  WATCHLIST serials: wall ns, never repeated
-    uint64_t now;     //  wall ns of the round being correlated
+    uint64_t serial;    //  WATCHLIST serials: wall ns, never repeated
+    uint64_t now;       //  wall ns of the round being correlated
+    uint64_t notified;  //  wall ns the finding being correlated was notified to its SOC (0: not)
     int64_t next_compact_ms;
     int64_t next_tick_ms;
     int64_t next_full_ms;
@@ -429,6 +430,7 @@ static void
 s_on_incident (void *arg, const ag_incident_t *inc)
 {
     ag_lateral_t *self = (ag_lateral_t *) arg;
+    self->notified = inc->notified;  //  the finding being correlated (s_finding)
     mm_incident_t m;
     memset (&m, 0, sizeof m);
     m.ts = inc->notified;
@@ -482,7 +484,21 @@ s_finding_records (ag_lateral_t *self, mm_str_t broker, uint64_t index)
     key[k++] = (uint8_t) ev->sensor.len;
     memcpy (key + k, ev->sensor.ptr, ev->sensor.len), k += ev->sensor.len;
     s_u64 (key + k, ev->seq), k += 8;
-    s_put (self, AG_KV_FINDING, key, k, ptr, plen, expires);
+    //  What the statistics read without the EVENT: category, severity, and the seconds from
+    //  detection to the SOC's notification + 1 (0: not notified).
+    uint8_t val[sizeof ptr + 7];
+    memcpy (val, ptr, plen);
+    uint64_t delay = 0;
+    if (self->notified)
+        delay = (self->notified > ev->ts ? (self->notified - ev->ts) / S_NS : 0) + 1;
+    if (delay > UINT32_MAX)
+        delay = UINT32_MAX;
+    val[plen] = 1;  //  the tail's version
+    val[plen + 1] = ev->finding.category;
+    val[plen + 2] = ev->severity;
+    for (int i = 0; i < 4; i++)
+        val[plen + 3 + (size_t) i] = (uint8_t) (delay >> (24 - 8 * i));
+    s_put (self, AG_KV_FINDING, key, k, val, plen + 7, expires);
     char sensor[MM_ID_MAX + 1];
     snprintf (sensor, sizeof sensor, "%.*s", (int) ev->sensor.len, ev->sensor.ptr);
     const ag_registry_t *reg = s_registry (self);
@@ -513,14 +529,15 @@ s_finding (ag_lateral_t *self, mm_str_t broker, uint64_t index, const uint8_t *d
     if (self->ev.kind != MM_KIND_FINDING || !(self->ev.has & MM_EV_HAS_FINDING))
         return;
     self->stats.findings++;
-    s_finding_records (self, broker, index);
+    self->notified = 0;
     //  A broker's own findings (a silent sensor) are about the mesh, not about a threat.
     if (self->ev.sensor.len == broker.len &&
-        memcmp (self->ev.sensor.ptr, broker.ptr, broker.len) == 0) {
+        memcmp (self->ev.sensor.ptr, broker.ptr, broker.len) == 0)
         self->stats.broker_findings++;
-        return;
-    }
-    ag_correlate_event (self->cor, &self->ev, self->now);
+    else
+        ag_correlate_event (self->cor, &self->ev, self->now);
+    //  After the correlation: the record says whether (and when) its SOC was notified.
+    s_finding_records (self, broker, index);
 }
 
 static void

@@ -10,7 +10,9 @@
 
     Records it writes besides the correlation's own (ag_correlate.h):
       AG_KV_FINDING   u64 ts | u8 len | sensor | u64 seq -> u8 len | broker | u64 log index
-                      (the EVENT in ag_store's ev family); expires with the finding
+                      (the EVENT in ag_store's ev family) | u8 1 | u8 category | u8 severity |
+                      u32 seconds from detection to the SOC's notification + 1 (0: none), for
+                      the statistics (mimamori-stats); expires with the finding
       AG_KV_TIMELINE  u8 len | org | u64 ts | 'F' | u8 len | sensor | u64 seq -> as above
                       u8 len | org | u64 ts | 'W' | warning id | u32 revision -> the WARNING
                       the org received (as sent)

@@ -903,6 +903,13 @@ ag_registry_sensor_org (const ag_registry_t *self, const char *sensor)
     return i < 0 ? -1 : (int32_t) self->sensors[i].org;
 }
 
+const ag_sensor_t *
+ag_registry_sensor (const ag_registry_t *self, const char *sensor)
+{
+    int32_t i = sensor ? s_lookup (self->sensor_ix, sensor) : -1;
+    return i < 0 ? NULL : &self->sensors[i];
+}
+
 size_t
 ag_registry_customers (const ag_registry_t *self, uint32_t org, uint32_t *out, size_t max)
 {

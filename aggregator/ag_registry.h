@@ -126,6 +126,8 @@ int32_t ag_registry_org_index (const ag_registry_t *self, const char *id);
 int32_t ag_registry_chain_index (const ag_registry_t *self, const char *id);
 //  The org of a sensor (from its certificate id), or -1 if the sensor is not registered.
 int32_t ag_registry_sensor_org (const ag_registry_t *self, const char *sensor);
+//  The sensor itself (its org and type), or NULL if it is not registered.
+const ag_sensor_t *ag_registry_sensor (const ag_registry_t *self, const char *sensor);
 
 //  A company's direct partners: the orgs it supplies (customers) and those that supply it
 //  (suppliers), each once, whatever the chain or link. Fills up to `max` org indexes; returns

@@ -1,0 +1,288 @@
+/*  mimamori-stats: anonymised alert statistics for the providers' liaison council and IPA
+    (issue 7, docs/statistics.md). `table` reads a period's findings from the aggregator's
+    store (read-only, beside the running aggregator), applies the disclosure rules and writes
+    JSON Lines and/or CSV, each file verified before it takes its name; `verify` checks any
+    published file. main() only reads the command line. Owner: stats/. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ag_registry.h"
+#include "ag_store.h"
+#include "st_output.h"
+#include "st_source.h"
+#include "st_table.h"
+#include "st_verify.h"
+
+#ifndef MIMAMORI_VERSION
+#define MIMAMORI_VERSION "0.0.0"
+#endif
+
+#define S_DEFAULT_STORE "/var/lib/mimamori/aggregator"
+
+//  Exit codes (in --help and docs/statistics.md).
+enum { S_OK = 0, S_REFUSED = 1, S_USAGE = 2, S_FAILED = 3 };
+
+typedef struct {
+    const char *store, *registry, *period, *level, *jsonl, *csv, *noise, *secret;
+    st_rules_t rules;
+    st_policy_t policy;
+} s_args_t;
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "Usage: mimamori-stats table -r REGISTRY --period PERIOD [--jsonl FILE] [--csv FILE]"
+             " [options]\n"
+             "       mimamori-stats verify [--k N] FILE...\n"
+             "\n"
+             "  table    a period's alert statistics from the aggregator's store (read-only;\n"
+             "           works while it runs): PERIOD is an ISO week (2026-W47) or a day\n"
+             "           (2026-11-18), both in Asia/Tokyo. Each file is written as FILE.tmp,\n"
+             "           verified, then renamed; a file verify refuses stays FILE.rejected.\n"
+             "  verify   checks published files (JSON Lines or CSV) against every rule; prints\n"
+             "           the first offending line\n"
+             "\n"
+             "Options:\n"
+             "  -s, --store DIR          the aggregator's [store] path (default " S_DEFAULT_STORE
+             ")\n"
+             "  -r, --registry FILE      the aggregator's [registry] path\n"
+             "      --level LEVEL        council (default: for the liaison council and IPA) or\n"
+             "                           provider (a provider's own: one provider allowed)\n"
+             "      --k N                fewest companies a published cell may have (5)\n"
+             "      --clip N             alerts counted per company per cell (100)\n"
+             "      --noise NUM/DEN      discrete-Laplace noise, epsilon NUM/DEN per cell and\n"
+             "                           measure (default: none); needs --secret\n"
+             "      --secret FILE        the noise's secret (made, mode 0600, if missing)\n"
+             "  -V, --version            print the version\n"
+             "  -h, --help               print this help\n"
+             "\n"
+             "Exit codes: 0 done; 1 verify refused a file; 2 usage; 3 the store, the registry\n"
+             "or a file failed.\n");
+}
+
+static int
+s_number (const char *text, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul (text, &end, 10);
+    if (errno || end == text || *end || v < lo || v > hi)
+        return -1;
+    *out = (uint32_t) v;
+    return 0;
+}
+
+//  Writes `buf` to PATH.tmp, verifies it, renames it to PATH (or PATH.rejected).
+static int
+s_publish_file (const char *path, const mm_buf_t *buf, const st_policy_t *policy)
+{
+    char tmp[4096], rejected[4096], err[512];
+    snprintf (tmp, sizeof tmp, "%s.tmp", path);
+    snprintf (rejected, sizeof rejected, "%s.rejected", path);
+    FILE *f = fopen (tmp, "wb");
+    if (!f || fwrite (buf->data, 1, buf->len, f) != buf->len || fclose (f) != 0) {
+        fprintf (stderr, "mimamori-stats: cannot write %s: %s\n", tmp, strerror (errno));
+        return S_FAILED;
+    }
+    size_t rows = 0;
+    if (st_verify_file (tmp, policy, &rows, err, sizeof err) == -1) {
+        rename (tmp, rejected);
+        fprintf (stderr, "mimamori-stats: verify refused %s (kept as %s): %s\n", path, rejected,
+                 err);
+        return S_REFUSED;
+    }
+    if (rename (tmp, path) != 0) {
+        fprintf (stderr, "mimamori-stats: cannot rename %s: %s\n", tmp, strerror (errno));
+        return S_FAILED;
+    }
+    fprintf (stderr, "mimamori-stats: %s: %zu rows, verified\n", path, rows);
+    return S_OK;
+}
+
+typedef struct {
+    st_meta_t meta;
+    mm_buf_t jsonl, csv;
+    size_t rows, suppressed;
+    bool failed;
+} s_out_t;
+
+static int
+s_row (void *arg, const st_row_t *row)
+{
+    s_out_t *o = (s_out_t *) arg;
+    o->rows++;
+    o->suppressed += row->suppressed;
+    if (st_jsonl_row (&o->meta, row, &o->jsonl) == -1 || st_csv_row (&o->meta, row, &o->csv) == -1)
+        return o->failed = true, -1;
+    return 0;
+}
+
+static int
+s_table (s_args_t *a)
+{
+    uint64_t from, to;
+    const char *kind;
+    if (!a->registry || !a->period || (!a->jsonl && !a->csv)) {
+        fprintf (stderr, "mimamori-stats: table needs -r REGISTRY, --period and --jsonl or "
+                         "--csv\n");
+        return S_USAGE;
+    }
+    if (st_period_parse (a->period, &from, &to, &kind) == -1) {
+        fprintf (stderr, "mimamori-stats: '%s' is not a period (2026-W47 or 2026-11-18)\n",
+                 a->period);
+        return S_USAGE;
+    }
+    uint8_t secret[ST_NOISE_KEY_LEN];
+    char err[4096];
+    if (a->noise) {
+        unsigned num, den;
+        char end;
+        if (sscanf (a->noise, "%u/%u%c", &num, &den, &end) != 2 || !num || !den || !a->secret) {
+            fprintf (stderr, "mimamori-stats: --noise takes NUM/DEN (e.g. 1/2) and needs "
+                             "--secret FILE\n");
+            return S_USAGE;
+        }
+        if (st_noise_secret (a->secret, secret, err, sizeof err) == -1) {
+            fprintf (stderr, "mimamori-stats: %s\n", err);
+            return S_FAILED;
+        }
+        a->rules.eps_num = num, a->rules.eps_den = den, a->rules.secret = secret;
+    }
+    size_t n_errors = 0;
+    ag_registry_t *reg = ag_registry_load (a->registry, err, sizeof err, &n_errors);
+    if (!reg) {
+        fprintf (stderr, "mimamori-stats: the registry %s does not load:\n%s\n", a->registry, err);
+        return S_FAILED;
+    }
+    ag_store_t *store = ag_store_open_readonly (a->store, err, sizeof err);
+    st_table_t *table = st_table_new ();
+    int rc = S_FAILED;
+    st_source_stats_t ss;
+    s_out_t out = {.meta = {a->period, kind, a->level, &a->rules}};
+    if (!store)
+        fprintf (stderr, "mimamori-stats: the store %s does not open: %s\n", a->store, err);
+    else if (!table || st_source_read (store, reg, from, to, table, &ss) == -1)
+        fprintf (stderr, "mimamori-stats: reading %s failed: %s\n", a->store,
+                 store ? ag_store_error (store) : "out of memory");
+    else if (st_csv_header (&out.csv) == -1 ||
+             st_table_publish (table, &a->rules, a->period, s_row, &out) == -1)
+        fprintf (stderr, "mimamori-stats: %s\n", out.failed ? "out of memory" : "bad rules");
+    else {
+        fprintf (stderr,
+                 "mimamori-stats: %s (%s): %llu findings read, %llu counted (%llu from sensors "
+                 "the registry does not know, %llu not counted, %llu written before the "
+                 "statistics' format, %llu damaged); %zu cells, %zu rows (%zu suppressed)\n",
+                 a->period, kind, (unsigned long long) ss.records, (unsigned long long) ss.added,
+                 (unsigned long long) ss.unregistered, (unsigned long long) ss.not_counted,
+                 (unsigned long long) ss.old_format, (unsigned long long) ss.bad,
+                 st_table_cells (table), out.rows, out.suppressed);
+        rc = S_OK;
+        if (a->jsonl)
+            rc = s_publish_file (a->jsonl, &out.jsonl, &a->policy);
+        if (a->csv && rc == S_OK)
+            rc = s_publish_file (a->csv, &out.csv, &a->policy);
+    }
+    mm_buf_free (&out.jsonl);
+    mm_buf_free (&out.csv);
+    st_table_destroy (&table);
+    ag_store_destroy (&store);
+    ag_registry_destroy (&reg);
+    return rc;
+}
+
+static int
+s_verify (const s_args_t *a, int argc, char **argv)
+{
+    if (argc == 0) {
+        fprintf (stderr, "mimamori-stats: verify needs a FILE\n");
+        return S_USAGE;
+    }
+    int rc = S_OK;
+    for (int i = 0; i < argc; i++) {
+        char err[512];
+        size_t rows = 0;
+        if (st_verify_file (argv[i], &a->policy, &rows, err, sizeof err) == -1) {
+            fprintf (stderr, "mimamori-stats: REFUSED %s\n", err);
+            rc = S_REFUSED;
+        }
+        else
+            printf ("%s: %zu rows, every rule holds\n", argv[i], rows);
+    }
+    return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+    s_args_t a = {.store = S_DEFAULT_STORE, .level = "council"};
+    st_rules_default (&a.rules);
+    st_policy_default (&a.policy);
+    static const struct option opts[] = {{"store", required_argument, NULL, 's'},
+                                         {"registry", required_argument, NULL, 'r'},
+                                         {"period", required_argument, NULL, 'p'},
+                                         {"level", required_argument, NULL, 'l'},
+                                         {"jsonl", required_argument, NULL, 'j'},
+                                         {"csv", required_argument, NULL, 'c'},
+                                         {"k", required_argument, NULL, 'k'},
+                                         {"clip", required_argument, NULL, 'C'},
+                                         {"noise", required_argument, NULL, 'n'},
+                                         {"secret", required_argument, NULL, 'S'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long (argc, argv, "s:r:Vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': a.store = optarg; break;
+        case 'r': a.registry = optarg; break;
+        case 'p': a.period = optarg; break;
+        case 'j': a.jsonl = optarg; break;
+        case 'c': a.csv = optarg; break;
+        case 'n': a.noise = optarg; break;
+        case 'S': a.secret = optarg; break;
+        case 'l':
+            if (strcmp (optarg, "council") != 0 && strcmp (optarg, "provider") != 0) {
+                fprintf (stderr, "mimamori-stats: --level is council or provider\n");
+                return S_USAGE;
+            }
+            a.level = optarg;
+            break;
+        case 'k':
+        case 'C': {
+            uint32_t v;
+            if (s_number (optarg, 1, 1000000, &v) == -1) {
+                fprintf (stderr, "mimamori-stats: --%s takes a number from 1\n",
+                         c == 'k' ? "k" : "clip");
+                return S_USAGE;
+            }
+            if (c == 'k')
+                a.rules.k = a.policy.k = v;
+            else
+                a.rules.clip = v;
+            break;
+        }
+        case 'V': printf ("mimamori-stats %s\n", MIMAMORI_VERSION); return S_OK;
+        case 'h': s_usage (stdout); return S_OK;
+        default: s_usage (stderr); return S_USAGE;
+        }
+    }
+    //  A provider's own tables may show one provider; the council's never.
+    a.rules.min_providers = strcmp (a.level, "provider") == 0 ? 1 : 2;
+    if (optind >= argc) {
+        s_usage (stderr);
+        return S_USAGE;
+    }
+    const char *cmd = argv[optind++];
+    if (strcmp (cmd, "table") == 0 && optind == argc)
+        return s_table (&a);
+    if (strcmp (cmd, "verify") == 0)
+        return s_verify (&a, argc - optind, argv + optind);
+    s_usage (stderr);
+    return S_USAGE;
+}

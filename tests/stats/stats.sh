@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# stats.sh: mimamori-stats on a store filled through the aggregator's own code (query_fill:
+# six findings of five companies, correlated by ag_lateral). The week's council table is made,
+# verified and renamed, and suppresses every cell (too few companies, one provider each); a
+# provider's own table (k 1) counts them; verify refuses that table under the default policy
+# and a file edited to carry a company id; usage errors exit 2.
+# Usage: stats.sh MIMAMORI_STATS QUERY_FILL REGISTRY ALLOWLISTS
+set -euo pipefail
+stats=$1 fill=$2 registry=$3 allow=$4
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail() {
+    echo "stats.sh: $*" >&2
+    exit 1
+}
+
+base=$(($(date +%s) - 7200))
+"$fill" "$dir/store" "$registry" "$allow" "$base" >"$dir/fill.out" 2>"$dir/fill.log" ||
+    { cat "$dir/fill.log" >&2; fail "query_fill failed"; }
+# The ISO week in Tokyo (UTC+9) of the findings.
+week=$(date -u -d "@$((base + 9 * 3600))" +%G-W%V)
+
+# The council's table: every row suppressed, both files verified and in place.
+"$stats" table -s "$dir/store" -r "$registry" --period "$week" --jsonl "$dir/w.jsonl" \
+    --csv "$dir/w.csv" 2>"$dir/table.log" || { cat "$dir/table.log" >&2; fail "table failed"; }
+grep -q "6 findings read, 6 counted" "$dir/table.log" || { cat "$dir/table.log" >&2; fail "not 6 findings"; }
+[ -f "$dir/w.jsonl" ] && [ -f "$dir/w.csv" ] && [ ! -e "$dir/w.jsonl.tmp" ] || fail "files not in place"
+rows=$(wc -l <"$dir/w.jsonl")
+[ "$rows" -ge 10 ] || fail "only $rows rows"
+[ "$(grep -c '"suppressed":true' "$dir/w.jsonl")" = "$rows" ] || fail "a council cell of a few companies was published"
+[ "$(($(wc -l <"$dir/w.csv") - 1))" = "$rows" ] || fail "the CSV does not have the JSON's rows"
+grep -q '"category":"known-bad-contact"' "$dir/w.jsonl" || fail "the detections' category is missing"
+"$stats" verify "$dir/w.jsonl" "$dir/w.csv" >"$dir/verify.out" || fail "verify refused the table it made"
+grep -q "every rule holds" "$dir/verify.out" || fail "verify said nothing"
+
+# A provider's own table with k 1: the companies are counted (two saw the known-bad address).
+"$stats" table -s "$dir/store" -r "$registry" --period "$week" --level provider --k 1 \
+    --jsonl "$dir/p.jsonl" 2>"$dir/p.log" || { cat "$dir/p.log" >&2; fail "provider table failed"; }
+grep -q '"region":"all".*"industry":"all".*"sensor_type":"network","sensor_type_ja":"[^"]*","category":"known-bad-contact".*"orgs_affected":2,' "$dir/p.jsonl" ||
+    fail "the provider table does not count 2 companies for known-bad-contact"
+# ... which the default policy (k 5, the council's) refuses.
+if "$stats" verify "$dir/p.jsonl" 2>"$dir/refused.log"; then fail "verify passed a k = 1 table"; else rc=$?; fi
+[ "$rc" = 1 ] && grep -q "REFUSED.*protection k = 1" "$dir/refused.log" || { cat "$dir/refused.log" >&2; fail "wrong refusal ($rc)"; }
+
+# A company id slipped into a published file.
+sed '1s/"period":/"org_id":"org-01","period":/' "$dir/w.jsonl" >"$dir/bad.jsonl"
+if "$stats" verify "$dir/bad.jsonl" 2>"$dir/bad.log"; then fail "verify passed an org id"; fi
+grep -q "bad.jsonl:1: field 'org_id'" "$dir/bad.log" || { cat "$dir/bad.log" >&2; fail "wrong message"; }
+
+# Usage.
+set +e
+"$stats" >/dev/null 2>&1; [ $? = 2 ] || fail "no command: not exit 2"
+"$stats" table -s "$dir/store" -r "$registry" --period 2026-W99 --jsonl "$dir/x" 2>/dev/null
+[ $? = 2 ] || fail "a bad period: not exit 2"
+"$stats" table -s "$dir/nostore" -r "$registry" --period "$week" --jsonl "$dir/x" 2>/dev/null
+[ $? = 3 ] || fail "a missing store: not exit 3"
+set -e
+echo "stats.sh: ok ($rows rows in week $week)"
