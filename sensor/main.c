@@ -311,6 +311,8 @@ s_usage (FILE *out)
         "      --buffer-mb N      kernel capture buffer in MiB (live)\n"
         "      --realtime         replay files at their own pace\n"
         "      --speed X          with --realtime: X times faster (e.g. 10)\n"
+        "      --retime           replay files as if they happened now (their times moved\n"
+        "                         by one offset: the first packet at the start)\n"
         "      --jsonl FILE       write events as JSON Lines to FILE ('-': stdout)\n"
         "      --home-net CIDRS   the company's networks, e.g. '10.0.0.0/8,192.168.1.0/24'\n"
         "      --sensor-id ID     this sensor's id\n"
@@ -329,6 +331,7 @@ enum {
     O_NO_PROMISC = 256,
     O_BUFFER_MB,
     O_REALTIME,
+    O_RETIME,
     O_SPEED,
     O_JSONL,
     O_HOME_NET,
@@ -347,6 +350,7 @@ static const struct option s_options[] = {
     {"no-promisc", no_argument, NULL, O_NO_PROMISC},
     {"buffer-mb", required_argument, NULL, O_BUFFER_MB},
     {"realtime", no_argument, NULL, O_REALTIME},
+    {"retime", no_argument, NULL, O_RETIME},
     {"speed", required_argument, NULL, O_SPEED},
     {"jsonl", required_argument, NULL, O_JSONL},
     {"home-net", required_argument, NULL, O_HOME_NET},
@@ -376,7 +380,27 @@ typedef struct {
     double speed;
     bool started;
     uint64_t first_ts, first_wall;
+    //  --retime: every frame's time moved by one offset, so the first frame is now.
+    bool retime, shifted;
+    int64_t shift;
 } s_pacer_t;
+
+//  --retime: the frame's time, moved so that the replay happens now (sample captures are
+//  years old: their findings would be past every retention and outside every window).
+static uint64_t
+s_retime (s_pacer_t *p, uint64_t ts)
+{
+    if (!p->retime)
+        return ts;
+    if (!p->shifted) {
+        struct timespec now;
+        clock_gettime (CLOCK_REALTIME, &now);
+        p->shift =
+            (int64_t) ((uint64_t) now.tv_sec * 1000000000u + (uint64_t) now.tv_nsec) - (int64_t) ts;
+        p->shifted = true;
+    }
+    return (uint64_t) ((int64_t) ts + p->shift);
+}
 
 static void
 s_pace (s_pacer_t *p, uint64_t ts)
@@ -507,7 +531,8 @@ s_run_capture (sn_capture_t *cap, const char *name, sn_sensor_t *sensor, s_pacer
         }
         else {
             s_pace (pacer, frame.ts_ns);
-            sn_sensor_packet (sensor, link, frame.data, frame.caplen, frame.ts_ns);
+            sn_sensor_packet (sensor, link, frame.data, frame.caplen,
+                              s_retime (pacer, frame.ts_ns));
         }
         if (rc > 0)
             packets++;
@@ -572,6 +597,7 @@ main (int argc, char **argv)
         case O_NO_PROMISC: section = "capture", key = "promiscuous", value = "false"; break;
         case O_BUFFER_MB: section = "capture", key = "buffer_mb"; break;
         case O_REALTIME: pacer.on = true; break;
+        case O_RETIME: pacer.retime = true; break;
         case O_SPEED: {
             char *end;
             errno = 0;

@@ -51,6 +51,10 @@ s_one (void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vl
         st->bad++;
         return 0;
     }
+    if (!st_taxonomy_class (val[tail + 1])) {
+        st->not_counted++;  //  about a sensor itself (a broker's silent-sensor findings too)
+        return 0;
+    }
     char sensor[MM_ID_MAX + 1];
     memcpy (sensor, key + 9, key[8]);
     sensor[key[8]] = '\0';
@@ -62,10 +66,6 @@ s_one (void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vl
     const ag_org_t *o = s ? ag_registry_org_at (ctx->registry, s->org) : NULL;
     if (!o) {
         st->unregistered++;
-        return 0;
-    }
-    if (!st_taxonomy_class (val[tail + 1])) {
-        st->not_counted++;  //  about the sensor itself, not a threat
         return 0;
     }
     uint32_t delay = (uint32_t) s_be (val + tail + 3, 4);
