@@ -16,6 +16,7 @@
 #include "st_output.h"
 #include "st_source.h"
 #include "st_table.h"
+#include "st_top.h"
 #include "st_verify.h"
 
 #ifndef MIMAMORI_VERSION
@@ -28,7 +29,7 @@
 enum { S_OK = 0, S_REFUSED = 1, S_USAGE = 2, S_FAILED = 3 };
 
 typedef struct {
-    const char *store, *registry, *period, *level, *jsonl, *csv, *noise, *secret;
+    const char *store, *registry, *period, *level, *jsonl, *csv, *top, *noise, *secret;
     st_rules_t rules;
     st_policy_t policy;
 } s_args_t;
@@ -38,13 +39,15 @@ s_usage (FILE *out)
 {
     fprintf (out,
              "Usage: mimamori-stats table -r REGISTRY --period PERIOD [--jsonl FILE] [--csv FILE]"
-             " [options]\n"
+             " [--top FILE] [options]\n"
              "       mimamori-stats verify [--k N] FILE...\n"
              "\n"
              "  table    a period's alert statistics from the aggregator's store (read-only;\n"
              "           works while it runs): PERIOD is an ISO week (2026-W47) or a day\n"
              "           (2026-11-18), both in Asia/Tokyo. Each file is written as FILE.tmp,\n"
              "           verified, then renamed; a file verify refuses stays FILE.rejected.\n"
+             "           --top FILE: the indicators seen by at least k companies of at least\n"
+             "           2 providers in the period (JSON Lines)\n"
              "  verify   checks published files (JSON Lines or CSV) against every rule; prints\n"
              "           the first offending line\n"
              "\n"
@@ -123,14 +126,47 @@ s_row (void *arg, const st_row_t *row)
     return 0;
 }
 
+//  The top indicators (st_top) into a->top, verified.
+static int
+s_top (const s_args_t *a, ag_store_t *store, const ag_registry_t *reg, uint64_t from, uint64_t to,
+       const st_meta_t *meta)
+{
+    st_top_row_t *rows = NULL;
+    st_top_stats_t ts;
+    long n = st_top_read (store, reg, from, to, a->rules.k, 2, 100, &rows, &ts);
+    if (n < 0) {
+        fprintf (stderr, "mimamori-stats: reading the sightings failed: %s\n",
+                 ag_store_error (store));
+        return S_FAILED;
+    }
+    mm_buf_t b = {0};
+    int rc = 0;
+    for (long i = 0; i < n && rc == 0; i++)
+        rc = st_top_jsonl (meta, &rows[i], &b);
+    free (rows);
+    fprintf (stderr,
+             "mimamori-stats: top indicators: %llu groups, %llu seen in the period, %llu seen "
+             "by enough companies and providers (%ld listed)\n",
+             (unsigned long long) ts.groups, (unsigned long long) ts.in_period,
+             (unsigned long long) ts.listed, n);
+    if (rc == 0)
+        rc = s_publish_file (a->top, &b, &a->policy);
+    else {
+        fprintf (stderr, "mimamori-stats: out of memory\n");
+        rc = S_FAILED;
+    }
+    mm_buf_free (&b);
+    return rc;
+}
+
 static int
 s_table (s_args_t *a)
 {
     uint64_t from, to;
     const char *kind;
-    if (!a->registry || !a->period || (!a->jsonl && !a->csv)) {
-        fprintf (stderr, "mimamori-stats: table needs -r REGISTRY, --period and --jsonl or "
-                         "--csv\n");
+    if (!a->registry || !a->period || (!a->jsonl && !a->csv && !a->top)) {
+        fprintf (stderr, "mimamori-stats: table needs -r REGISTRY, --period and --jsonl, --csv "
+                         "or --top\n");
         return S_USAGE;
     }
     if (st_period_parse (a->period, &from, &to, &kind) == -1) {
@@ -187,6 +223,8 @@ s_table (s_args_t *a)
             rc = s_publish_file (a->jsonl, &out.jsonl, &a->policy);
         if (a->csv && rc == S_OK)
             rc = s_publish_file (a->csv, &out.csv, &a->policy);
+        if (a->top && rc == S_OK)
+            rc = s_top (a, store, reg, from, to, &out.meta);
     }
     mm_buf_free (&out.jsonl);
     mm_buf_free (&out.csv);
@@ -223,19 +261,14 @@ main (int argc, char **argv)
     s_args_t a = {.store = S_DEFAULT_STORE, .level = "council"};
     st_rules_default (&a.rules);
     st_policy_default (&a.policy);
-    static const struct option opts[] = {{"store", required_argument, NULL, 's'},
-                                         {"registry", required_argument, NULL, 'r'},
-                                         {"period", required_argument, NULL, 'p'},
-                                         {"level", required_argument, NULL, 'l'},
-                                         {"jsonl", required_argument, NULL, 'j'},
-                                         {"csv", required_argument, NULL, 'c'},
-                                         {"k", required_argument, NULL, 'k'},
-                                         {"clip", required_argument, NULL, 'C'},
-                                         {"noise", required_argument, NULL, 'n'},
-                                         {"secret", required_argument, NULL, 'S'},
-                                         {"version", no_argument, NULL, 'V'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"store", required_argument, NULL, 's'},  {"registry", required_argument, NULL, 'r'},
+        {"period", required_argument, NULL, 'p'}, {"level", required_argument, NULL, 'l'},
+        {"jsonl", required_argument, NULL, 'j'},  {"csv", required_argument, NULL, 'c'},
+        {"top", required_argument, NULL, 't'},    {"k", required_argument, NULL, 'k'},
+        {"clip", required_argument, NULL, 'C'},   {"noise", required_argument, NULL, 'n'},
+        {"secret", required_argument, NULL, 'S'}, {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long (argc, argv, "s:r:Vh", opts, NULL)) != -1) {
         switch (c) {
@@ -244,6 +277,7 @@ main (int argc, char **argv)
         case 'p': a.period = optarg; break;
         case 'j': a.jsonl = optarg; break;
         case 'c': a.csv = optarg; break;
+        case 't': a.top = optarg; break;
         case 'n': a.noise = optarg; break;
         case 'S': a.secret = optarg; break;
         case 'l':

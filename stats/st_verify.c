@@ -14,6 +14,7 @@
 #include "st_output.h"
 #include "st_table.h"
 #include "st_taxonomy.h"
+#include "st_top.h"
 
 enum { M_ORGS, M_PROVIDERS, M_ALERTS, M_INCIDENTS, M_MEDIAN, M_COUNT };
 
@@ -28,6 +29,9 @@ typedef struct {
     int suppressed, alerts_suppressed, complementary;  //  -1: not given
     long long k, dom[2][2], min_providers, clip;
     bool noise_null, noise_given, eps_given;
+    bool top;      //  a top-indicators row (ST_TOP_SCHEMA)
+    int ioc_type;  //  its indicator's type, -1: not given
+    bool indicator_ok, indicator_given;
     uint32_t given;  //  bits of the fields given
 } s_row_t;
 
@@ -104,6 +108,7 @@ s_row_reset (s_row_t *r, long line)
     r->region = r->industry = r->sensor = r->category = r->severity = -1;
     r->suppressed = r->alerts_suppressed = r->complementary = -1;
     r->k = r->min_providers = r->clip = -1;
+    r->ioc_type = -1;
     for (int i = 0; i < 2; i++)
         r->dom[i][0] = r->dom[i][1] = -1;
 }
@@ -209,6 +214,23 @@ s_field (s_ctx_t *c, const char *path, st_json_type_t type, const char *v, bool 
         }
     if (strcmp (path, "schema") == 0 && strcmp (v, ST_SCHEMA) == 0)
         return r->given |= F_SCHEMA, true;
+    if (strcmp (path, "schema") == 0 && strcmp (v, ST_TOP_SCHEMA) == 0 && !csv)
+        return r->top = true, r->given |= F_SCHEMA, true;
+    if (strcmp (path, "indicator_type") == 0 && str) {
+        for (unsigned ty = 1; ty < 32; ty++)
+            if (mm_ioc_type_name (ty) && strcmp (mm_ioc_type_name (ty), v) == 0)
+                r->ioc_type = (int) ty;
+        return r->ioc_type >= 0 ||
+               (snprintf (c->why, sizeof c->why, "indicator type '%.32s' unknown", v), false);
+    }
+    if (strcmp (path, "indicator") == 0 && str) {
+        //  A normal form: printable ASCII, no spaces (names are punycode, addresses text).
+        r->indicator_given = true;
+        r->indicator_ok = *v != '\0';
+        for (const char *q = v; *q; q++)
+            r->indicator_ok &= *q > 0x20 && *q < 0x7f;
+        return true;
+    }
     if (strcmp (path, "period") == 0 && s_period_ok (v))
         return r->given |= F_PERIOD, s_copy (r->period, sizeof r->period, v);
     if (strcmp (path, "period_kind") == 0 && (strcmp (v, "week") == 0 || strcmp (v, "day") == 0))
@@ -346,6 +368,34 @@ s_group (s_ctx_t *c, const s_row_t *r)
     return g;
 }
 
+//  A top-indicators row: listed only with >= k companies of >= 2 providers.
+static int
+s_top_end (s_ctx_t *c)
+{
+    const s_row_t *r = &c->row;
+    const st_policy_t *pol = c->policy;
+    long line = r->line;
+    uint32_t need = F_SCHEMA | F_PERIOD | F_KIND | F_LEVEL | F_K | F_PROVIDERS | F_MEASURES;
+    if ((r->given & need) != need || r->ioc_type < 0 || !r->indicator_given)
+        return s_failf (c, line, "a top-indicators row without all of its schema's fields");
+    if (r->given & ~need)
+        return s_failf (c, line, "a field of the cells' schema in a top-indicators row");
+    if (!r->indicator_ok)
+        return s_failf (c, line, "the indicator is not a normal form (printable ASCII)");
+    if (r->k < pol->k || r->min_providers < 2)
+        return s_failf (c, line,
+                        "top indicators with k = %lld, min_providers = %lld (policy: %u, 2)", r->k,
+                        r->min_providers, pol->k);
+    if (!r->has[M_ORGS] || r->val[M_ORGS] < pol->k)
+        return s_failf (c, line, "an indicator listed with fewer than %u companies", pol->k);
+    if (!r->has[M_PROVIDERS] || r->val[M_PROVIDERS] < 2)
+        return s_failf (c, line, "an indicator listed with fewer than 2 providers");
+    if (r->has[M_ALERTS] || r->has[M_INCIDENTS] || r->has[M_MEDIAN])
+        return s_failf (c, line, "a measure of the cells' schema in a top-indicators row");
+    c->rows++;
+    return 0;
+}
+
 //  The checks of one row once all its fields are in.
 static int
 s_row_end (s_ctx_t *c)
@@ -353,6 +403,10 @@ s_row_end (s_ctx_t *c)
     const s_row_t *r = &c->row;
     const st_policy_t *pol = c->policy;
     long line = r->line;
+    if (r->top)
+        return s_top_end (c);
+    if (r->ioc_type >= 0 || r->indicator_given)
+        return s_failf (c, line, "a field of the top indicators' schema in a cells row");
     if ((r->given & F_ALL) != F_ALL)
         return s_failf (c, line, "a row without all of the schema's fields (0x%x missing)",
                         F_ALL & ~r->given);

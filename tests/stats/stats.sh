@@ -22,7 +22,11 @@ week=$(date -u -d "@$((base + 9 * 3600))" +%G-W%V)
 
 # The council's table: every row suppressed, both files verified and in place.
 "$stats" table -s "$dir/store" -r "$registry" --period "$week" --jsonl "$dir/w.jsonl" \
-    --csv "$dir/w.csv" 2>"$dir/table.log" || { cat "$dir/table.log" >&2; fail "table failed"; }
+    --csv "$dir/w.csv" --top "$dir/top.jsonl" 2>"$dir/table.log" ||
+    { cat "$dir/table.log" >&2; fail "table failed"; }
+# No indicator of these was seen by 5 companies of 2 providers: an empty, verified list.
+[ -f "$dir/top.jsonl" ] && [ ! -s "$dir/top.jsonl" ] || fail "top indicators listed from too few companies"
+grep -q "top.jsonl: 0 rows, verified" "$dir/table.log" || { cat "$dir/table.log" >&2; fail "top list not verified"; }
 grep -q "6 findings read, 6 counted" "$dir/table.log" || { cat "$dir/table.log" >&2; fail "not 6 findings"; }
 [ -f "$dir/w.jsonl" ] && [ -f "$dir/w.csv" ] && [ ! -e "$dir/w.jsonl.tmp" ] || fail "files not in place"
 rows=$(wc -l <"$dir/w.jsonl")
