@@ -9,10 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <czmq.h>
 
 #include "ag_registry.h"
 #include "ag_store.h"
+#include "mm_config.h"
+#include "st_feed.h"
 #include "st_output.h"
 #include "st_source.h"
 #include "st_table.h"
@@ -30,6 +35,8 @@ enum { S_OK = 0, S_REFUSED = 1, S_USAGE = 2, S_FAILED = 3 };
 
 typedef struct {
     const char *store, *registry, *period, *level, *jsonl, *csv, *top, *noise, *secret;
+    const char *bind, *cert, *allow, *revoke;
+    uint32_t every_s;
     st_rules_t rules;
     st_policy_t policy;
 } s_args_t;
@@ -41,6 +48,8 @@ s_usage (FILE *out)
              "Usage: mimamori-stats table -r REGISTRY --period PERIOD [--jsonl FILE] [--csv FILE]"
              " [--top FILE] [options]\n"
              "       mimamori-stats verify [--k N] FILE...\n"
+             "       mimamori-stats serve -r REGISTRY --bind EP --cert FILE --allow DIR [options]\n"
+             "       mimamori-stats serve -r REGISTRY --bind EP --cert FILE --allow DIR [options]\n"
              "\n"
              "  table    a period's alert statistics from the aggregator's store (read-only;\n"
              "           works while it runs): PERIOD is an ISO week (2026-W47) or a day\n"
@@ -50,6 +59,14 @@ s_usage (FILE *out)
              "           2 providers in the period (JSON Lines)\n"
              "  verify   checks published files (JSON Lines or CSV) against every rule; prints\n"
              "           the first offending line\n"
+             "  serve    the CURVE feed for providers and IPA: every --every seconds (3600)\n"
+             "           this week's and today's tables and top indicators (Asia/Tokyo),\n"
+             "           verified, to every subscriber (role console certificates in --allow;\n"
+             "           --revoke FILE); --cert is its own .cert_secret; until SIGTERM\n"
+             "  serve    the CURVE feed for providers and IPA: every --every seconds (3600)\n"
+             "           this week's and today's tables and top indicators (Asia/Tokyo),\n"
+             "           verified, to every subscriber (role console certificates in --allow;\n"
+             "           --revoke FILE); --cert is its own .cert_secret; until SIGTERM\n"
              "\n"
              "Options:\n"
              "  -s, --store DIR          the aggregator's [store] path (default " S_DEFAULT_STORE
@@ -126,10 +143,55 @@ s_row (void *arg, const st_row_t *row)
     return 0;
 }
 
+static int s_top_rows (const s_args_t *a, ag_store_t *store, const ag_registry_t *reg,
+                       uint64_t from, uint64_t to, const st_meta_t *meta, mm_buf_t *b);
+
+//  A period's rows (cells, then top indicators when `top` is set) into `jsonl` (and `csv`).
+//  S_OK, or an exit code.
+static int
+s_build (const s_args_t *a, ag_store_t *store, const ag_registry_t *reg, const char *period,
+         mm_buf_t *jsonl, mm_buf_t *csv, mm_buf_t *top)
+{
+    uint64_t from, to;
+    const char *kind;
+    if (st_period_parse (period, &from, &to, &kind) == -1)
+        return S_USAGE;
+    st_table_t *table = st_table_new ();
+    st_source_stats_t ss;
+    s_out_t out = {.meta = {period, kind, a->level, &a->rules}};
+    int rc = S_FAILED;
+    if (!table || st_source_read (store, reg, from, to, table, &ss) == -1)
+        fprintf (stderr, "mimamori-stats: reading the store failed: %s\n",
+                 table ? ag_store_error (store) : "out of memory");
+    else if ((csv && st_csv_header (&out.csv) == -1) ||
+             st_table_publish (table, &a->rules, period, s_row, &out) == -1)
+        fprintf (stderr, "mimamori-stats: %s\n", out.failed ? "out of memory" : "bad rules");
+    else {
+        fprintf (stderr,
+                 "mimamori-stats: %s (%s): %llu findings read, %llu counted (%llu from sensors "
+                 "the registry does not know, %llu not counted, %llu written before the "
+                 "statistics' format, %llu damaged); %zu cells, %zu rows (%zu suppressed)\n",
+                 period, kind, (unsigned long long) ss.records, (unsigned long long) ss.added,
+                 (unsigned long long) ss.unregistered, (unsigned long long) ss.not_counted,
+                 (unsigned long long) ss.old_format, (unsigned long long) ss.bad,
+                 st_table_cells (table), out.rows, out.suppressed);
+        rc = S_OK;
+        if (mm_buf_append (jsonl, out.jsonl.data, out.jsonl.len) == -1 ||
+            (csv && mm_buf_append (csv, out.csv.data, out.csv.len) == -1))
+            rc = S_FAILED;
+        if (top && rc == S_OK)
+            rc = s_top_rows (a, store, reg, from, to, &out.meta, top);
+    }
+    mm_buf_free (&out.jsonl);
+    mm_buf_free (&out.csv);
+    st_table_destroy (&table);
+    return rc;
+}
+
 //  The top indicators (st_top) into a->top, verified.
 static int
-s_top (const s_args_t *a, ag_store_t *store, const ag_registry_t *reg, uint64_t from, uint64_t to,
-       const st_meta_t *meta)
+s_top_rows (const s_args_t *a, ag_store_t *store, const ag_registry_t *reg, uint64_t from,
+            uint64_t to, const st_meta_t *meta, mm_buf_t *b)
 {
     st_top_row_t *rows = NULL;
     st_top_stats_t ts;
@@ -139,24 +201,59 @@ s_top (const s_args_t *a, ag_store_t *store, const ag_registry_t *reg, uint64_t 
                  ag_store_error (store));
         return S_FAILED;
     }
-    mm_buf_t b = {0};
     int rc = 0;
     for (long i = 0; i < n && rc == 0; i++)
-        rc = st_top_jsonl (meta, &rows[i], &b);
+        rc = st_top_jsonl (meta, &rows[i], b);
     free (rows);
     fprintf (stderr,
              "mimamori-stats: top indicators: %llu groups, %llu seen in the period, %llu seen "
              "by enough companies and providers (%ld listed)\n",
              (unsigned long long) ts.groups, (unsigned long long) ts.in_period,
              (unsigned long long) ts.listed, n);
-    if (rc == 0)
-        rc = s_publish_file (a->top, &b, &a->policy);
-    else {
+    if (rc != 0)
         fprintf (stderr, "mimamori-stats: out of memory\n");
-        rc = S_FAILED;
+    return rc == 0 ? S_OK : S_FAILED;
+}
+
+//  The noise's rules from --noise and --secret. S_OK or an exit code.
+static int
+s_noise (s_args_t *a, uint8_t secret[ST_NOISE_KEY_LEN])
+{
+    if (!a->noise)
+        return S_OK;
+    unsigned num, den;
+    char end, err[512];
+    if (sscanf (a->noise, "%u/%u%c", &num, &den, &end) != 2 || !num || !den || !a->secret) {
+        fprintf (stderr, "mimamori-stats: --noise takes NUM/DEN (e.g. 1/2) and needs "
+                         "--secret FILE\n");
+        return S_USAGE;
     }
-    mm_buf_free (&b);
-    return rc;
+    if (st_noise_secret (a->secret, secret, err, sizeof err) == -1) {
+        fprintf (stderr, "mimamori-stats: %s\n", err);
+        return S_FAILED;
+    }
+    a->rules.eps_num = num, a->rules.eps_den = den, a->rules.secret = secret;
+    return S_OK;
+}
+
+//  The registry and the store (read-only). S_OK or S_FAILED (said why).
+static int
+s_open (const s_args_t *a, ag_registry_t **reg, ag_store_t **store)
+{
+    char err[4096];
+    size_t n_errors = 0;
+    *reg = ag_registry_load (a->registry, err, sizeof err, &n_errors);
+    if (!*reg) {
+        fprintf (stderr, "mimamori-stats: the registry %s does not load:\n%s\n", a->registry, err);
+        return S_FAILED;
+    }
+    *store = ag_store_open_readonly (a->store, err, sizeof err);
+    if (!*store) {
+        fprintf (stderr, "mimamori-stats: the store %s does not open: %s\n", a->store, err);
+        ag_registry_destroy (reg);
+        return S_FAILED;
+    }
+    return S_OK;
 }
 
 static int
@@ -175,63 +272,115 @@ s_table (s_args_t *a)
         return S_USAGE;
     }
     uint8_t secret[ST_NOISE_KEY_LEN];
-    char err[4096];
-    if (a->noise) {
-        unsigned num, den;
-        char end;
-        if (sscanf (a->noise, "%u/%u%c", &num, &den, &end) != 2 || !num || !den || !a->secret) {
-            fprintf (stderr, "mimamori-stats: --noise takes NUM/DEN (e.g. 1/2) and needs "
-                             "--secret FILE\n");
-            return S_USAGE;
-        }
-        if (st_noise_secret (a->secret, secret, err, sizeof err) == -1) {
-            fprintf (stderr, "mimamori-stats: %s\n", err);
-            return S_FAILED;
-        }
-        a->rules.eps_num = num, a->rules.eps_den = den, a->rules.secret = secret;
-    }
-    size_t n_errors = 0;
-    ag_registry_t *reg = ag_registry_load (a->registry, err, sizeof err, &n_errors);
-    if (!reg) {
-        fprintf (stderr, "mimamori-stats: the registry %s does not load:\n%s\n", a->registry, err);
-        return S_FAILED;
-    }
-    ag_store_t *store = ag_store_open_readonly (a->store, err, sizeof err);
-    st_table_t *table = st_table_new ();
-    int rc = S_FAILED;
-    st_source_stats_t ss;
-    s_out_t out = {.meta = {a->period, kind, a->level, &a->rules}};
-    if (!store)
-        fprintf (stderr, "mimamori-stats: the store %s does not open: %s\n", a->store, err);
-    else if (!table || st_source_read (store, reg, from, to, table, &ss) == -1)
-        fprintf (stderr, "mimamori-stats: reading %s failed: %s\n", a->store,
-                 store ? ag_store_error (store) : "out of memory");
-    else if (st_csv_header (&out.csv) == -1 ||
-             st_table_publish (table, &a->rules, a->period, s_row, &out) == -1)
-        fprintf (stderr, "mimamori-stats: %s\n", out.failed ? "out of memory" : "bad rules");
-    else {
-        fprintf (stderr,
-                 "mimamori-stats: %s (%s): %llu findings read, %llu counted (%llu from sensors "
-                 "the registry does not know, %llu not counted, %llu written before the "
-                 "statistics' format, %llu damaged); %zu cells, %zu rows (%zu suppressed)\n",
-                 a->period, kind, (unsigned long long) ss.records, (unsigned long long) ss.added,
-                 (unsigned long long) ss.unregistered, (unsigned long long) ss.not_counted,
-                 (unsigned long long) ss.old_format, (unsigned long long) ss.bad,
-                 st_table_cells (table), out.rows, out.suppressed);
-        rc = S_OK;
-        if (a->jsonl)
-            rc = s_publish_file (a->jsonl, &out.jsonl, &a->policy);
-        if (a->csv && rc == S_OK)
-            rc = s_publish_file (a->csv, &out.csv, &a->policy);
-        if (a->top && rc == S_OK)
-            rc = s_top (a, store, reg, from, to, &out.meta);
-    }
-    mm_buf_free (&out.jsonl);
-    mm_buf_free (&out.csv);
-    st_table_destroy (&table);
+    int rc = s_noise (a, secret);
+    ag_registry_t *reg = NULL;
+    ag_store_t *store = NULL;
+    if (rc == S_OK)
+        rc = s_open (a, &reg, &store);
+    mm_buf_t jsonl = {0}, csv = {0}, top = {0};
+    if (rc == S_OK)
+        rc = s_build (a, store, reg, a->period, &jsonl, &csv, a->top ? &top : NULL);
+    if (rc == S_OK && a->jsonl)
+        rc = s_publish_file (a->jsonl, &jsonl, &a->policy);
+    if (rc == S_OK && a->csv)
+        rc = s_publish_file (a->csv, &csv, &a->policy);
+    if (rc == S_OK && a->top)
+        rc = s_publish_file (a->top, &top, &a->policy);
+    mm_buf_free (&jsonl);
+    mm_buf_free (&csv);
+    mm_buf_free (&top);
     ag_store_destroy (&store);
     ag_registry_destroy (&reg);
     return rc;
+}
+
+//  This week's and today's rows (Asia/Tokyo), verified, into `rows`. S_OK or an exit code.
+static int
+s_current (const s_args_t *a, mm_buf_t *rows)
+{
+    ag_registry_t *reg = NULL;
+    ag_store_t *store = NULL;
+    int rc = s_open (a, &reg, &store);
+    char week[16], day[16];
+    time_t now = time (NULL) + 9 * 3600;  //  Tokyo
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    strftime (day, sizeof day, "%Y-%m-%d", &tm);
+    st_period_week_of ((uint64_t) time (NULL) * 1000000000ull, week, sizeof week);
+    const char *periods[2] = {week, day};
+    for (int i = 0; i < 2 && rc == S_OK; i++) {
+        mm_buf_t part = {0}, top = {0};
+        rc = s_build (a, store, reg, periods[i], &part, NULL, &top);
+        if (rc == S_OK && (mm_buf_append (&part, top.data, top.len) == -1 ||
+                           mm_buf_append (rows, part.data, part.len) == -1))
+            rc = S_FAILED;
+        mm_buf_free (&part);
+        mm_buf_free (&top);
+    }
+    char err[512];
+    if (rc == S_OK && st_verify_buffer ("feed", (const char *) rows->data, rows->len, &a->policy,
+                                        NULL, err, sizeof err) == -1) {
+        fprintf (stderr, "mimamori-stats: verify refused the feed's rows, not published: %s\n",
+                 err);
+        rc = S_REFUSED;
+    }
+    ag_store_destroy (&store);
+    ag_registry_destroy (&reg);
+    return rc;
+}
+
+static int
+s_serve (s_args_t *a)
+{
+    if (!a->registry || !a->bind || !a->cert || !a->allow) {
+        fprintf (stderr, "mimamori-stats: serve needs -r REGISTRY, --bind, --cert and --allow\n");
+        return S_USAGE;
+    }
+    uint8_t secret[ST_NOISE_KEY_LEN];
+    int rc = s_noise (a, secret);
+    if (rc != S_OK)
+        return rc;
+    char err[512];
+    mm_cert_t *cert = mm_cert_load (a->cert, err, sizeof err);
+    if (!cert) {
+        fprintf (stderr, "mimamori-stats: %s\n", err);
+        return S_FAILED;
+    }
+    if (mm_daemon_stop_signals () == -1) {
+        mm_cert_destroy (&cert);
+        return S_FAILED;
+    }
+    mm_curve_auth_t *auth = mm_curve_auth_new ();
+    st_feed_t *feed = auth ? st_feed_new (auth, cert, a->bind, a->allow, a->revoke) : NULL;
+    mm_cert_destroy (&cert);
+    if (!feed) {
+        mm_curve_auth_destroy (&auth);
+        return S_FAILED;
+    }
+    //  Tests and supervisors read the bound endpoint from this line (the port may be "*").
+    fprintf (stderr, "mimamori-stats: listening on %s\n", st_feed_endpoint (feed));
+    int64_t next = 0;
+    while (!mm_daemon_stopping ()) {
+        if (zclock_mono () >= next) {
+            next = zclock_mono () + (int64_t) a->every_s * 1000;
+            mm_buf_t rows = {0};
+            if (s_current (a, &rows) == S_OK && st_feed_publish (feed, rows.data, rows.len) == 0)
+                fprintf (stderr, "mimamori-stats: published %zu bytes of rows\n", rows.len);
+            mm_buf_free (&rows);
+        }
+        st_feed_run_once (feed, 200);
+    }
+    st_feed_stats_t fs;
+    st_feed_stats (feed, &fs);
+    fprintf (stderr,
+             "mimamori-stats: feed: %llu publications, %llu subscribers now, %llu hellos, %llu "
+             "frames sent, %llu send errors\n",
+             (unsigned long long) fs.publications, (unsigned long long) fs.subscribers,
+             (unsigned long long) fs.hellos, (unsigned long long) fs.frames_sent,
+             (unsigned long long) fs.send_errors);
+    st_feed_destroy (&feed);
+    mm_curve_auth_destroy (&auth);
+    return S_OK;
 }
 
 static int
@@ -258,17 +407,28 @@ s_verify (const s_args_t *a, int argc, char **argv)
 int
 main (int argc, char **argv)
 {
-    s_args_t a = {.store = S_DEFAULT_STORE, .level = "council"};
+    s_args_t a = {.store = S_DEFAULT_STORE, .level = "council", .every_s = 3600};
     st_rules_default (&a.rules);
     st_policy_default (&a.policy);
-    static const struct option opts[] = {
-        {"store", required_argument, NULL, 's'},  {"registry", required_argument, NULL, 'r'},
-        {"period", required_argument, NULL, 'p'}, {"level", required_argument, NULL, 'l'},
-        {"jsonl", required_argument, NULL, 'j'},  {"csv", required_argument, NULL, 'c'},
-        {"top", required_argument, NULL, 't'},    {"k", required_argument, NULL, 'k'},
-        {"clip", required_argument, NULL, 'C'},   {"noise", required_argument, NULL, 'n'},
-        {"secret", required_argument, NULL, 'S'}, {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"store", required_argument, NULL, 's'},
+                                         {"registry", required_argument, NULL, 'r'},
+                                         {"period", required_argument, NULL, 'p'},
+                                         {"level", required_argument, NULL, 'l'},
+                                         {"jsonl", required_argument, NULL, 'j'},
+                                         {"csv", required_argument, NULL, 'c'},
+                                         {"top", required_argument, NULL, 't'},
+                                         {"k", required_argument, NULL, 'k'},
+                                         {"clip", required_argument, NULL, 'C'},
+                                         {"noise", required_argument, NULL, 'n'},
+                                         {"secret", required_argument, NULL, 'S'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {"bind", required_argument, NULL, 'b'},
+                                         {"cert", required_argument, NULL, 'e'},
+                                         {"allow", required_argument, NULL, 'a'},
+                                         {"revoke", required_argument, NULL, 'R'},
+                                         {"every", required_argument, NULL, 'E'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long (argc, argv, "s:r:Vh", opts, NULL)) != -1) {
         switch (c) {
@@ -278,6 +438,16 @@ main (int argc, char **argv)
         case 'j': a.jsonl = optarg; break;
         case 'c': a.csv = optarg; break;
         case 't': a.top = optarg; break;
+        case 'b': a.bind = optarg; break;
+        case 'e': a.cert = optarg; break;
+        case 'a': a.allow = optarg; break;
+        case 'R': a.revoke = optarg; break;
+        case 'E':
+            if (s_number (optarg, 1, 86400 * 7, &a.every_s) == -1) {
+                fprintf (stderr, "mimamori-stats: --every takes seconds, 1 to 604800\n");
+                return S_USAGE;
+            }
+            break;
         case 'n': a.noise = optarg; break;
         case 'S': a.secret = optarg; break;
         case 'l':
@@ -317,6 +487,8 @@ main (int argc, char **argv)
         return s_table (&a);
     if (strcmp (cmd, "verify") == 0)
         return s_verify (&a, argc - optind, argv + optind);
+    if (strcmp (cmd, "serve") == 0 && optind == argc)
+        return s_serve (&a);
     s_usage (stderr);
     return S_USAGE;
 }

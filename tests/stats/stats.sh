@@ -4,9 +4,11 @@
 # verified and renamed, and suppresses every cell (too few companies, one provider each); a
 # provider's own table (k 1) counts them; verify refuses that table under the default policy
 # and a file edited to carry a company id; usage errors exit 2.
-# Usage: stats.sh MIMAMORI_STATS QUERY_FILL REGISTRY ALLOWLISTS
+# The feed (serve): a subscriber with a console certificate in the allow-list gets the same
+# rows as the files (this week's, and today's); one whose key is not in it gets nothing.
+# Usage: stats.sh MIMAMORI_STATS QUERY_FILL REGISTRY ALLOWLISTS [KEYGEN STATS_SUB]
 set -euo pipefail
-stats=$1 fill=$2 registry=$3 allow=$4
+stats=$1 fill=$2 registry=$3 allow=$4 keygen=${5:-} sub=${6:-}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 fail() {
@@ -50,6 +52,43 @@ if "$stats" verify "$dir/p.jsonl" 2>"$dir/refused.log"; then fail "verify passed
 sed '1s/"period":/"org_id":"org-01","period":/' "$dir/w.jsonl" >"$dir/bad.jsonl"
 if "$stats" verify "$dir/bad.jsonl" 2>"$dir/bad.log"; then fail "verify passed an org id"; fi
 grep -q "bad.jsonl:1: field 'org_id'" "$dir/bad.log" || { cat "$dir/bad.log" >&2; fail "wrong message"; }
+
+# The feed.
+if [ -n "$sub" ]; then
+    k() { "$keygen" "$@" --out "$dir/keys" >/dev/null; }
+    k --role aggregator --id stats-centre
+    k --role console --id ipa-reader --org ipa
+    k --role console --id stranger --org nobody
+    mkdir "$dir/allowed"
+    cp "$dir/keys/ipa-reader.cert" "$dir/allowed/"
+    "$stats" serve -s "$dir/store" -r "$registry" --bind 'tcp://127.0.0.1:*' \
+        --cert "$dir/keys/stats-centre.cert_secret" --allow "$dir/allowed" --every 3600 \
+        2>"$dir/serve.log" &
+    serve=$!
+    trap 'kill -TERM $serve 2>/dev/null || true; rm -rf "$dir"' EXIT
+    for _ in $(seq 100); do grep -q "published" "$dir/serve.log" && break; sleep 0.1; done
+    ep=$(sed -n 's/^mimamori-stats: listening on //p' "$dir/serve.log")
+    [ -n "$ep" ] && grep -q published "$dir/serve.log" || { cat "$dir/serve.log" >&2; fail "serve did not start"; }
+    "$sub" "$ep" "$dir/keys/stats-centre.cert" "$dir/keys/ipa-reader.cert_secret" 3 >"$dir/sub.out" &
+    "$sub" "$ep" "$dir/keys/stats-centre.cert" "$dir/keys/stranger.cert_secret" 3 >"$dir/stranger.out"
+    wait %2 2>/dev/null || true
+    kill -TERM "$serve"
+    wait "$serve" || fail "serve exited with $?"
+    # The week's rows as the file has them, then today's (its period is a day): when the
+    # findings (two hours ago) are in this week and today, in Tokyo.
+    now=$(date +%s)
+    if [ "$(date -u -d "@$((now + 9 * 3600))" +%G-W%V)" = "$week" ]; then
+        head -n "$rows" "$dir/sub.out" | cmp -s - "$dir/w.jsonl" || fail "the feed's week differs from the file"
+    else
+        echo "stats.sh: the findings are in last week (just after midnight on Monday in Tokyo): feed rows not compared"
+    fi
+    if [ "$(date -u -d "@$((now + 9 * 3600))" +%F)" = "$(date -u -d "@$((base + 9 * 3600))" +%F)" ]; then
+        grep -q '"period_kind":"day"' "$dir/sub.out" || fail "no day rows on the feed"
+    fi
+    [ ! -s "$dir/stranger.out" ] || fail "a key outside the allow-list got rows"
+    "$stats" verify "$dir/sub.out" >/dev/null || fail "the feed's rows do not pass verify"
+    grep -q "feed: 1 publications" "$dir/serve.log" || { cat "$dir/serve.log" >&2; fail "no feed summary"; }
+fi
 
 # Usage.
 set +e
