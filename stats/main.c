@@ -106,7 +106,10 @@ s_publish_file (const char *path, const mm_buf_t *buf, const st_policy_t *policy
     snprintf (tmp, sizeof tmp, "%s.tmp", path);
     snprintf (rejected, sizeof rejected, "%s.rejected", path);
     FILE *f = fopen (tmp, "wb");
-    if (!f || fwrite (buf->data, 1, buf->len, f) != buf->len || fclose (f) != 0) {
+    bool ok = f && (buf->len == 0 || fwrite (buf->data, 1, buf->len, f) == buf->len);
+    if (f && fclose (f) != 0)
+        ok = false;
+    if (!ok) {
         fprintf (stderr, "mimamori-stats: cannot write %s: %s\n", tmp, strerror (errno));
         return S_FAILED;
     }

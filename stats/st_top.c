@@ -125,7 +125,8 @@ st_top_read (ag_store_t *store, const ag_registry_t *registry, uint64_t from_ns,
         free (c.rows);
         return -1;
     }
-    qsort (c.rows, c.n, sizeof *c.rows, s_by_orgs);
+    if (c.n)
+        qsort (c.rows, c.n, sizeof *c.rows, s_by_orgs);
     *rows = c.rows;
     return (long) (c.n < max ? c.n : max);
 }

@@ -93,7 +93,8 @@ s_write_registry (const char *path)
         fprintf (f, "org o-%04d provider=%s pref=%d industry=%c size=small\n", i,
                  i % 2 ? "p-west" : "p-east", 1 + i % 47, 'A' + (i / 47) % 20);
     for (int i = 0; i < S_ORGS; i++)
-        fprintf (f, "sensor s-%04d org=o-%04d type=%s\n", i, i, i % 2 ? "endpoint" : "network");
+        fprintf (f, "sensor s-%04d org=o-%04d type=%s\n", i, i,
+                 (i / 2) % 2 ? "endpoint" : "network");
     return fclose (f);
 }
 
