@@ -49,7 +49,6 @@ s_usage (FILE *out)
              " [--top FILE] [options]\n"
              "       mimamori-stats verify [--k N] FILE...\n"
              "       mimamori-stats serve -r REGISTRY --bind EP --cert FILE --allow DIR [options]\n"
-             "       mimamori-stats serve -r REGISTRY --bind EP --cert FILE --allow DIR [options]\n"
              "\n"
              "  table    a period's alert statistics from the aggregator's store (read-only;\n"
              "           works while it runs): PERIOD is an ISO week (2026-W47) or a day\n"
@@ -59,14 +58,11 @@ s_usage (FILE *out)
              "           2 providers in the period (JSON Lines)\n"
              "  verify   checks published files (JSON Lines or CSV) against every rule; prints\n"
              "           the first offending line\n"
-             "  serve    the CURVE feed for providers and IPA: every --every seconds (3600)\n"
-             "           this week's and today's tables and top indicators (Asia/Tokyo),\n"
-             "           verified, to every subscriber (role console certificates in --allow;\n"
-             "           --revoke FILE); --cert is its own .cert_secret; until SIGTERM\n"
-             "  serve    the CURVE feed for providers and IPA: every --every seconds (3600)\n"
-             "           this week's and today's tables and top indicators (Asia/Tokyo),\n"
-             "           verified, to every subscriber (role console certificates in --allow;\n"
-             "           --revoke FILE); --cert is its own .cert_secret; until SIGTERM\n"
+             "  serve    the CURVE feed for providers and IPA: the last complete week's and\n"
+             "           yesterday's council tables and top indicators (Asia/Tokyo), looked at\n"
+             "           every --every seconds (3600), verified, to every subscriber (role\n"
+             "           console certificates in --allow; --revoke FILE); --cert is its own\n"
+             "           .cert_secret; until SIGTERM\n"
              "\n"
              "Options:\n"
              "  -s, --store DIR          the aggregator's [store] path (default " S_DEFAULT_STORE
@@ -297,7 +293,10 @@ s_table (s_args_t *a)
     return rc;
 }
 
-//  This week's and today's rows (Asia/Tokyo), verified, into `rows`. S_OK or an exit code.
+//  The last complete week's and yesterday's rows (Asia/Tokyo), verified, into `rows`. Only
+//  complete periods: a period published again with more findings would give away, by
+//  difference, the findings added in between (the noise is the same for the same cell).
+//  S_OK or an exit code.
 static int
 s_current (const s_args_t *a, mm_buf_t *rows)
 {
@@ -305,11 +304,11 @@ s_current (const s_args_t *a, mm_buf_t *rows)
     ag_store_t *store = NULL;
     int rc = s_open (a, &reg, &store);
     char week[16], day[16];
-    time_t now = time (NULL) + 9 * 3600;  //  Tokyo
+    time_t yesterday = time (NULL) + 9 * 3600 - 86400;  //  Tokyo
     struct tm tm;
-    gmtime_r (&now, &tm);
+    gmtime_r (&yesterday, &tm);
     strftime (day, sizeof day, "%Y-%m-%d", &tm);
-    st_period_week_of ((uint64_t) time (NULL) * 1000000000ull, week, sizeof week);
+    st_period_week_of ((uint64_t) (time (NULL) - 7 * 86400) * 1000000000ull, week, sizeof week);
     const char *periods[2] = {week, day};
     for (int i = 0; i < 2 && rc == S_OK; i++) {
         mm_buf_t part = {0}, top = {0};
@@ -337,6 +336,16 @@ s_serve (s_args_t *a)
 {
     if (!a->registry || !a->bind || !a->cert || !a->allow) {
         fprintf (stderr, "mimamori-stats: serve needs -r REGISTRY, --bind, --cert and --allow\n");
+        return S_USAGE;
+    }
+    //  Every subscriber gets the same rows: the council's, at the default policy or stricter.
+    st_policy_t strict;
+    st_policy_default (&strict);
+    if (strcmp (a->level, "council") != 0 || a->rules.k < strict.k) {
+        fprintf (stderr,
+                 "mimamori-stats: serve publishes council tables only (no --level "
+                 "provider, --k at least %u)\n",
+                 strict.k);
         return S_USAGE;
     }
     uint8_t secret[ST_NOISE_KEY_LEN];

@@ -46,8 +46,10 @@ typedef struct {
     bool present;
     uint32_t orgs;
     uint64_t alerts, incidents;
-    uint64_t top1, top2;  //  the two largest clipped alert contributions
+    uint64_t top1, top2;    //  the two largest clipped alert contributions
+    uint64_t itop1, itop2;  //  and incident contributions
     uint32_t providers;
+    uint32_t biggest;  //  companies of the provider with the most in the cell
     int32_t median;
     bool sup, asup;
     uint32_t why, awhy;
@@ -226,6 +228,7 @@ typedef struct {
     uint64_t provider_bits[65536 / 64];
     s_delay_t *delays;  //  scratch for medians
     size_t n_delays, max_delays;
+    uint32_t provider_orgs[65536];  //  companies per provider in the cell being measured
 } s_slice_t;
 
 static const s_cell_t *
@@ -261,18 +264,26 @@ s_measure (s_slice_t *sl, int r0, int r1, int i0, int i1, s_pub_t *p)
             for (uint32_t k = 0; k < c->n; k++) {
                 const s_contrib_t *x = &c->c[k];
                 uint64_t a = x->alerts < clip ? x->alerts : clip;
+                uint64_t inc = x->incidents < clip ? x->incidents : clip;
                 p->orgs++;
                 p->alerts += a;
-                p->incidents += x->incidents < clip ? x->incidents : clip;
+                p->incidents += inc;
                 if (a > p->top1)
                     p->top2 = p->top1, p->top1 = a;
                 else if (a > p->top2)
                     p->top2 = a;
+                if (inc > p->itop1)
+                    p->itop2 = p->itop1, p->itop1 = inc;
+                else if (inc > p->itop2)
+                    p->itop2 = inc;
                 uint64_t *w = &sl->provider_bits[x->provider / 64];
                 if (!(*w >> (x->provider % 64) & 1)) {
                     *w |= 1ull << (x->provider % 64);
                     p->providers++;
+                    sl->provider_orgs[x->provider] = 0;
                 }
+                if (++sl->provider_orgs[x->provider] > p->biggest)
+                    p->biggest = sl->provider_orgs[x->provider];
             }
             for (uint32_t k = 0; k < c->nd; k++) {
                 if (sl->n_delays == sl->max_delays) {
@@ -303,17 +314,30 @@ s_measure (s_slice_t *sl, int r0, int r1, int i0, int i1, s_pub_t *p)
     return 0;
 }
 
-//  Rules 1-3 on one measured cell.
+//  (n,k)-dominance of a total by its one or two largest contributions.
+static bool
+s_dominated (const st_rules_t *rules, uint64_t total, uint64_t top1, uint64_t top2)
+{
+    return total && (top1 * 100 > (uint64_t) rules->dom1_pct * total ||
+                     (top1 + top2) * 100 > (uint64_t) rules->dom2_pct * total);
+}
+
+//  Rules 1-3 on one measured cell. Rule 3 also asks that the companies of the other providers
+//  be at least k: a provider subtracting its own customers from a cell must not be left with
+//  a few companies of a competitor (which it could then single out).
 static void
 s_judge (const st_rules_t *rules, s_pub_t *p)
 {
     if (p->orgs < rules->k)
         p->why |= ST_WHY_K;
-    if (rules->min_providers > 1 && p->providers < rules->min_providers)
+    if (rules->min_providers > 1 &&
+        (p->providers < rules->min_providers || p->orgs - p->biggest < rules->k))
         p->why |= ST_WHY_PROVIDERS;
     p->sup = p->why != 0;
-    if (p->alerts && (p->top1 * 100 > (uint64_t) rules->dom1_pct * p->alerts ||
-                      (p->top1 + p->top2) * 100 > (uint64_t) rules->dom2_pct * p->alerts))
+    //  The alert measures go together: alerts, incidents and the median delay (one company's
+    //  incidents would give away its delays).
+    if (s_dominated (rules, p->alerts, p->top1, p->top2) ||
+        s_dominated (rules, p->incidents, p->itop1, p->itop2))
         p->awhy |= ST_WHY_DOMINANCE;
     p->awhy |= p->why;
     p->asup = p->awhy != 0;
@@ -435,6 +459,10 @@ s_emit (s_slice_t *sl, const char *label, int r, int i, st_row_fn *fn, void *arg
             char l[224];
             snprintf (l, sizeof l, "%s|orgs", cell);
             row.orgs = (uint32_t) s_noised (rules, l, p->orgs, 1);
+            //  Post-processing (free under differential privacy): a published cell had at
+            //  least k companies, so it never shows fewer.
+            if (row.orgs < rules->k)
+                row.orgs = rules->k;
         }
     }
     if (!p->asup) {

@@ -8,13 +8,17 @@
     industry, so each margin is the sum of its cells), then applies the rules:
       1. primary: a cell with fewer than k companies is suppressed;
       2. dominance: its alert measures (alerts, incidents, median delay) are suppressed if one
-         company contributes more than dom1 % of the (clipped) alerts or two more than dom2 %;
-      3. a cell with fewer than min_providers providers is suppressed;
+         company contributes more than dom1 % of the (clipped) alerts or of the incidents, or
+         two more than dom2 %;
+      3. a cell with fewer than min_providers providers is suppressed, and so is one where the
+         companies outside its biggest provider are fewer than k (that provider could
+         subtract its own customers and single out a competitor's);
       4. complementary: no margin relation (a row or column and its total) may have exactly one
          suppressed member, so none can be recovered by subtraction (repeated to a fixpoint,
          for the company counts and for the alert measures);
       5. optional discrete-Laplace noise on the published counts (st_noise), the same for the
-         same cell every time; suppression is decided on the true values.
+         same cell every time; suppression is decided on the true values, and a noised company
+         count is never published below k.
     Nothing identifying goes in: the caller gives company and provider numbers, never names.
     Owner: stats/. */
 #ifndef ST_TABLE_H

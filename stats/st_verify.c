@@ -29,6 +29,7 @@ typedef struct {
     int suppressed, alerts_suppressed, complementary;  //  -1: not given
     long long k, dom[2][2], min_providers, clip;
     bool noise_null, noise_given, eps_given;
+    unsigned eps_num, eps_den;
     bool top;      //  a top-indicators row (ST_TOP_SCHEMA)
     int ioc_type;  //  its indicator's type, -1: not given
     bool indicator_ok, indicator_given;
@@ -83,6 +84,8 @@ st_policy_default (st_policy_t *policy)
     policy->dom1_pct = 60;
     policy->dom2_pct = 85;
     policy->council_min_providers = 2;
+    policy->max_eps_num = 1;
+    policy->max_eps_den = 1;
 }
 
 static int s_failf (s_ctx_t *c, long line, const char *fmt, ...)
@@ -322,8 +325,10 @@ s_field (s_ctx_t *c, const char *path, st_json_type_t type, const char *v, bool 
         char end;
         if (csv && null)
             return r->noise_null = true, r->given |= F_NOISE, true;  //  none
-        if (sscanf (v, "%u/%u%c", &en, &ed, &end) == 2 && en > 0 && ed > 0)
+        if (sscanf (v, "%u/%u%c", &en, &ed, &end) == 2 && en > 0 && ed > 0) {
+            r->eps_num = en, r->eps_den = ed;
             return r->eps_given = r->noise_given = true, r->given |= F_NOISE, true;
+        }
         return snprintf (c->why, sizeof c->why, "noise epsilon '%.32s' is not num/den", v), false;
     }
     if (strncmp (p, "noise.applied_to[", 17) == 0 &&
@@ -436,6 +441,10 @@ s_row_end (s_ctx_t *c)
         return s_failf (c, line, "complementary suppression was not applied");
     if ((r->noise_given && !r->eps_given) || (r->noise_given && r->noise_null))
         return s_failf (c, line, "noise stated without its epsilon");
+    if (r->noise_given &&
+        (uint64_t) r->eps_num * pol->max_eps_den > (uint64_t) pol->max_eps_num * r->eps_den)
+        return s_failf (c, line, "noise epsilon %u/%u above the policy's %u/%u", r->eps_num,
+                        r->eps_den, pol->max_eps_num, pol->max_eps_den);
     if (r->suppressed && !r->alerts_suppressed)
         return s_failf (c, line, "a suppressed cell with its alert measures published");
     if (r->suppressed && (r->has[M_ORGS] || r->has[M_PROVIDERS]))
@@ -444,7 +453,7 @@ s_row_end (s_ctx_t *c)
         return s_failf (c, line, "suppressed alert measures with a number");
     if (!r->suppressed && (!r->has[M_ORGS] || !r->has[M_PROVIDERS]))
         return s_failf (c, line, "a published cell without its company count");
-    if (!r->suppressed && !r->noise_given && r->val[M_ORGS] < pol->k)
+    if (!r->suppressed && r->val[M_ORGS] < pol->k)
         return s_failf (c, line, "%lld companies published (k = %u): a small cell", r->val[M_ORGS],
                         pol->k);
     if (!r->suppressed && council && r->val[M_PROVIDERS] < pol->council_min_providers)

@@ -7,7 +7,8 @@
         than its minimum of providers;
       - a suppressed measure has a number, or a suppressed cell's alert measures do;
       - the row's stated protection is weaker than the policy (k, dominance thresholds,
-        providers, complementary suppression off) or noise is stated without its epsilon;
+        providers, complementary suppression off), noise is stated without its epsilon or with
+        one above the policy's (noised company counts are published at k or more too);
       - a row or column of a table (a region's industries and its total, an industry's regions
         and its total, per period, level, sensor type, category and severity) has exactly one
         suppressed member: it could be recovered by subtraction.
@@ -20,9 +21,10 @@
 #include <stdint.h>
 
 typedef struct {
-    uint32_t k;                      //  5
-    uint32_t dom1_pct, dom2_pct;     //  60, 85: the stated thresholds may be lower, not higher
-    uint32_t council_min_providers;  //  2
+    uint32_t k;                         //  5
+    uint32_t dom1_pct, dom2_pct;        //  60, 85: the stated thresholds may be lower, not higher
+    uint32_t council_min_providers;     //  2
+    uint32_t max_eps_num, max_eps_den;  //  1/1: noise weaker than this per cell is refused
 } st_policy_t;
 
 void st_policy_default (st_policy_t *policy);

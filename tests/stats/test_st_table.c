@@ -145,6 +145,7 @@ Test (st_table, a_cell_with_one_company_is_suppressed_and_cannot_be_recovered)
     s_alerts (1, 1, KANTO, 'H', 40);  //  the only company of industry H in Kanto
     st_rules_t rules;
     st_rules_default (&rules);
+    rules.min_providers = 1;  //  rule 3 has tests of its own
     s_publish (&rules);
     const st_row_t *h = s_row (KANTO, 'H');
     cr_assert_not_null (h);
@@ -178,6 +179,7 @@ Test (st_table, one_dominant_company_hides_the_alerts)
     s_alerts (1, 1, KANTO, 'E', 1000);
     st_rules_t rules;
     st_rules_default (&rules);
+    rules.min_providers = 1;  //  rule 3 has tests of its own
     s_publish (&rules);
     const st_row_t *e = s_row (KANTO, 'E');
     cr_assert_not_null (e);
@@ -214,6 +216,7 @@ Test (st_table, the_differencing_attack_through_margins_fails)
         s_alerts (org++, (uint16_t) (1 + k % 2), KINKI, 'E', 2);
     st_rules_t rules;
     st_rules_default (&rules);
+    rules.min_providers = 1;  //  rule 3 has tests of its own
     s_publish (&rules);
     cr_expect (s_row (KANTO, 'F')->suppressed);
     cr_expect_not (s_row (KANTO, 0)->suppressed);
@@ -250,6 +253,55 @@ Test (st_table, a_provider_with_a_distinctive_customer_mix_is_not_shown)
     cr_expect_eq (s_row (ST_ALL, 'H')->providers, 1);
 }
 
+//  A provider knows its own customers: subtracting them from a published cell must not leave
+//  it a few companies of a competitor. 8 of East and 1 of West: suppressed, though 9 companies
+//  of 2 providers; 8 and 5: published (Chubu's 5 and 5 go for the complementary). And one company's incidents (not its alerts) hide the
+//  alert measures.
+Test (st_table, a_provider_cannot_subtract_its_own_customers)
+{
+    for (uint32_t k = 0; k < 8; k++)
+        s_alerts (10 + k, 1, KANTO, 'E', 3);
+    s_alerts (50, 2, KANTO, 'E', 3);
+    for (uint32_t k = 0; k < 8; k++)
+        s_alerts (20 + k, 1, KINKI, 'E', 3);
+    for (uint32_t k = 0; k < 5; k++)
+        s_alerts (60 + k, 2, KINKI, 'E', 3);
+    //  Chubu E (5 and 5), the smallest: what complementary suppression takes for Kanto's.
+    for (uint32_t k = 0; k < 10; k++)
+        s_alerts (80 + k, (uint16_t) (1 + k % 2), 4, 'E', 3);
+    st_rules_t rules;
+    st_rules_default (&rules);
+    s_publish (&rules);
+    const st_row_t *kanto = s_row (KANTO, 'E'), *kinki = s_row (KINKI, 'E');
+    cr_assert (kanto && kinki);
+    cr_expect (kanto->suppressed);
+    cr_expect (kanto->why & ST_WHY_PROVIDERS);
+    cr_expect_not (kanto->why & ST_WHY_K);
+    cr_expect_not (kinki->suppressed);
+    cr_expect_eq (kinki->orgs, 13);
+    cr_expect_not (s_attack (false));
+    //  Incidents: one company has all 4 of Kinki E's (its alerts are only 4 of 43).
+    for (int k = 0; k < 4; k++) {
+        st_finding_t f = {.org = 60,
+                          .provider = 2,
+                          .region = KINKI,
+                          .industry = 'E',
+                          .sensor_type = 1,
+                          .category = C,
+                          .severity = SEV,
+                          .notified = true,
+                          .notify_minutes = 7};
+        cr_assert_eq (st_table_add (s_t, &f), 0);
+    }
+    s_publish (&rules);
+    kinki = s_row (KINKI, 'E');
+    cr_expect_not (kinki->suppressed);
+    cr_expect (kinki->alerts_suppressed);
+    cr_expect (kinki->alerts_why & ST_WHY_DOMINANCE);
+    cr_expect_eq (kinki->incidents, 0);
+    cr_expect_eq (kinki->median_minutes, -1);
+}
+
 //  Measures: alerts clipped per company, incidents, the median delay, providers.
 Test (st_table, measures_are_exact_on_a_safe_cell)
 {
@@ -278,6 +330,7 @@ Test (st_table, measures_are_exact_on_a_safe_cell)
     st_rules_t rules;
     st_rules_default (&rules);
     rules.dom1_pct = 100, rules.dom2_pct = 100;  //  measure, not judge
+    rules.min_providers = 1;
     s_publish (&rules);
     const st_row_t *e = s_row (KANTO, 'E');
     cr_assert_not_null (e);

@@ -199,6 +199,24 @@ Test (st_verify, edits_after_publication_are_rejected)
     cr_assert_eq (mm_buf_append (&e, "{\"schema\":", 10), 0);
     cr_expect_eq (s_verify (&e, err, sizeof err, NULL), -1);
     cr_expect (strstr (err, "pub:1: invalid JSON"), "%s", err);
+    //  A noised row is no excuse for a small cell, nor a huge epsilon for noise.
+    st_rules_default (&rules);
+    static const uint8_t secret[ST_NOISE_KEY_LEN] = "verify test secret, not for use";
+    rules.eps_num = 1, rules.eps_den = 2, rules.secret = secret;
+    s_publish (&rules, "council");
+    cr_assert_eq (s_verify (&s_jsonl, err, sizeof err, NULL), 0, "%s", err);
+    const char *row = strstr ((const char *) s_jsonl.data, "\"orgs_affected\":");
+    while (row && row[16] == 'n')  //  the first published one
+        row = strstr (row + 1, "\"orgs_affected\":");
+    cr_assert_not_null (row);
+    char was[40];
+    snprintf (was, sizeof was, "%.*s", (int) strcspn (row, ","), row);
+    s_edit (&s_jsonl, was, "\"orgs_affected\":1", &e);
+    cr_expect_eq (s_verify (&e, err, sizeof err, NULL), -1);
+    cr_expect (strstr (err, "1 companies published (k = 5)"), "%s", err);
+    s_edit (&s_jsonl, "\"epsilon\":\"1/2\"", "\"epsilon\":\"1000000/1\"", &e);
+    cr_expect_eq (s_verify (&e, err, sizeof err, NULL), -1);
+    cr_expect (strstr (err, "noise epsilon 1000000/1 above the policy's 1/1"), "%s", err);
     //  A provider's own level may show one provider; the council's may not.
     st_rules_default (&rules);
     rules.min_providers = 1;
