@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "st_audit.h"
+
 #define S_REGIONS 9      //  0: all, 1..8
 #define S_INDUSTRIES 27  //  0: all, 1..26 = 'A'..'Z'
 #define S_SENSORS 3
@@ -393,6 +395,57 @@ s_complement_one (s_rel_t *rel, bool alerts)
     return true;
 }
 
+//  The smallest published cell of the row or column of (r, i), suppressed too. False if none.
+static bool
+s_widen (s_slice_t *sl, int r, int i, bool alerts)
+{
+    s_pub_t *best = NULL;
+    for (int k = 0; k < S_INDUSTRIES + S_REGIONS; k++) {
+        s_pub_t *p = k < S_INDUSTRIES ? &sl->pub[r][k] : &sl->pub[k - S_INDUSTRIES][i];
+        if (!p->present || (alerts ? p->asup : p->sup))
+            continue;
+        uint64_t v = alerts ? p->alerts : p->orgs;
+        if (!best || v < (alerts ? best->alerts : best->orgs))
+            best = p;
+    }
+    if (!best)
+        return false;
+    best->asup = true;
+    best->awhy |= ST_WHY_COMPLEMENTARY;
+    if (!alerts) {
+        best->sup = true;
+        best->why |= ST_WHY_COMPLEMENTARY;
+    }
+    return true;
+}
+
+//  The full audit (st_audit: any combination of the relations, not only a lone suppressed
+//  member): while some suppressed cell can be recovered, widen around it.
+static int
+s_audit (s_slice_t *sl, bool alerts)
+{
+    bool present[S_REGIONS][S_INDUSTRIES], sup[S_REGIONS][S_INDUSTRIES];
+    bool rec[S_REGIONS][S_INDUSTRIES];
+    for (int guard = 0; guard < S_REGIONS * S_INDUSTRIES; guard++) {
+        for (int r = 0; r < S_REGIONS; r++)
+            for (int i = 0; i < S_INDUSTRIES; i++) {
+                present[r][i] = sl->pub[r][i].present;
+                sup[r][i] = alerts ? sl->pub[r][i].asup : sl->pub[r][i].sup;
+            }
+        int n = st_audit (present, sup, rec);
+        if (n <= 0)
+            return n;
+        bool widened = false;
+        for (int r = 0; r < S_REGIONS && !widened; r++)
+            for (int i = 0; i < S_INDUSTRIES && !widened; i++)
+                if (rec[r][i])
+                    widened = s_widen (sl, r, i, alerts);
+        if (!widened)
+            return -1;  //  nothing left to suppress around it: cannot happen with margins
+    }
+    return -1;
+}
+
 //  Every relation of the hierarchy, until none has exactly one suppressed member.
 static void
 s_complement (s_slice_t *sl, bool alerts)
@@ -501,13 +554,18 @@ s_slice (s_slice_t *sl, const char *label, st_row_fn *fn, void *arg)
                 s_judge (sl->rules, &sl->pub[r][i]);
         }
     if (sl->rules->complementary) {
+        //  The singleton rule first (cheap, and usually all there is), then the full audit.
         s_complement (sl, false);
+        if (s_audit (sl, false) == -1)
+            return -1;
         //  A suppressed cell hides its alert measures too; then the same for those.
         for (int r = 0; r < S_REGIONS; r++)
             for (int i = 0; i < S_INDUSTRIES; i++)
                 if (sl->pub[r][i].sup)
                     sl->pub[r][i].asup = true;
         s_complement (sl, true);
+        if (s_audit (sl, true) == -1)
+            return -1;
     }
     //  The total, the regions, the industries, then region x industry.
     int rc = s_emit (sl, label, 0, 0, fn, arg);

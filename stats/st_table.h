@@ -13,9 +13,10 @@
       3. a cell with fewer than min_providers providers is suppressed, and so is one where the
          companies outside its biggest provider are fewer than k (that provider could
          subtract its own customers and single out a competitor's);
-      4. complementary: no margin relation (a row or column and its total) may have exactly one
-         suppressed member, so none can be recovered by subtraction (repeated to a fixpoint,
-         for the company counts and for the alert measures);
+      4. complementary: no suppressed cell may be recoverable from the published ones by any
+         combination of the margin relations (a row or column and its total): the singleton
+         rule, then the full audit (st_audit), each widening to a fixpoint, for the company
+         counts and for the alert measures;
       5. optional discrete-Laplace noise on the published counts (st_noise), the same for the
          same cell every time; suppression is decided on the true values, and a noised company
          count is never published below k.

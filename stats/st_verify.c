@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "st_audit.h"
 #include "st_json.h"
 #include "st_output.h"
 #include "st_table.h"
@@ -473,29 +474,25 @@ s_row_end (s_ctx_t *c)
     return 0;
 }
 
-//  No relation with exactly one suppressed member.
+//  No suppressed cell recoverable from the published ones (st_audit: any combination of the
+//  rows and columns, which covers a lone suppressed member and linked blocks alike).
 static int
 s_relations (s_ctx_t *c)
 {
     for (size_t n = 0; n < c->n_groups; n++) {
         const s_group_t *g = &c->groups[n];
         for (int alerts = 0; alerts < 2; alerts++) {
-            for (int dim = 0; dim < 2; dim++)
-                for (int a = 0; a < (dim ? 27 : 9); a++) {
-                    int count = 0;
-                    long lone = 0;
-                    for (int b = 0; b < (dim ? 9 : 27); b++) {
-                        int r = dim ? b : a, i = dim ? a : b;
-                        if (g->present[r][i] && (alerts ? g->asup[r][i] : g->sup[r][i]))
-                            count++, lone = g->line[r][i];
-                    }
-                    if (count == 1)
-                        return s_failf (c, lone,
-                                        "the only suppressed %s of its %s: recoverable by "
-                                        "subtraction from the others and the total",
-                                        alerts ? "alert measures" : "cell",
-                                        dim ? "industry's regions" : "region's industries");
-                }
+            bool rec[9][27];
+            int found = st_audit (g->present, alerts ? g->asup : g->sup, rec);
+            if (found < 0)
+                return s_failf (c, 0, "out of memory");
+            for (int r = 0; r < 9 && found; r++)
+                for (int i = 0; i < 27; i++)
+                    if (rec[r][i])
+                        return s_failf (c, g->line[r][i],
+                                        "a suppressed %s recoverable from the published cells of "
+                                        "its table (by adding and subtracting rows and columns)",
+                                        alerts ? "alert measure" : "cell");
         }
     }
     return 0;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "st_audit.h"
 #include "st_table.h"
 
 #define KANTO 3
@@ -300,6 +301,47 @@ Test (st_table, a_provider_cannot_subtract_its_own_customers)
     cr_expect (kinki->alerts_why & ST_WHY_DOMINANCE);
     cr_expect_eq (kinki->incidents, 0);
     cr_expect_eq (kinki->median_minutes, -1);
+}
+
+//  The review's attack on the singleton rule: two 2x2 blocks of one-company cells linked by a
+//  fifth (Hokkaido/Tohoku x A/B, Chubu/Kinki x C/D, Tohoku x C). Every row and column has two
+//  suppressed members or none, yet rows + rows - columns - columns isolates the link. The
+//  full audit suppresses more until nothing can be solved.
+Test (st_table, linked_blocks_of_small_cells_cannot_be_solved)
+{
+    uint32_t org = 1;
+    const int regions[] = {1, 2, 4, 5};
+    for (int r = 0; r < 4; r++)  //  a big safe cell per region (industry F) ...
+        for (int k = 0; k < 12; k++)
+            s_alerts (org++, (uint16_t) (1 + k % 2), (uint8_t) regions[r], 'F', 2);
+    for (char ind = 'A'; ind <= 'D'; ind++)  //  ... and per industry (region 7)
+        for (int k = 0; k < 12; k++)
+            s_alerts (org++, (uint16_t) (1 + k % 2), 7, ind, 2);
+    int blocks[][2] = {{1, 'A'}, {1, 'B'}, {2, 'A'}, {2, 'B'}, {4, 'C'},
+                       {4, 'D'}, {5, 'C'}, {5, 'D'}, {2, 'C'}};
+    for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++)
+        s_alerts (org++, 1, (uint8_t) blocks[b][0], (char) blocks[b][1], 5 + (int) b);
+    st_rules_t rules;
+    st_rules_default (&rules);
+    rules.min_providers = 1;  //  rule 3 has tests of its own
+    s_publish (&rules);
+    for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++)
+        cr_expect (s_row ((uint8_t) blocks[b][0], (char) blocks[b][1])->suppressed);
+    //  The full solver on what was published recovers nothing, for either measure.
+    bool present[9][27], sup[9][27], asup[9][27], rec[9][27];
+    memset (present, 0, sizeof present);
+    memset (sup, 0, sizeof sup);
+    memset (asup, 0, sizeof asup);
+    for (size_t k = 0; k < s_n; k++) {
+        const st_row_t *row = &s_rows[k];
+        int r = row->region, i = row->industry ? row->industry - 'A' + 1 : 0;
+        present[r][i] = true;
+        sup[r][i] = row->suppressed;
+        asup[r][i] = row->alerts_suppressed;
+    }
+    cr_expect_eq (st_audit (present, sup, rec), 0);
+    cr_expect_eq (st_audit (present, asup, rec), 0);
+    cr_expect_not (s_attack (false));
 }
 
 //  Measures: alerts clipped per company, incidents, the median delay, providers.
