@@ -58,10 +58,10 @@ s_usage (FILE *out)
              "           2 providers in the period (JSON Lines)\n"
              "  verify   checks published files (JSON Lines or CSV) against every rule; prints\n"
              "           the first offending line\n"
-             "  serve    the CURVE feed for providers and IPA: the last complete week's and\n"
-             "           yesterday's council tables and top indicators (Asia/Tokyo), looked at\n"
-             "           every --every seconds (3600), verified, to every subscriber (role\n"
-             "           console certificates in --allow; --revoke FILE); --cert is its own\n"
+             "  serve    the CURVE feed for providers and IPA: the last complete week's\n"
+             "           council tables and top indicators (Asia/Tokyo), looked at every\n"
+             "           --every seconds (3600), verified, to every subscriber (role console\n"
+             "           certificates in --allow; --revoke FILE); --cert is its own\n"
              "           .cert_secret; until SIGTERM\n"
              "\n"
              "Options:\n"
@@ -293,9 +293,10 @@ s_table (s_args_t *a)
     return rc;
 }
 
-//  The last complete week's and yesterday's rows (Asia/Tokyo), verified, into `rows`. Only
-//  complete periods: a period published again with more findings would give away, by
-//  difference, the findings added in between (the noise is the same for the same cell).
+//  The last complete week's rows (Asia/Tokyo), verified, into `rows`. Only a complete period:
+//  one published again with more findings would give away, by difference, the findings added
+//  in between (the noise is the same for the same cell). No days: a week minus six published
+//  days would give back the seventh's suppressed cells (no suppression spans periods yet).
 //  S_OK or an exit code.
 static int
 s_current (const s_args_t *a, mm_buf_t *rows)
@@ -303,14 +304,10 @@ s_current (const s_args_t *a, mm_buf_t *rows)
     ag_registry_t *reg = NULL;
     ag_store_t *store = NULL;
     int rc = s_open (a, &reg, &store);
-    char week[16], day[16];
-    time_t yesterday = time (NULL) + 9 * 3600 - 86400;  //  Tokyo
-    struct tm tm;
-    gmtime_r (&yesterday, &tm);
-    strftime (day, sizeof day, "%Y-%m-%d", &tm);
+    char week[16];
     st_period_week_of ((uint64_t) (time (NULL) - 7 * 86400) * 1000000000ull, week, sizeof week);
-    const char *periods[2] = {week, day};
-    for (int i = 0; i < 2 && rc == S_OK; i++) {
+    const char *periods[1] = {week};
+    for (int i = 0; i < 1 && rc == S_OK; i++) {
         mm_buf_t part = {0}, top = {0};
         rc = s_build (a, store, reg, periods[i], &part, NULL, &top);
         if (rc == S_OK && (mm_buf_append (&part, top.data, top.len) == -1 ||

@@ -5,7 +5,7 @@
 # provider's own table (k 1) counts them; verify refuses that table under the default policy
 # and a file edited to carry a company id; usage errors exit 2.
 # The feed (serve): a subscriber with a console certificate in the allow-list gets the same
-# rows as the files (this week's, and today's); one whose key is not in it gets nothing.
+# rows as the file of the last complete week; one whose key is not in it gets nothing.
 # Usage: stats.sh MIMAMORI_STATS QUERY_FILL REGISTRY ALLOWLISTS [KEYGEN STATS_SUB]
 set -euo pipefail
 stats=$1 fill=$2 registry=$3 allow=$4 keygen=${5:-} sub=${6:-}
@@ -53,7 +53,7 @@ sed '1s/"period":/"org_id":"org-01","period":/' "$dir/w.jsonl" >"$dir/bad.jsonl"
 if "$stats" verify "$dir/bad.jsonl" 2>"$dir/bad.log"; then fail "verify passed an org id"; fi
 grep -q "bad.jsonl:1: field 'org_id'" "$dir/bad.log" || { cat "$dir/bad.log" >&2; fail "wrong message"; }
 
-# The feed: the last complete week and yesterday (never a period still growing). A store
+# The feed: the last complete week only (never a period still growing, no days). A store
 # whose findings are a week old (so in last week), its file, and the same rows on the feed.
 if [ -n "$sub" ]; then
     old=$(($(date +%s) - 7 * 86400))
@@ -89,6 +89,7 @@ if [ -n "$sub" ]; then
     lines=$(wc -l <"$dir/last.jsonl")
     [ "$lines" -gt 0 ] || fail "last week's table is empty"
     head -n "$lines" "$dir/sub.out" | cmp -s - "$dir/last.jsonl" || fail "the feed's week differs from the file"
+    ! grep -q '"period_kind":"day"' "$dir/sub.out" || fail "days on the feed"
     [ ! -s "$dir/stranger.out" ] || fail "a key outside the allow-list got rows"
     "$stats" verify "$dir/sub.out" >/dev/null || fail "the feed's rows do not pass verify"
     grep -q "feed: 1 publications" "$dir/serve.log" || { cat "$dir/serve.log" >&2; fail "no feed summary"; }
