@@ -270,6 +270,14 @@ s_table (s_args_t *a)
                  a->period);
         return S_USAGE;
     }
+    //  A week minus six published days gives back the seventh's suppressed cells: the council
+    //  gets weeks; days are a provider's own.
+    if (strcmp (kind, "day") == 0 && strcmp (a->level, "council") == 0) {
+        fprintf (stderr, "mimamori-stats: a day's table is for --level provider only: with its "
+                         "week and the other days published, its suppressed cells could be "
+                         "recovered by subtraction\n");
+        return S_USAGE;
+    }
     uint8_t secret[ST_NOISE_KEY_LEN];
     int rc = s_noise (a, secret);
     ag_registry_t *reg = NULL;

@@ -100,6 +100,11 @@ set +e
 "$stats" >/dev/null 2>&1; [ $? = 2 ] || fail "no command: not exit 2"
 "$stats" table -s "$dir/store" -r "$registry" --period 2026-W99 --jsonl "$dir/x" 2>/dev/null
 [ $? = 2 ] || fail "a bad period: not exit 2"
+"$stats" table -s "$dir/store" -r "$registry" --period "$(date -u +%F)" --jsonl "$dir/x" 2>/dev/null
+[ $? = 2 ] || fail "a day's table at council level: not exit 2"
+"$stats" table -s "$dir/store" -r "$registry" --period "$(date -u +%F)" --level provider --k 1 \
+    --jsonl "$dir/day.jsonl" 2>/dev/null
+[ $? = 0 ] && [ -f "$dir/day.jsonl" ] || fail "a provider's day table failed"
 "$stats" table -s "$dir/nostore" -r "$registry" --period "$week" --jsonl "$dir/x" 2>/dev/null
 [ $? = 3 ] || fail "a missing store: not exit 3"
 set -e
