@@ -8,6 +8,7 @@
 #include "st_table.h"
 
 #define ST_SCHEMA "mimamori.stats/1"
+#define ST_TOP_SCHEMA "mimamori.stats.top/1"  //  the top indicators (st_top)
 
 //  What every row of one publication shares.
 typedef struct {

@@ -17,8 +17,6 @@
 #include "mm_buf.h"
 #include "st_output.h"
 
-#define ST_TOP_SCHEMA "mimamori.stats.top/1"
-
 typedef struct {
     uint8_t type;  //  mm_ioc_type_t
     char value[AG_INDICATOR_MAX];

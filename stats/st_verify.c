@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm_proto.h"
 #include "st_audit.h"
 #include "st_json.h"
 #include "st_output.h"
 #include "st_table.h"
 #include "st_taxonomy.h"
-#include "st_top.h"
 
 enum { M_ORGS, M_PROVIDERS, M_ALERTS, M_INCIDENTS, M_MEDIAN, M_COUNT };
 
