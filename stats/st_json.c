@@ -176,6 +176,29 @@ s_push (s_rd_t *r, const char *key, long i)
     return 0;
 }
 
+//  One member's or element's value, its path extended by `key` (or `[index]`) meanwhile.
+static int
+s_nested (s_rd_t *r, const char *key, long index, int depth)
+{
+    size_t saved = r->plen;
+    if (s_push (r, key, index) == -1)
+        return -1;
+    int rc = s_value (r, depth + 1);
+    r->plen = saved;
+    r->path[saved] = '\0';
+    return rc;
+}
+
+//  After a member or element: 1 for another (','), 0 at `close`, -1 otherwise.
+static int
+s_next (s_rd_t *r, char close)
+{
+    s_ws (r);
+    if (r->p < r->end && (*r->p == ',' || *r->p == close))
+        return *r->p++ == ',';
+    return s_fail (r, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+}
+
 static int
 s_object (s_rd_t *r, int depth)
 {
@@ -195,24 +218,11 @@ s_object (s_rd_t *r, int depth)
         s_ws (r);
         if (r->p >= r->end || *r->p++ != ':')
             return s_fail (r, "expected ':'");
-        size_t saved = r->plen;
-        if (s_push (r, key, 0) == -1)
-            return -1;
-        int rc = s_value (r, depth + 1);
-        r->plen = saved;
-        r->path[saved] = '\0';
+        int rc = s_nested (r, key, 0, depth);
         if (rc)
             return rc;
-        s_ws (r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            continue;
-        }
-        if (r->p < r->end && *r->p == '}') {
-            r->p++;
-            return 0;
-        }
-        return s_fail (r, "expected ',' or '}'");
+        if ((rc = s_next (r, '}')) != 1)
+            return rc;
     }
 }
 
@@ -226,24 +236,11 @@ s_array (s_rd_t *r, int depth)
         return 0;
     }
     for (long i = 0;; i++) {
-        size_t saved = r->plen;
-        if (s_push (r, NULL, i) == -1)
-            return -1;
-        int rc = s_value (r, depth + 1);
-        r->plen = saved;
-        r->path[saved] = '\0';
+        int rc = s_nested (r, NULL, i, depth);
         if (rc)
             return rc;
-        s_ws (r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            continue;
-        }
-        if (r->p < r->end && *r->p == ']') {
-            r->p++;
-            return 0;
-        }
-        return s_fail (r, "expected ',' or ']'");
+        if ((rc = s_next (r, ']')) != 1)
+            return rc;
     }
 }
 

@@ -2,7 +2,8 @@
       console_sim ENDPOINT AGGREGATOR.cert CONSOLE.cert_secret SECONDS
     Connects to the aggregator's console endpoint, says hello every 500 ms (an ACK of the
     newest message's time) and prints every message it receives as one JSON line on stdout,
-    flushed at once, for SECONDS (or until SIGTERM). Exit 0, or 2 for bad arguments. */
+    flushed at once, for SECONDS (or until SIGTERM). A frame that is JSON text already (the
+    statistics feed's rows, mimamori-stats serve) is printed as it is. Exit 0, or 2 for bad arguments. */
 #include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,10 +75,13 @@ main (int argc, char **argv)
             continue;
         mm_error_t e;
         mm_buf_clear (&out);
-        if (mm_msg_to_json (zframe_data (f), zframe_size (f), &out, &e) == 0) {
+        if (mm_msg_to_json (zframe_data (f), zframe_size (f), &out, &e) == 0)
             fwrite (out.data, 1, out.len, stdout);
-            fflush (stdout);
+        else if (zframe_size (f) > 0 && zframe_data (f)[0] == '{') {
+            fwrite (zframe_data (f), 1, zframe_size (f), stdout);
+            fputc ('\n', stdout);
         }
+        fflush (stdout);
         uint64_t ts = s_ts (zframe_data (f), zframe_size (f));
         if (ts > newest)
             newest = ts;

@@ -6,7 +6,7 @@
 # and a file edited to carry a company id; usage errors exit 2.
 # The feed (serve): a subscriber with a console certificate in the allow-list gets the same
 # rows as the file of the last complete week; one whose key is not in it gets nothing.
-# Usage: stats.sh MIMAMORI_STATS QUERY_FILL REGISTRY ALLOWLISTS [KEYGEN STATS_SUB]
+# Usage: stats.sh MIMAMORI_STATS QUERY_FILL REGISTRY ALLOWLISTS [KEYGEN CONSOLE_SIM]
 set -euo pipefail
 stats=$1 fill=$2 registry=$3 allow=$4 keygen=${5:-} sub=${6:-}
 dir=$(mktemp -d)
