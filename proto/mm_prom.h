@@ -2,7 +2,7 @@
     Owner: proto/.
 
     A daemon renders its counters into an mm_prom_t once a second and publishes the text with
-    mm_http. Names are "mimamori_<program>_<what>[_total|_seconds]". Label values come from
+    mm_httpd. Names are "mimamori_<program>_<what>[_total|_seconds]". Label values come from
     the code only (a drop reason, a rule name), never from input: the metrics must not carry an
     org id or an address, so a value outside [a-z0-9_.-] is written as "invalid" instead (and
     the tests look for it). Errors are sticky: render everything, then check mm_prom_failed. */

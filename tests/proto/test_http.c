@@ -1,4 +1,4 @@
-/*  mm_http and mm_prom: pages served over a real loopback socket, the exposition format. */
+/*  mm_httpd and mm_prom: pages served over a real loopback socket, the exposition format. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "mm_http.h"
+#include "mm_httpd.h"
 #include "mm_prom.h"
 
 //  One request over a fresh connection; the whole reply (headers and body) into `out`.
@@ -38,14 +38,14 @@ s_get (uint16_t port, const char *path, char *out, size_t outlen)
     return s_request (port, req, out, outlen);
 }
 
-Test (mm_http, serves_published_pages)
+Test (mm_httpd, serves_published_pages)
 {
     char err[256], reply[4096];
-    mm_http_t *http = mm_http_new ("127.0.0.1:0", err, sizeof err);
+    mm_httpd_t *http = mm_httpd_new ("127.0.0.1:0", err, sizeof err);
     cr_assert_not_null (http, "%s", err);
-    uint16_t port = mm_http_port (http);
+    uint16_t port = mm_httpd_port (http);
     cr_assert_gt (port, 0);
-    cr_assert_eq (mm_http_publish (http, "/metrics", "text/plain; version=0.0.4", "a 1\n", 4), 0);
+    cr_assert_eq (mm_httpd_publish (http, "/metrics", "text/plain; version=0.0.4", "a 1\n", 4), 0);
     s_get (port, "/metrics", reply, sizeof reply);
     cr_assert (strstr (reply, "HTTP/1.1 200"), "%s", reply);
     cr_assert (strstr (reply, "Content-Type: text/plain; version=0.0.4"), "%s", reply);
@@ -53,13 +53,13 @@ Test (mm_http, serves_published_pages)
     cr_assert (strstr (reply, "Cache-Control: no-store"), "%s", reply);
     cr_assert (strstr (reply, "\r\n\r\na 1\n"), "%s", reply);
     //  A query string does not change the page; a replaced page is served whole.
-    cr_assert_eq (mm_http_publish (http, "/metrics", "text/plain", "b 2\n", 4), 0);
+    cr_assert_eq (mm_httpd_publish (http, "/metrics", "text/plain", "b 2\n", 4), 0);
     s_get (port, "/metrics?x=1", reply, sizeof reply);
     cr_assert (strstr (reply, "\r\n\r\nb 2\n"), "%s", reply);
     //  Unknown path, removed page, other methods.
     s_get (port, "/nothing", reply, sizeof reply);
     cr_assert (strstr (reply, "HTTP/1.1 404"), "%s", reply);
-    mm_http_unpublish (http, "/metrics");
+    mm_httpd_unpublish (http, "/metrics");
     s_get (port, "/metrics", reply, sizeof reply);
     cr_assert (strstr (reply, "HTTP/1.1 404"), "%s", reply);
     s_request (port,
@@ -68,48 +68,48 @@ Test (mm_http, serves_published_pages)
                reply, sizeof reply);
     cr_assert (strstr (reply, "HTTP/1.1 405"), "%s", reply);
     //  An empty page is a page.
-    cr_assert_eq (mm_http_publish (http, "/empty", "text/plain", "", 0), 0);
+    cr_assert_eq (mm_httpd_publish (http, "/empty", "text/plain", "", 0), 0);
     s_get (port, "/empty", reply, sizeof reply);
     cr_assert (strstr (reply, "HTTP/1.1 200"), "%s", reply);
-    mm_http_stats_t st;
-    mm_http_stats (http, &st);
+    mm_httpd_stats_t st;
+    mm_httpd_stats (http, &st);
     cr_assert_eq (st.requests, 3);
     cr_assert_eq (st.missing, 2);
     cr_assert_eq (st.refused, 1);
     //  Paths must be absolute.
-    cr_assert_eq (mm_http_publish (http, "metrics", "text/plain", "x", 1), -1);
-    mm_http_destroy (&http);
+    cr_assert_eq (mm_httpd_publish (http, "metrics", "text/plain", "x", 1), -1);
+    mm_httpd_destroy (&http);
     cr_assert_null (http);
 }
 
-Test (mm_http, bad_listen_addresses_are_explained)
+Test (mm_httpd, bad_listen_addresses_are_explained)
 {
     char err[256];
     const char *bad[] = {"localhost:80",    "127.0.0.1", "127.0.0.1:x",
                          "127.0.0.1:70000", ":80",       "[::1]"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = 0;
-        cr_assert_null (mm_http_new (bad[i], err, sizeof err), "%s", bad[i]);
+        cr_assert_null (mm_httpd_new (bad[i], err, sizeof err), "%s", bad[i]);
         cr_assert (strstr (err, bad[i]), "%s: %s", bad[i], err);
     }
     //  The port taken: refused with the address in the reason.
-    mm_http_t *a = mm_http_new ("127.0.0.1:0", err, sizeof err);
+    mm_httpd_t *a = mm_httpd_new ("127.0.0.1:0", err, sizeof err);
     cr_assert_not_null (a);
     char listen[64];
-    snprintf (listen, sizeof listen, "127.0.0.1:%u", mm_http_port (a));
-    cr_assert_null (mm_http_new (listen, err, sizeof err));
+    snprintf (listen, sizeof listen, "127.0.0.1:%u", mm_httpd_port (a));
+    cr_assert_null (mm_httpd_new (listen, err, sizeof err));
     cr_assert (strstr (err, listen), "%s", err);
-    mm_http_destroy (&a);
+    mm_httpd_destroy (&a);
 }
 
-Test (mm_http, ipv6_loopback)
+Test (mm_httpd, ipv6_loopback)
 {
     char err[256];
-    mm_http_t *http = mm_http_new ("[::1]:0", err, sizeof err);
+    mm_httpd_t *http = mm_httpd_new ("[::1]:0", err, sizeof err);
     if (!http)
         cr_skip_test ("no IPv6 loopback here: %s", err);
-    cr_assert_gt (mm_http_port (http), 0);
-    mm_http_destroy (&http);
+    cr_assert_gt (mm_httpd_port (http), 0);
+    mm_httpd_destroy (&http);
 }
 
 typedef struct {
@@ -136,24 +136,24 @@ s_reader (void *arg)
     return NULL;
 }
 
-Test (mm_http, pages_replaced_while_read_are_never_torn)
+Test (mm_httpd, pages_replaced_while_read_are_never_torn)
 {
     char err[256];
-    mm_http_t *http = mm_http_new ("127.0.0.1:0", err, sizeof err);
+    mm_httpd_t *http = mm_httpd_new ("127.0.0.1:0", err, sizeof err);
     cr_assert_not_null (http);
     static char page[60000];
     memset (page, 'a', sizeof page);
-    mm_http_publish (http, "/big", "text/plain", page, sizeof page);
-    s_reader_t r = {mm_http_port (http), 0};
+    mm_httpd_publish (http, "/big", "text/plain", page, sizeof page);
+    s_reader_t r = {mm_httpd_port (http), 0};
     pthread_t t;
     pthread_create (&t, NULL, s_reader, &r);
     for (int i = 0; i < 2000; i++) {
         memset (page, 'a' + i % 26, sizeof page);
-        cr_assert_eq (mm_http_publish (http, "/big", "text/plain", page, sizeof page), 0);
+        cr_assert_eq (mm_httpd_publish (http, "/big", "text/plain", page, sizeof page), 0);
     }
     pthread_join (t, NULL);
     cr_assert_eq (r.torn, 0);
-    mm_http_destroy (&http);
+    mm_httpd_destroy (&http);
 }
 
 Test (mm_prom, exposition_format)

@@ -1,5 +1,5 @@
-/*  mm_http: published pages over libmicrohttpd (see mm_http.h). */
-#include "mm_http.h"
+/*  mm_httpd: published pages over libmicrohttpd (see mm_httpd.h). */
+#include "mm_httpd.h"
 
 #include <arpa/inet.h>
 #include <czmq.h>
@@ -24,12 +24,12 @@ typedef struct {
     size_t len;
 } s_page_t;
 
-struct mm_http_t {
+struct mm_httpd_t {
     struct MHD_Daemon *daemon;
     uint16_t port;
     pthread_mutex_t lock;  //  guards pages and stats: the loop publishes, MHD's thread reads
     zhashx_t *pages;       //  path -> s_page_t
-    mm_http_stats_t stats;
+    mm_httpd_stats_t stats;
 };
 
 static void
@@ -68,7 +68,7 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
 {
     (void) version;
     (void) upload_data;
-    mm_http_t *self = (mm_http_t *) cls;
+    mm_httpd_t *self = (mm_httpd_t *) cls;
     //  Another method is refused on the first call, before any body is read. A GET is
     //  answered on the second call (MHD's protocol); a body sent with it is discarded.
     if (strcmp (method, "GET") != 0 && strcmp (method, "HEAD") != 0) {
@@ -149,15 +149,15 @@ s_parse_listen (const char *listen, struct sockaddr_storage *ss, socklen_t *ssle
     return -1;
 }
 
-mm_http_t *
-mm_http_new (const char *listen, char *err, size_t errlen)
+mm_httpd_t *
+mm_httpd_new (const char *listen, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     socklen_t sslen;
     bool v6;
     if (s_parse_listen (listen, &ss, &sslen, &v6, err, errlen) == -1)
         return NULL;
-    mm_http_t *self = (mm_http_t *) calloc (1, sizeof *self);
+    mm_httpd_t *self = (mm_httpd_t *) calloc (1, sizeof *self);
     if (!self || !(self->pages = zhashx_new ())) {
         free (self);
         snprintf (err, errlen, "out of memory");
@@ -174,7 +174,7 @@ mm_http_new (const char *listen, char *err, size_t errlen)
                                      (unsigned) S_IDLE_S, MHD_OPTION_END);
     if (!self->daemon) {
         snprintf (err, errlen, "cannot listen on %s (address in use, or not this host's?)", listen);
-        mm_http_destroy (&self);
+        mm_httpd_destroy (&self);
         return NULL;
     }
     const union MHD_DaemonInfo *info =
@@ -184,9 +184,9 @@ mm_http_new (const char *listen, char *err, size_t errlen)
 }
 
 void
-mm_http_destroy (mm_http_t **self_p)
+mm_httpd_destroy (mm_httpd_t **self_p)
 {
-    mm_http_t *self = *self_p;
+    mm_httpd_t *self = *self_p;
     if (!self)
         return;
     if (self->daemon)
@@ -198,15 +198,16 @@ mm_http_destroy (mm_http_t **self_p)
 }
 
 uint16_t
-mm_http_port (const mm_http_t *self)
+mm_httpd_port (const mm_httpd_t *self)
 {
     return self->port;
 }
 
 int
-mm_http_publish (mm_http_t *self, const char *path, const char *type, const void *data, size_t len)
+mm_httpd_publish (mm_httpd_t *self, const char *path, const char *type, const void *data,
+                  size_t len)
 {
-    if (path[0] != '/' || strlen (path) > MM_HTTP_PATH_MAX)
+    if (path[0] != '/' || strlen (path) > MM_HTTPD_PATH_MAX)
         return -1;
     s_page_t *page = (s_page_t *) calloc (1, sizeof *page);
     if (!page)
@@ -228,7 +229,7 @@ mm_http_publish (mm_http_t *self, const char *path, const char *type, const void
 }
 
 void
-mm_http_unpublish (mm_http_t *self, const char *path)
+mm_httpd_unpublish (mm_httpd_t *self, const char *path)
 {
     pthread_mutex_lock (&self->lock);
     zhashx_delete (self->pages, path);
@@ -236,7 +237,7 @@ mm_http_unpublish (mm_http_t *self, const char *path)
 }
 
 void
-mm_http_stats (mm_http_t *self, mm_http_stats_t *stats)
+mm_httpd_stats (mm_httpd_t *self, mm_httpd_stats_t *stats)
 {
     pthread_mutex_lock (&self->lock);
     *stats = self->stats;
