@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# ops/run end to end (issue 8): the one-command mesh on the built-in sample, its SOC consoles
+# checked through their JSON and in headless Chromium (a screenshot kept), then Ctrl-C: every
+# process it started must be gone.
+# Usage: run_mesh.sh BUILD_DIR OUT_DIR   (OUT_DIR gets console-east.png and console-west.png)
+set -euo pipefail
+set -m  # job control: ops/run gets its own process group, as in a terminal, so SIGINT reaches it
+build=$1 out=$2
+top=$(cd "$(dirname "$0")/../.." && pwd)
+dir=$(mktemp -d /tmp/mm-runmesh-XXXXXX)
+runpid=""
+cleanup() {
+    [ -n "$runpid" ] && kill -KILL -- "-$runpid" 2>/dev/null || true
+    pkill -KILL -f "$dir/" 2>/dev/null || true
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+fail() {
+    echo "run_mesh.sh: $*" >&2
+    tail -40 "$dir/out" >&2 || true
+    for f in "$dir"/run/logs/*.log; do [ -s "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done
+    exit 1
+}
+say() { echo "run_mesh.sh: $*"; }
+sanitizer_check() { ! grep -q 'ERROR: \(Address\|Undefined\|Leak\)Sanitizer\|runtime error:' "$@" || fail "sanitizer report in $*"; }
+command -v chromium >/dev/null || fail "chromium is not installed (ops/bootstrap installs it)"
+
+base=$((30000 + RANDOM % 900 * 10))
+east=http://127.0.0.1:$((base + 6)) west=http://127.0.0.1:$((base + 7))
+MM_RUN_NO_BOOTSTRAP=1 MM_BUILD_DIR=$build "$top/ops/run" --dir "$dir/run" --port-base "$base" \
+    --http-base $((base + 6)) >"$dir/out" 2>&1 &
+runpid=$!
+end=$((SECONDS + 300))
+until grep -q "The mesh is up" "$dir/out"; do
+    kill -0 "$runpid" 2>/dev/null || fail "ops/run exited before the mesh was up"
+    [ $SECONDS -le $end ] || fail "the mesh was not up after 300 s"
+    sleep 0.5
+done
+say "the mesh is up: $(grep -c 'INCIDENT' "$dir/out") incident and $(grep -c 'WARNING' "$dir/out") warning lines shown live"
+
+# What the terminal showed: the four stages, each console's live lines, health, statistics.
+for s in "1/4" "2/4" "3/4" "4/4"; do grep -q "== $s" "$dir/out" || fail "stage $s not shown"; done
+grep -q '\[p-east/kanto\] .*INCIDENT  critical org-02' "$dir/out" || fail "org-02's incident not shown live"
+grep -q '\[p-west/kinki\] .*INCIDENT .*org-10 .*feed lateral' "$dir/out" ||
+    fail "org-10's detection from the lateral warning not shown"
+grep -q '\[p-west/kinki\] .*WARNING .*to org-10 ' "$dir/out" || fail "org-10's warning not shown"
+grep -q 's-12 .*0 left unacknowledged' "$dir/out" || fail "sensor health not shown"
+grep -q '全国 .* 12 companies' "$dir/out" || fail "no published national statistics row"
+
+# The consoles' data: each sees its own provider's and region's companies only.
+python3 - "$east" "$west" <<'PY' || fail "console contents"
+import json, sys, time, urllib.request
+def get(url): return urllib.request.urlopen(url, timeout=10).read().decode()
+# The consoles read the statistics file within 2 s of its writing.
+for _ in range(50):
+    east, west = (json.loads(get(u + "/api/state.json")) for u in sys.argv[1:3])
+    if east["stats"] and west["stats"]:
+        break
+    time.sleep(0.2)
+def orgs(s, kind): return sorted({e["org_id"] for e in s[kind]})
+assert east["console"]["provider"] == "p-east" and west["console"]["region"] == "kinki"
+assert orgs(east, "incidents") == ["org-02", "org-03", "org-04"], orgs(east, "incidents")
+assert orgs(west, "incidents") == ["org-08", "org-10", "org-11"], orgs(west, "incidents")
+# The sensor names the feed that matched in its finding's message.
+lateral = [e for e in west["incidents"] if "feed lateral" in e["incident"]["message"]]
+assert [e["org_id"] for e in lateral] == ["org-10"], lateral
+# Every warning copy is about the sample's name, for a company of the console's own side.
+assert set(orgs(east, "warnings")) <= {"org-0%d" % i for i in range(1, 7)}, orgs(east, "warnings")
+assert set(orgs(west, "warnings")) <= {"org-%02d" % i for i in range(7, 13)}, orgs(west, "warnings")
+assert "org-10" in orgs(west, "warnings") and "org-05" in orgs(east, "warnings")
+assert all(w["warning"]["indicator"]["value"] == "skullseclabs.org" for w in east["warnings"] + west["warnings"])
+# No copy names the hit companies.
+for w in east["warnings"] + west["warnings"]:
+    body = json.dumps(w["warning"], ensure_ascii=False)
+    assert "org-03" not in body and "org-04" not in body, body
+assert east["stats"] and all(r["schema"] == "mimamori.stats/1" for r in east["stats"])
+metrics = get(sys.argv[1] + "/metrics")
+n = [l for l in metrics.splitlines() if l.startswith("mimamori_console_incidents_total ")]
+assert n and int(n[0].split()[1]) == len(east["incidents"]) == 3, (n, len(east["incidents"]))
+print("run_mesh.sh: consoles: east incidents %s, west %s (org-10 from the lateral feed), %d + %d warnings, %d statistics rows"
+      % (orgs(east, "incidents"), orgs(west, "incidents"), len(east["warnings"]), len(west["warnings"]), len(east["stats"])))
+PY
+
+# The page in headless Chromium: what it shows after its script ran, and a screenshot.
+chrome() {
+    timeout 90 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$dir/chromium" --virtual-time-budget=5000 --window-size=1400,1800 "$@" \
+        2>>"$dir/chromium.log"
+}
+chrome --dump-dom "$west/" >"$dir/west.html" || fail "chromium failed (see its log)"
+python3 - "$dir/west.html" <<'PY' || fail "the page in Chromium"
+import re, sys
+html = open(sys.argv[1], encoding="utf-8").read()
+assert 'data-ready="1"' in html, "the page's script did not render the state"
+assert "soc-p-west-kinki: provider p-west, region kinki" in html
+incidents = html[html.index('id="incident-list"'):html.index('id="warnings"')]
+# Severe incidents, each with what to do in Japanese; the lateral one for org-10 first among
+# the critical ones.
+cards = re.findall(r'<div class="card incident[^"]*">(.*?)<button', incidents)
+assert all("対応" in c for c in cards)
+assert "org-10" in cards[0] and "critical" in cards[0], cards[0][:300]
+m = re.search(r'id="n-incidents">\((\d+) open', html)
+assert m and int(m.group(1)) == len(cards) == 4, (m and m.group(0), len(cards))
+warnings = html[html.index('id="warning-rows"'):html.index('id="health"')]
+assert "skullseclabs.org" in warnings and "org-10" in warnings
+assert 'class="warning active"' in warnings
+stats = html[html.index('id="stats"'):]
+assert "<svg" in stats and "12</text>" in stats, "no chart of the published cell"
+assert "全国" in stats
+print("run_mesh.sh: Chromium: %d incident cards, warnings, a chart of the statistics" % len(cards))
+PY
+mkdir -p "$out"
+chrome --screenshot="$out/console-west.png" "$west/" >/dev/null || fail "no screenshot"
+chrome --screenshot="$out/console-east.png" "$east/" >/dev/null || fail "no screenshot"
+for p in "$out/console-west.png" "$out/console-east.png"; do
+    [ "$(head -c 8 "$p" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "$p is not a PNG"
+done
+say "screenshots: $out/console-east.png, $out/console-west.png"
+
+# Ctrl-C: SIGINT to ops/run's process group, as a terminal sends it.
+kill -INT -- "-$runpid"
+end=$((SECONDS + 30))
+while kill -0 "$runpid" 2>/dev/null; do
+    [ $SECONDS -le $end ] || fail "ops/run still running 30 s after Ctrl-C"
+    sleep 0.2
+done
+wait "$runpid" || true
+runpid=""
+sleep 0.5
+left=$(pgrep -f "$dir/" || true)
+[ -z "$left" ] || fail "processes left after Ctrl-C: $(ps -o pid,args -p "$(echo $left | tr ' ' ,)")"
+sanitizer_check "$dir"/run/logs/*.log
+grep -q 'stopping (Ctrl-C)' "$dir/out" || fail "ops/run did not say it was stopping"
+say "Ctrl-C stopped everything ops/run started"
+say "ok"
