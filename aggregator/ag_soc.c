@@ -187,7 +187,9 @@ s_take_warning (ag_soc_t *self, const uint8_t *data, size_t len)
     if (mm_warning_decode (&w, data, len, &err) == -1)
         return -1;
     char key[S_KEY_MAX];
-    snprintf (key, sizeof key, "w %.*s %.*s", (int) w.org.len, w.org.ptr, (int) w.id.len, w.id.ptr);
+    //  The org's length first: ids are not checked here, and "a b"+"c" must not meet "a"+"b c".
+    snprintf (key, sizeof key, "w %u %.*s %.*s", (unsigned) w.org.len, (int) w.org.len, w.org.ptr,
+              (int) w.id.len, w.id.ptr);
     ptrdiff_t old = s_find (&self->warnings, key);
     if (old >= 0) {
         if (self->warnings.v[old]->revision >= w.revision) {
@@ -253,13 +255,26 @@ s_period (const char *line, size_t len, char *out, size_t outlen)
     return true;
 }
 
-//  A statistics row: one JSON object of a mimamori.stats schema. The rows were verified by
-//  mimamori-stats before they were published; here they are only passed to the page.
+//  True if `tag` occurs in the `len` bytes at `line`.
+static bool
+s_has (const char *line, size_t len, const char *tag)
+{
+    size_t n = strlen (tag);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp (line + i, tag, n) == 0)
+            return true;
+    return false;
+}
+
+//  A statistics row of a weekly table: one JSON object of a mimamori.stats schema. The rows
+//  were verified by mimamori-stats before they were published; here they are only passed to
+//  the page. Weeks only: "2026-W47" and a day "2026-11-25" do not compare as text.
 static bool
 s_is_row (const char *line, size_t len)
 {
     static const char tag[] = "{\"schema\":\"mimamori.stats";
-    return len > sizeof tag && memcmp (line, tag, sizeof tag - 1) == 0 && line[len - 1] == '}';
+    return len > sizeof tag && memcmp (line, tag, sizeof tag - 1) == 0 && line[len - 1] == '}' &&
+           s_has (line, len, "\"period_kind\":\"week\"");
 }
 
 int
@@ -273,6 +288,8 @@ ag_soc_take_stats (ag_soc_t *self, const char *text, size_t len)
         if (!end)
             end = text + len;
         size_t n = (size_t) (end - line);
+        if (n && line[n - 1] == '\r')
+            n--;
         if (!s_is_row (line, n) || !s_period (line, n, period, sizeof period)) {
             if (n)
                 self->st.bad++;
@@ -290,6 +307,8 @@ ag_soc_take_stats (ag_soc_t *self, const char *text, size_t len)
         if (!end)
             end = text + len;
         size_t n = (size_t) (end - line);
+        if (n && line[n - 1] == '\r')
+            n--;
         if (!s_is_row (line, n) || !s_period (line, n, period, sizeof period) ||
             strcmp (period, newest) != 0)
             continue;

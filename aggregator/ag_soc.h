@@ -12,8 +12,10 @@
 
     Incidents are kept newest first, at most `max_items`; a WARNING replaces the earlier
     revision of the same (recipient org, warning id), so a revoked warning shows as revoked
-    and not twice. Statistics rows (mimamori.stats/1 JSON lines, from a file or the feed) are
-    kept for the newest period only. */
+    and not twice. Statistics rows (mimamori.stats JSON lines of weekly tables, from a file
+    or the feed) are kept for the newest week only. They are passed to the page as they are:
+    mimamori-stats verified them before it published them (a row that is not JSON would
+    break the page's document). */
 #ifndef AG_SOC_H
 #define AG_SOC_H
 

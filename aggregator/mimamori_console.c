@@ -295,7 +295,12 @@ s_run (const s_config_t *cfg)
                 if (zclock_mono () - stats.last_frame > 1000)
                     mm_buf_clear (&rows);
                 stats.last_frame = zclock_mono ();
-                if (mm_buf_append (&rows, zframe_data (f), zframe_size (f)) == 0 &&
+                //  Only rows join the burst (a stray frame would be counted again with
+                //  every later row).
+                static const char tag[] = "{\"schema\":\"mimamori.stats";
+                if (zframe_size (f) > sizeof tag &&
+                    memcmp (zframe_data (f), tag, sizeof tag - 1) == 0 &&
+                    mm_buf_append (&rows, zframe_data (f), zframe_size (f)) == 0 &&
                     mm_buf_append (&rows, "\n", 1) == 0)
                     ag_soc_take_stats (soc, (const char *) rows.data, rows.len);
                 zframe_destroy (&f);
