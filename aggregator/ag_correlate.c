@@ -284,6 +284,12 @@ s_advice (uint8_t category)
     }
 }
 
+const char *
+ag_correlate_advice_ja (uint8_t category)
+{
+    return s_advice (category)->ja;
+}
+
 //  Categories whose indicator is worth telling other companies about. Scans are background
 //  noise of the Internet (NICTER: over half of all darknet packets are research scans), an
 //  exposed service or a policy finding is about the company's own set-up, and sensor findings

@@ -75,6 +75,10 @@ typedef struct {
 //  The defaults above.
 void ag_correlate_config_default (ag_correlate_config_t *cfg);
 
+//  What a company should do about a finding of `category`, in plain Japanese for staff
+//  without security training (the text of INCIDENTs and WARNINGs; the weekly report's too).
+const char *ag_correlate_advice_ja (uint8_t category);
+
 //  An immediate notification for the hit org's provider SOC. Strings valid during the call.
 typedef struct {
     uint64_t ts;           //  the finding's time

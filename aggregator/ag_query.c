@@ -532,9 +532,19 @@ s_put_u64 (uint8_t *p, uint64_t v)
 }
 
 //  A finding's line: its EVENT through the pointer "u8 len | broker | u64 log index".
+typedef struct {
+    ag_query_t *self;
+    ag_query_item_fn *fn;
+    void *arg;
+    int64_t items;
+    bool error;
+} s_timeline_t;
+
+//  A finding's timeline record points at its EVENT in the event family: fetch it.
 static int
-s_finding_line (ag_query_t *self, const uint8_t *val, size_t vlen)
+s_finding_item (s_timeline_t *ctx, const uint8_t *val, size_t vlen)
 {
+    ag_query_t *self = ctx->self;
     if (vlen < 10 || val[0] == 0 || val[0] > MM_ID_MAX || vlen != 1u + val[0] + 8u) {
         self->stats.bad++;
         return 0;
@@ -543,25 +553,24 @@ s_finding_line (ag_query_t *self, const uint8_t *val, size_t vlen)
     mm_buf_t data = {0};
     int got = ag_store_event_get (self->store, broker, s_u64 (val + 1 + val[0]), &data);
     int rc = 0;
-    mm_error_t err;
     if (got == -1)
         rc = (int) s_fail (self, ag_store_error (self->store));
     else if (got == 0)
         self->stats.missing++;
-    else if (mm_event_decode (self->ev, data.data, data.len, &err) == -1)
-        self->stats.bad++;
-    else if (mm_event_to_json (self->ev, &self->line) == -1)
-        self->failed = true;
+    else {
+        rc = ctx->fn (ctx->arg, 'F', data.data, data.len);
+        ctx->items += rc == 0;
+    }
     mm_buf_free (&data);
     return rc;
 }
 
 static int
-s_timeline_line (void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+s_timeline_item (void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
                  uint64_t expires)
 {
     (void) expires;
-    s_scan_t *ctx = (s_scan_t *) arg;
+    s_timeline_t *ctx = (s_timeline_t *) arg;
     ag_query_t *self = ctx->self;
     self->stats.records++;
     //  u8 len | org | u64 ts | 'F' ... or 'W' ...
@@ -570,33 +579,19 @@ s_timeline_line (void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
         self->stats.bad++;
         return 0;
     }
-    if (key[at] == 'F') {
-        if (s_finding_line (self, val, vlen) == -1) {
-            ctx->error = true;
-            return -1;
-        }
-    }
-    else {
-        mm_error_t err;
-        if (mm_msg_to_json (val, vlen, &self->line, &err) == -1) {
-            if (err.code == MM_ERR_NOMEM)
-                self->failed = true;
-            else
-                self->stats.bad++;
-        }
-    }
-    if (self->line.len == 0 && !self->failed)
-        return 0;  //  nothing to show (counted above)
-    if (s_emit (self, ctx->out) == -1) {
+    int rc = key[at] == 'F' ? s_finding_item (ctx, val, vlen) : ctx->fn (ctx->arg, 'W', val, vlen);
+    if (rc == -1) {
         ctx->error = true;
         return -1;
     }
-    ctx->lines++;
+    if (key[at] == 'W')
+        ctx->items++;
     return 0;
 }
 
 int64_t
-ag_query_org (ag_query_t *self, const char *org, uint64_t since, uint64_t until, FILE *out)
+ag_query_org_each (ag_query_t *self, const char *org, uint64_t since, uint64_t until,
+                   ag_query_item_fn *fn, void *arg)
 {
     size_t olen = strlen (org);
     if (olen == 0 || olen > MM_ID_MAX)
@@ -615,12 +610,49 @@ ag_query_org (ag_query_t *self, const char *org, uint64_t since, uint64_t until,
         tlen = 1 + olen;
         to[olen]++;
     }
-    s_scan_t ctx = {self, out, 0, false};
+    s_timeline_t ctx = {self, fn, arg, 0, false};
     int64_t rc = ag_store_scan (self->store, AG_KV_TIMELINE, from, 1 + olen + 8, to, tlen,
-                                s_timeline_line, &ctx);
+                                s_timeline_item, &ctx);
     if (rc < 0 && !ctx.error)
         return s_fail (self, ag_store_error (self->store));
-    return ctx.error ? -1 : ctx.lines;
+    return ctx.error ? -1 : ctx.items;
+}
+
+typedef struct {
+    ag_query_t *self;
+    FILE *out;
+} s_json_t;
+
+//  One timeline item as a JSON line: a finding as mm_event_to_json renders it, a warning as
+//  sent. Items that do not decode are counted and skipped.
+static int
+s_json_item (void *arg, char kind, const uint8_t *msg, size_t len)
+{
+    s_json_t *ctx = (s_json_t *) arg;
+    ag_query_t *self = ctx->self;
+    mm_error_t err;
+    if (kind == 'F') {
+        if (mm_event_decode (self->ev, msg, len, &err) == -1)
+            self->stats.bad++;
+        else if (mm_event_to_json (self->ev, &self->line) == -1)
+            self->failed = true;
+    }
+    else if (mm_msg_to_json (msg, len, &self->line, &err) == -1) {
+        if (err.code == MM_ERR_NOMEM)
+            self->failed = true;
+        else
+            self->stats.bad++;
+    }
+    if (self->line.len == 0 && !self->failed)
+        return 1;  //  nothing to show (counted above)
+    return s_emit (self, ctx->out);
+}
+
+int64_t
+ag_query_org (ag_query_t *self, const char *org, uint64_t since, uint64_t until, FILE *out)
+{
+    s_json_t ctx = {self, out};
+    return ag_query_org_each (self, org, since, until, s_json_item, &ctx);
 }
 
 //  ---------------------------------------------------------------------------------------------

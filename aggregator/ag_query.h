@@ -60,6 +60,13 @@ int64_t ag_query_indicator (ag_query_t *self, uint8_t type, const char *value, F
 //  (the WARNING as sent, mm_msg_to_json). The number of lines, or -1.
 int64_t ag_query_org (ag_query_t *self, const char *org, uint64_t since, uint64_t until, FILE *out);
 
+//  The same timeline, item by item: `kind` 'F' with the finding's EVENT as stored, 'W' with
+//  the WARNING as sent (both encoded; valid during the call). `fn` returns 0 (counted), 1
+//  (skipped) or -1 (stop: the walk returns -1). The number counted, or -1.
+typedef int (ag_query_item_fn) (void *arg, char kind, const uint8_t *msg, size_t len);
+int64_t ag_query_org_each (ag_query_t *self, const char *org, uint64_t since, uint64_t until,
+                           ag_query_item_fn *fn, void *arg);
+
 //  Every warning (or the active ones: not revoked and valid_until after now), ordered by
 //  issue time, as a table for people or as JSON lines. The number listed, or -1.
 int64_t ag_query_warnings (ag_query_t *self, bool active_only, bool json, FILE *out);

@@ -872,6 +872,12 @@ ag_registry_org_at (const ag_registry_t *self, size_t i)
     return i < self->n_orgs ? &self->orgs[i] : NULL;
 }
 
+const ag_sensor_t *
+ag_registry_sensor_at (const ag_registry_t *self, size_t i)
+{
+    return i < self->n_sensors ? &self->sensors[i] : NULL;
+}
+
 const ag_chain_t *
 ag_registry_chain_at (const ag_registry_t *self, size_t i)
 {

@@ -119,6 +119,7 @@ size_t ag_registry_sensors (const ag_registry_t *self);
 const ag_provider_t *ag_registry_provider_at (const ag_registry_t *self, size_t i);
 const ag_org_t *ag_registry_org_at (const ag_registry_t *self, size_t i);
 const ag_chain_t *ag_registry_chain_at (const ag_registry_t *self, size_t i);
+const ag_sensor_t *ag_registry_sensor_at (const ag_registry_t *self, size_t i);
 const ag_edge_t *ag_registry_edge_at (const ag_registry_t *self, size_t i);
 
 //  By id: the index, or -1 if unknown.

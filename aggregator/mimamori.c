@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ag_query.h"
+#include "ag_report.h"
 #include "mm_proto.h"
 
 #ifndef MIMAMORI_VERSION
@@ -25,6 +27,7 @@ enum { S_OK = 0, S_NOTHING = 1, S_USAGE = 2 };
 typedef struct {
     const char *store, *registry, *psl;
     const char *type, *since, *until, *stix, *jsonl;
+    const char *org, *week, *output;
     bool active, json;
     const char *words[4];
     int n_words;
@@ -50,10 +53,14 @@ s_usage (FILE *out)
         "  export [--stix FILE|-] [--jsonl FILE|-] [-r REGISTRY]\n"
         "      the active warnings and their sightings as a STIX 2.1 bundle and/or JSON\n"
         "      Lines, without org ids; --jsonl counts providers with the registry (-r)\n"
+        "  report --org ID --week YYYY-Www -r REGISTRY [-o FILE]\n"
+        "      the company's weekly report (週次レポート) in plain Japanese, one HTML page\n"
+        "      (print it, or turn it into PDF: docs/operations.md); the week in Japan's time\n"
         "\n"
         "Options:\n"
         "  -s, --store DIR       the aggregator's [store] path (default " S_DEFAULT_STORE ")\n"
-        "  -r, --registry FILE   the aggregator's [registry] path (export --jsonl)\n"
+        "  -r, --registry FILE   the aggregator's [registry] path (export --jsonl, report)\n"
+        "  -o, --output FILE     where the report goes (default: stdout)\n"
         "      --psl FILE        the Public Suffix List (default " AG_PSL_DEFAULT_PATH ")\n"
         "  -V, --version         print the version\n"
         "  -h, --help            print this help\n"
@@ -80,7 +87,18 @@ s_usage_error (const char *fmt, ...)
 static int
 s_parse (int argc, char **argv, s_args_t *a)
 {
-    enum { O_PSL = 256, O_TYPE, O_SINCE, O_UNTIL, O_ACTIVE, O_JSON, O_STIX, O_JSONL };
+    enum {
+        O_PSL = 256,
+        O_TYPE,
+        O_SINCE,
+        O_UNTIL,
+        O_ACTIVE,
+        O_JSON,
+        O_STIX,
+        O_JSONL,
+        O_ORG,
+        O_WEEK
+    };
     static const struct option options[] = {
         {"store", required_argument, NULL, 's'},
         {"registry", required_argument, NULL, 'r'},
@@ -92,6 +110,9 @@ s_parse (int argc, char **argv, s_args_t *a)
         {"json", no_argument, NULL, O_JSON},
         {"stix", required_argument, NULL, O_STIX},
         {"jsonl", required_argument, NULL, O_JSONL},
+        {"org", required_argument, NULL, O_ORG},
+        {"week", required_argument, NULL, O_WEEK},
+        {"output", required_argument, NULL, 'o'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -102,7 +123,7 @@ s_parse (int argc, char **argv, s_args_t *a)
     opterr = 0;
     int opt;
     //  Options may come before or after the command words (getopt_long permutes).
-    while ((opt = getopt_long (argc, argv, ":s:r:Vh", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, ":s:r:o:Vh", options, NULL)) != -1) {
         switch (opt) {
         case 's': a->store = optarg; break;
         case 'r': a->registry = optarg; break;
@@ -114,6 +135,9 @@ s_parse (int argc, char **argv, s_args_t *a)
         case O_JSON: a->json = true; break;
         case O_STIX: a->stix = optarg; break;
         case O_JSONL: a->jsonl = optarg; break;
+        case O_ORG: a->org = optarg; break;
+        case O_WEEK: a->week = optarg; break;
+        case 'o': a->output = optarg; break;
         case 'V': printf ("mimamori %s\n", MIMAMORI_VERSION); return S_OK;
         case 'h': s_usage (stdout); return S_OK;
         case ':': return s_usage_error ("'%s' needs a value", argv[optind - 1]);
@@ -126,7 +150,7 @@ s_parse (int argc, char **argv, s_args_t *a)
         a->words[a->n_words++] = argv[i];
     }
     if (a->n_words == 0)
-        return s_usage_error ("%s", "a command is needed: query, warnings or export");
+        return s_usage_error ("%s", "a command is needed: query, warnings, export or report");
     return -1;
 }
 
@@ -360,6 +384,84 @@ s_export (const s_args_t *a)
     return rc;
 }
 
+//  Writes `len` bytes to `path` through a temporary file renamed into place. 0, or -1.
+static int
+s_write_file (const char *path, const void *data, size_t len)
+{
+    char tmp[4096];
+    snprintf (tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen (tmp, "w");
+    if (!f) {
+        fprintf (stderr, "mimamori: cannot write %s: %s\n", tmp, strerror (errno));
+        return -1;
+    }
+    bool ok = fwrite (data, 1, len, f) == len;
+    ok = fclose (f) == 0 && ok;
+    if (!ok || rename (tmp, path) != 0) {
+        fprintf (stderr, "mimamori: cannot write %s: %s\n", path, strerror (errno));
+        remove (tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_report_cmd (const s_args_t *a)
+{
+    if (a->n_words != 1)
+        return s_usage_error ("unexpected argument '%s'", a->words[1]);
+    if (a->type || a->since || a->until || a->active || a->json || a->stix || a->jsonl)
+        return s_usage_error ("%s", "report takes --org, --week, -r and -o only");
+    if (!a->org || !a->week || !a->registry)
+        return s_usage_error ("%s", "report needs --org ID, --week YYYY-Www (e.g. 2026-W47) and "
+                                    "-r REGISTRY");
+    uint64_t since, until;
+    if (ag_report_week (a->week, &since, &until) == -1)
+        return s_usage_error ("'%s' is not an ISO week: YYYY-Www, e.g. 2026-W47", a->week);
+    char err[4096];
+    size_t n_errors = 0;
+    ag_registry_t *reg = ag_registry_load (a->registry, err, sizeof err, &n_errors);
+    if (!reg) {
+        fprintf (stderr, "mimamori: the registry %s does not load:\n%s\n", a->registry, err);
+        return S_NOTHING;
+    }
+    int32_t org = ag_registry_org_index (reg, a->org);
+    if (org < 0) {
+        fprintf (stderr, "mimamori: no company '%s' in %s\n", a->org, a->registry);
+        ag_registry_destroy (&reg);
+        return S_NOTHING;
+    }
+    ag_query_t *q = s_open (a);
+    ag_report_t *report = q ? ag_report_new (reg, (uint32_t) org, a->week, since, until,
+                                             (uint64_t) time (NULL) * (uint64_t) 1000000000)
+                            : NULL;
+    mm_buf_t page = MM_BUF_INIT;
+    int rc = S_NOTHING;
+    if (report && ag_query_org_each (q, a->org, since, until, ag_report_take, report) >= 0 &&
+        ag_report_html (report, &page) == 0) {
+        if (!a->output || strcmp (a->output, "-") == 0)
+            rc = fwrite (page.data, 1, page.len, stdout) == page.len ? S_OK : S_NOTHING;
+        else if (s_write_file (a->output, page.data, page.len) == 0) {
+            fprintf (stderr, "mimamori: weekly report of %s for %s written to %s\n", a->org,
+                     a->week, a->output);
+            rc = S_OK;
+        }
+    }
+    else if (q)
+        fprintf (stderr, "mimamori: %s\n",
+                 ag_query_error (q)[0] ? ag_query_error (q) : "out of memory");
+    if (report && ag_report_bad (report))
+        fprintf (stderr, "mimamori: %llu timeline items did not decode (left out)\n",
+                 (unsigned long long) ag_report_bad (report));
+    if (q)
+        s_report (q);
+    mm_buf_free (&page);
+    ag_report_destroy (&report);
+    ag_query_destroy (&q);
+    ag_registry_destroy (&reg);
+    return rc;
+}
+
 //  Runs the command the words name; its exit code.
 static int
 s_run (const s_args_t *a)
@@ -378,7 +480,11 @@ s_run (const s_args_t *a)
         return s_only (a, cmd, false, false, true, false) == -1 ? s_warnings (a) : S_USAGE;
     if (strcmp (cmd, "export") == 0)
         return s_only (a, cmd, false, false, false, true) == -1 ? s_export (a) : S_USAGE;
-    return s_usage_error ("unknown command '%s' (query, warnings, export)", cmd);
+    if (strcmp (cmd, "report") == 0)
+        return s_report_cmd (a);
+    if (a->org || a->week || a->output)
+        return s_usage_error ("%s", "--org, --week and -o are for report");
+    return s_usage_error ("unknown command '%s' (query, warnings, export, report)", cmd);
 }
 
 int

@@ -2,7 +2,8 @@
 # ops/run end to end (issue 8): the one-command mesh on the built-in sample, its SOC consoles
 # checked through their JSON and in headless Chromium (a screenshot kept), then Ctrl-C: every
 # process it started must be gone.
-# Usage: run_mesh.sh BUILD_DIR OUT_DIR   (OUT_DIR gets console-east.png and console-west.png)
+# Then the weekly reports of three companies (content, a PNG and a PDF kept).
+# Usage: run_mesh.sh BUILD_DIR OUT_DIR   (OUT_DIR gets the consoles' and a report's screenshots)
 set -euo pipefail
 set -m  # job control: ops/run gets its own process group, as in a terminal, so SIGINT reaches it
 build=$1 out=$2
@@ -117,6 +118,50 @@ for p in "$out/console-west.png" "$out/console-east.png"; do
     [ "$(head -c 8 "$p" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "$p is not a PNG"
 done
 say "screenshots: $out/console-east.png, $out/console-west.png"
+
+# The weekly reports (mimamori report) of three companies from the same store: org-10 (a
+# severe incident from the lateral feed and the warning that caused it), org-05 (a warning
+# only) and org-12 (an ordinary week).
+week=$(TZ=Asia/Tokyo date +%G-W%V)
+for o in org-10 org-05 org-12; do
+    "$build/aggregator/mimamori" -s "$dir/run/aggregator-store" report --org "$o" --week "$week" \
+        -r "$top/ops/sample/registry.reg" -o "$dir/report-$o.html" 2>>"$dir/report.log" ||
+        fail "mimamori report --org $o failed: $(cat "$dir/report.log")"
+done
+python3 - "$dir" <<'PY' || fail "the weekly reports' contents"
+import re, sys
+d = sys.argv[1]
+def page(o): return open(f"{d}/report-{o}.html", encoding="utf-8").read()
+ten, five, twelve = page("org-10"), page("org-05"), page("org-12")
+for p in (ten, five, twelve):
+    assert p.startswith("<!DOCTYPE html>") and 'lang="ja"' in p and "<script" not in p
+    assert "http://" not in p and "https://" not in p, "an external reference"
+# Company name, provider and the week in Japanese.
+assert "淀川運輸 様" in ten and "West SOC K.K." in ten and "対象期間" in ten
+# org-10: one severe incident with what to do, and the warning from its chain.
+assert "今週は、すぐに対応していただきたい問題がありました" in ten
+assert "お願いしたい対応: この宛先への通信を遮断してください" in ten
+assert re.search(r'<span class="n">1 件</span>すぐに対応が必要な問題', ten)
+assert "貴社と同じサプライチェーンの会社で見つかりました" in ten and "skullseclabs.org" in ten
+# org-05: no incident of its own, a warning from its chain.
+assert "貴社での重大な問題はありませんでしたが" in five and "江東ロジスティクス 様" in five
+# org-12: an ordinary week: nothing severe, no warning, the ordinary findings counted.
+assert "今週は、貴社で重大な問題は見つかりませんでした" in twelve
+assert re.search(r'<span class="n">0 件</span>取引先からの注意喚起', twelve)
+assert "名前の問い合わせ(DNS)を使った不審な通信" in twelve
+# Sensor uptime: the company's own sensor, watched all week so far.
+assert re.search(r"<td>s-12</td><td class=\"n\">100.0 %</td>", twelve), "uptime of s-12"
+# A report never names another company.
+for o in ("org-03", "org-04", "武蔵野金属", "房総食品"):
+    assert o not in ten and o not in five, o
+print("run_mesh.sh: weekly reports of org-10, org-05, org-12 read as expected")
+PY
+chrome --screenshot="$out/report-org-10.png" --window-size=900,1400 "file://$dir/report-org-10.html" \
+    >/dev/null || fail "no screenshot of the report"
+chrome --print-to-pdf="$out/report-org-10.pdf" --no-pdf-header-footer "file://$dir/report-org-10.html" \
+    >/dev/null 2>&1 || fail "no PDF of the report"
+[ "$(head -c 5 "$out/report-org-10.pdf")" = "%PDF-" ] || fail "the report's PDF is not a PDF"
+say "report: $out/report-org-10.png, $out/report-org-10.pdf"
 
 # Ctrl-C: SIGINT to ops/run's process group, as a terminal sends it.
 kill -INT -- "-$runpid"
