@@ -450,6 +450,12 @@ ag_ingest_stats (const ag_ingest_t *self, ag_ingest_stats_t *stats)
     *stats = self->stats;
 }
 
+const mm_hist_t *
+ag_ingest_latency_hist (const ag_ingest_t *self)
+{
+    return &self->latency;
+}
+
 void
 ag_ingest_latency (const ag_ingest_t *self, ag_latency_t *lat)
 {

@@ -94,6 +94,8 @@ typedef struct {
     uint64_t p50_us, p90_us, p99_us, max_us;
 } ag_latency_t;
 void ag_ingest_latency (const ag_ingest_t *self, ag_latency_t *lat);
+//  The histogram behind it (/metrics).
+const mm_hist_t *ag_ingest_latency_hist (const ag_ingest_t *self);
 //  Starts the measurement afresh (benchmarks: after a warm-up).
 void ag_ingest_latency_reset (ag_ingest_t *self);
 

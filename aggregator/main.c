@@ -13,8 +13,10 @@
 #include "ag_console.h"
 #include "ag_ingest.h"
 #include "ag_lateral.h"
+#include "ag_metrics.h"
 #include "ag_registry.h"
 #include "mm_config.h"
+#include "mm_prom.h"
 
 #ifndef MIMAMORI_VERSION
 #define MIMAMORI_VERSION "0.0.0"
@@ -38,6 +40,7 @@ typedef struct {
     char console_bind[256];
     char console_dir[1024];
     char console_revoke[1024];
+    char metrics[128];
 } s_config_t;
 
 #define S_STR(...) MM_CFG_ITEM_STR (s_config_t, __VA_ARGS__)
@@ -92,6 +95,8 @@ static const mm_cfg_item_t s_table[] = {
     S_STR ("down", "inbox", inbox, "",
            "directory of *.msg files (one encoded WARNING or WATCHLIST each) to send down to "
            "every broker; each is queued durably and deleted (empty: none)"),
+    S_STR ("metrics", "listen", metrics, "",
+           "Prometheus /metrics on HOST:PORT, e.g. 127.0.0.1:9101 (empty: none)"),
 };
 #define S_TABLE_LEN (sizeof s_table / sizeof s_table[0])
 
@@ -130,6 +135,8 @@ main (int argc, char **argv)
     ag_ingest_t *ingest = ag_ingest_new (&icfg, auth);
     ag_console_t *console = NULL;
     ag_lateral_t *lateral = NULL;
+    mm_httpd_t *http = NULL;
+    mm_buf_t metrics = MM_BUF_INIT;
     int exit_code = 1;
     if (!ingest)
         goto done;
@@ -171,8 +178,13 @@ main (int argc, char **argv)
             goto done;
         }
     }
+    bool metrics_failed;
+    http = mm_prom_listen ("mimamori-aggregator", cfg.metrics, &metrics_failed);
+    if (metrics_failed)
+        goto done;
     //  Tests and supervisors read the bound endpoint from this line (the port may be "*").
     fprintf (stderr, "mimamori-aggregator: listening on %s\n", ag_ingest_endpoint (ingest));
+    int64_t next_metrics = 0;
     //  A summary line now and then while frames arrive (the same line as at exit).
     int64_t next_stats = zclock_mono () + (int64_t) cfg.stats_s * 1000;
     uint64_t frames_then = 0;
@@ -184,6 +196,11 @@ main (int argc, char **argv)
         if (lateral) {
             ag_lateral_revoke_inbox (lateral, cfg.revoke_inbox);
             ag_lateral_tick (lateral);
+        }
+        if (http && zclock_mono () >= next_metrics) {
+            if (ag_metrics_render (ingest, lateral, console, &metrics) == 0)
+                mm_prom_publish (http, &metrics);
+            next_metrics = zclock_mono () + MM_PROM_INTERVAL_MS;
         }
         if (zclock_mono () >= next_stats) {
             next_stats = zclock_mono () + (int64_t) cfg.stats_s * 1000;
@@ -224,6 +241,8 @@ main (int argc, char **argv)
     }
     exit_code = 0;
 done:
+    mm_httpd_destroy (&http);
+    mm_buf_free (&metrics);
     if (ingest)
         ag_ingest_set_wake (ingest, NULL, NULL);  //  the worker's pipe goes with `lateral`
     ag_lateral_destroy (&lateral);

@@ -10,7 +10,9 @@
 
 #include "bk_broker.h"
 #include "bk_forward.h"
+#include "bk_metrics.h"
 #include "mm_config.h"
+#include "mm_prom.h"
 
 #ifndef MIMAMORI_VERSION
 #define MIMAMORI_VERSION "0.0.0"
@@ -32,6 +34,7 @@ typedef struct {
     char agg_cert[1024];
     uint64_t window;
     uint64_t ack_timeout_ms;
+    char metrics[128];
 } s_config_t;
 
 #define S_STR(...) MM_CFG_ITEM_STR (s_config_t, __VA_ARGS__)
@@ -65,6 +68,8 @@ static const mm_cfg_item_t s_table[] = {
     S_UINT ("aggregator", "window", window, 1, 1000000, "10000", "events in flight unacknowledged"),
     S_UINT ("aggregator", "ack_timeout_ms", ack_timeout_ms, 100, 600000, "5000",
             "no ACK progress for this long: resend from the durable cursor"),
+    S_STR ("metrics", "listen", metrics, "",
+           "Prometheus /metrics on HOST:PORT, e.g. 127.0.0.1:9102 (empty: none)"),
 };
 #define S_TABLE_LEN (sizeof s_table / sizeof s_table[0])
 
@@ -143,6 +148,12 @@ main (int argc, char **argv)
         zsys_warning (
             "mimamori-broker: no [aggregator] endpoint: events are stored, not forwarded");
     int status = 0;
+    bool metrics_failed;
+    mm_httpd_t *http = mm_prom_listen ("mimamori-broker", cfg.metrics, &metrics_failed);
+    if (metrics_failed)
+        status = 1;
+    mm_buf_t metrics = MM_BUF_INIT;
+    int64_t next_metrics = 0;
     //  One thread: the store is not thread-safe. One poller on both sockets, so an ACK or a
     //  down message from the aggregator is taken as soon as it comes, not after a sensor
     //  round; 100 ms at most, for the timers (silence, resends, presence).
@@ -167,6 +178,11 @@ main (int argc, char **argv)
             if (after.down != before.down)
                 bk_broker_deliver (broker);
         }
+        if (http && zclock_mono () >= next_metrics) {
+            if (bk_metrics_render (broker, forward, &metrics) == 0)
+                mm_prom_publish (http, &metrics);
+            next_metrics = zclock_mono () + MM_PROM_INTERVAL_MS;
+        }
         if (zclock_mono () >= next_stats) {
             next_stats = zclock_mono () + (int64_t) cfg.stats_s * 1000;
             bk_broker_stats_t st;
@@ -177,6 +193,8 @@ main (int argc, char **argv)
         }
     }
     zpoller_destroy (&poller);
+    mm_httpd_destroy (&http);
+    mm_buf_free (&metrics);
     bk_broker_summary (broker, stderr);
     if (forward) {
         bk_forward_stats_t fs;

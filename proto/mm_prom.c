@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 bool
@@ -109,4 +110,31 @@ bool
 mm_prom_failed (const mm_prom_t *p)
 {
     return p->failed;
+}
+
+mm_httpd_t *
+mm_prom_listen (const char *prog, const char *listen, bool *failed)
+{
+    *failed = false;
+    if (!listen[0])
+        return NULL;
+    char err[256];
+    mm_httpd_t *http = mm_httpd_new (listen, err, sizeof err);
+    if (!http) {
+        fprintf (stderr, "%s: metrics: %s (set [metrics] listen, or leave it empty)\n", prog, err);
+        *failed = true;
+        return NULL;
+    }
+    //  Tests and supervisors read the address from this line (the port may be 0).
+    fprintf (stderr, "%s: metrics on http://%s/metrics (port %u)\n", prog, listen,
+             mm_httpd_port (http));
+    return http;
+}
+
+void
+mm_prom_publish (mm_httpd_t *http, const mm_buf_t *text)
+{
+    if (http)
+        mm_httpd_publish (http, "/metrics", "text/plain; version=0.0.4; charset=utf-8", text->data,
+                          text->len);
 }

@@ -14,6 +14,7 @@
 
 #include "mm_buf.h"
 #include "mm_hist.h"
+#include "mm_httpd.h"
 
 typedef struct {
     mm_buf_t *out;
@@ -41,5 +42,16 @@ bool mm_prom_failed (const mm_prom_t *p);
 
 //  True if `name` is a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*).
 bool mm_prom_name_ok (const char *name);
+
+//  A daemon's /metrics server on `listen` ([metrics] listen). Empty `listen`: NULL, no
+//  metrics, *failed false. A bad address or a port taken: NULL, *failed true, the reason on
+//  stderr after `prog`.
+mm_httpd_t *mm_prom_listen (const char *prog, const char *listen, bool *failed);
+
+//  Publishes `text` as the /metrics page (nothing if `http` is NULL).
+void mm_prom_publish (mm_httpd_t *http, const mm_buf_t *text);
+
+//  How often daemons render their figures.
+#define MM_PROM_INTERVAL_MS 1000
 
 #endif

@@ -14,9 +14,11 @@
 
 #include "mm_cert.h"
 #include "mm_json.h"
+#include "mm_prom.h"
 #include "sn_capture.h"
 #include "sn_config.h"
 #include "sn_ioc.h"
+#include "sn_metrics.h"
 #include "sn_sensor.h"
 #include "sn_uplink.h"
 #include "sn_wlstore.h"
@@ -500,12 +502,33 @@ s_summary (const sn_sensor_t *sensor, const sn_capture_stats_t *cap, uint64_t wr
     fprintf (stderr, "\n");
 }
 
+//  The /metrics page ([metrics] listen), rendered between packets about once a second.
+typedef struct {
+    mm_httpd_t *http;
+    int64_t next;
+    mm_buf_t text;
+} s_metrics_t;
+
+static void
+s_metrics_tick (s_metrics_t *mx, const sn_sensor_t *sensor, sn_capture_t *cap, s_link_t *lk,
+                bool live)
+{
+    if (!mx->http || zclock_mono () < mx->next)
+        return;
+    sn_capture_stats_t cs;
+    bool have_cap = live && sn_capture_stats (cap, &cs) == 0;
+    if (sn_metrics_render (sensor, have_cap ? &cs : NULL, lk ? lk->up : NULL, &mx->text) == 0)
+        mm_prom_publish (mx->http, &mx->text);
+    mx->next = zclock_mono () + MM_PROM_INTERVAL_MS;
+}
+
 //  Runs one capture to its end (file) or until interrupted (live). A live capture prints a
 //  summary with the kernel's drop counts every `stats_s` seconds (0: never), so a sensor that
 //  runs for weeks shows its health in the journal. 0, or -1 on a read error.
 static int
 s_run_capture (sn_capture_t *cap, const char *name, sn_sensor_t *sensor, s_pacer_t *pacer,
-               uint64_t stats_s, const uint64_t *write_errors, s_link_t *lk, bool live)
+               uint64_t stats_s, const uint64_t *write_errors, s_link_t *lk, bool live,
+               s_metrics_t *mx)
 {
     uint64_t next_stats = s_now_ns () + stats_s * 1000000000u, packets = 0;
     int link = sn_capture_link (cap);
@@ -541,6 +564,8 @@ s_run_capture (sn_capture_t *cap, const char *name, sn_sensor_t *sensor, s_pacer
         //  where packets are slow and the cost does not matter.
         if (lk && (rc == 0 || pacer->on || (packets & 0xff) == 0))
             s_link_poll (lk, live ? cap : NULL, 0);
+        if (rc == 0 || (packets & 0xff) == 0)
+            s_metrics_tick (mx, sensor, cap, lk, live);
         //  The clock is read on idle timeouts and once per 1,024 packets, not per packet.
         if (stats_s && (rc == 0 || (packets & 0x3ff) == 0) && s_now_ns () >= next_stats) {
             sn_capture_stats_t cs;
@@ -717,9 +742,14 @@ main (int argc, char **argv)
     sigaction (SIGHUP, &sa, NULL);
 
     int status = 0;
+    s_metrics_t metrics = {.text = MM_BUF_INIT};
+    bool metrics_failed;
+    metrics.http = mm_prom_listen ("mimamori-sensor", cfg.metrics, &metrics_failed);
+    if (metrics_failed)
+        status = 1;
     sn_capture_stats_t cstats = {0};
     bool live = n_files == 0;
-    if (live) {
+    if (live && status == 0) {
         sn_capture_t *cap =
             sn_capture_open_live (cfg.interface, cfg.filter, (int) cfg.snaplen, cfg.promiscuous,
                                   (int) cfg.buffer_mb, err, sizeof err);
@@ -729,13 +759,13 @@ main (int argc, char **argv)
         }
         else {
             if (s_run_capture (cap, cfg.interface, sensor, &pacer, quiet ? 0 : stats_s,
-                               &output.write_errors, output.link, true) == -1)
+                               &output.write_errors, output.link, true, &metrics) == -1)
                 status = 1;
             sn_capture_stats (cap, &cstats);
             sn_capture_destroy (&cap);
         }
     }
-    for (size_t i = 0; i < n_files && !s_interrupted; i++) {
+    for (size_t i = 0; i < n_files && !s_interrupted && !metrics_failed; i++) {
         //  Each file is paced from its own start: captures made years apart must not wait
         //  for the gap between them.
         pacer.started = false;
@@ -746,11 +776,13 @@ main (int argc, char **argv)
             continue;
         }
         if (s_run_capture (cap, files[i], sensor, &pacer, 0, &output.write_errors, output.link,
-                           false) == -1)
+                           false, &metrics) == -1)
             status = 1;
         sn_capture_destroy (&cap);
     }
     sn_sensor_flush (sensor);
+    mm_httpd_destroy (&metrics.http);
+    mm_buf_free (&metrics.text);
     if (output.out && fflush (output.out) != 0)
         output.write_errors++;
     if (output.link && !live)

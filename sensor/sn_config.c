@@ -19,6 +19,8 @@ const mm_cfg_item_t sn_config_table[] = {
     S_UINT ("sensor", "community_id_seed", community_id_seed, 0, 65535, "0",
             "Community ID seed (0 unless the SOC's other tools use another)"),
     S_STR ("capture", "interface", interface, "", "network interface for live capture"),
+    S_STR ("metrics", "listen", metrics, "",
+           "Prometheus /metrics on HOST:PORT, e.g. 127.0.0.1:9103 (empty: none)"),
     S_STR ("capture", "filter", filter, "", "BPF filter (tcpdump syntax); empty: everything"),
     S_UINT ("capture", "snaplen", snaplen, 64, 262144, "65535", "bytes captured per packet"),
     S_BOOL ("capture", "promiscuous", promiscuous, "true", "see traffic not addressed to us"),

@@ -31,6 +31,8 @@ typedef struct {
     uint64_t tcp_active_timeout;
     uint64_t udp_active_timeout;
     uint64_t other_active_timeout;
+    //  [metrics]
+    char metrics[128];
     //  [output]
     char jsonl[1024];
     bool flows;

@@ -17,6 +17,7 @@
 #include "ag_registry.h"
 #include "ag_store.h"
 #include "mm_config.h"
+#include "mm_prom.h"
 #include "st_feed.h"
 #include "st_output.h"
 #include "st_source.h"
@@ -35,7 +36,7 @@ enum { S_OK = 0, S_REFUSED = 1, S_USAGE = 2, S_FAILED = 3 };
 
 typedef struct {
     const char *store, *registry, *period, *level, *jsonl, *csv, *top, *noise, *secret;
-    const char *bind, *cert, *allow, *revoke;
+    const char *bind, *cert, *allow, *revoke, *metrics;
     uint32_t every_s;
     st_rules_t rules;
     st_policy_t policy;
@@ -62,7 +63,8 @@ s_usage (FILE *out)
              "           council tables and top indicators (Asia/Tokyo), looked at every\n"
              "           --every seconds (3600), verified, to every subscriber (role console\n"
              "           certificates in --allow; --revoke FILE); --cert is its own\n"
-             "           .cert_secret; until SIGTERM\n"
+             "           .cert_secret; until SIGTERM; --metrics HOST:PORT serves Prometheus\n"
+             "           /metrics there\n"
              "\n"
              "Options:\n"
              "  -s, --store DIR          the aggregator's [store] path (default " S_DEFAULT_STORE
@@ -336,6 +338,30 @@ s_current (const s_args_t *a, mm_buf_t *rows)
     return rc;
 }
 
+//  The feed's figures as Prometheus text (serve --metrics).
+static void
+s_metrics (st_feed_t *feed, uint64_t rows, uint64_t failed, mm_buf_t *out)
+{
+    st_feed_stats_t fs;
+    st_feed_stats (feed, &fs);
+    mm_buf_clear (out);
+    mm_prom_t p = {out, false};
+    mm_prom_gauge (&p, "mimamori_stats_subscribers", "Feed subscribers known now.",
+                   (double) fs.subscribers);
+    mm_prom_counter (&p, "mimamori_stats_publications_total", "Tables published on the feed.",
+                     fs.publications);
+    mm_prom_gauge (&p, "mimamori_stats_rows", "Rows of the current publication.", (double) rows);
+    mm_prom_counter (&p, "mimamori_stats_frames_sent_total", "Rows sent to subscribers.",
+                     fs.frames_sent);
+    mm_prom_counter (&p, "mimamori_stats_send_errors_total",
+                     "Rows a subscriber could not take (it gets all at its next hello).",
+                     fs.send_errors);
+    mm_prom_counter (&p, "mimamori_stats_failed_total",
+                     "Tables not published: the store unreadable or verify refused them.", failed);
+    if (mm_prom_failed (&p))
+        mm_buf_clear (out);
+}
+
 static int
 s_serve (s_args_t *a)
 {
@@ -374,19 +400,42 @@ s_serve (s_args_t *a)
         mm_curve_auth_destroy (&auth);
         return S_FAILED;
     }
+    bool metrics_failed;
+    mm_httpd_t *http =
+        mm_prom_listen ("mimamori-stats", a->metrics ? a->metrics : "", &metrics_failed);
+    if (metrics_failed) {
+        st_feed_destroy (&feed);
+        mm_curve_auth_destroy (&auth);
+        return S_FAILED;
+    }
     //  Tests and supervisors read the bound endpoint from this line (the port may be "*").
     fprintf (stderr, "mimamori-stats: listening on %s\n", st_feed_endpoint (feed));
-    int64_t next = 0;
+    int64_t next = 0, next_metrics = 0;
+    uint64_t published_rows = 0, failed = 0;
+    mm_buf_t metrics = MM_BUF_INIT;
     while (!mm_daemon_stopping ()) {
         if (zclock_mono () >= next) {
             next = zclock_mono () + (int64_t) a->every_s * 1000;
             mm_buf_t rows = {0};
-            if (s_current (a, &rows) == S_OK && st_feed_publish (feed, rows.data, rows.len) == 0)
+            if (s_current (a, &rows) == S_OK && st_feed_publish (feed, rows.data, rows.len) == 0) {
                 fprintf (stderr, "mimamori-stats: published %zu bytes of rows\n", rows.len);
+                published_rows = 0;
+                for (size_t i = 0; i < rows.len; i++)
+                    published_rows += rows.data[i] == '\n';
+            }
+            else
+                failed++;
             mm_buf_free (&rows);
         }
         st_feed_run_once (feed, 200);
+        if (http && zclock_mono () >= next_metrics) {
+            s_metrics (feed, published_rows, failed, &metrics);
+            mm_prom_publish (http, &metrics);
+            next_metrics = zclock_mono () + MM_PROM_INTERVAL_MS;
+        }
     }
+    mm_httpd_destroy (&http);
+    mm_buf_free (&metrics);
     st_feed_stats_t fs;
     st_feed_stats (feed, &fs);
     fprintf (stderr,
@@ -427,25 +476,17 @@ main (int argc, char **argv)
     s_args_t a = {.store = S_DEFAULT_STORE, .level = "council", .every_s = 3600};
     st_rules_default (&a.rules);
     st_policy_default (&a.policy);
-    static const struct option opts[] = {{"store", required_argument, NULL, 's'},
-                                         {"registry", required_argument, NULL, 'r'},
-                                         {"period", required_argument, NULL, 'p'},
-                                         {"level", required_argument, NULL, 'l'},
-                                         {"jsonl", required_argument, NULL, 'j'},
-                                         {"csv", required_argument, NULL, 'c'},
-                                         {"top", required_argument, NULL, 't'},
-                                         {"k", required_argument, NULL, 'k'},
-                                         {"clip", required_argument, NULL, 'C'},
-                                         {"noise", required_argument, NULL, 'n'},
-                                         {"secret", required_argument, NULL, 'S'},
-                                         {"version", no_argument, NULL, 'V'},
-                                         {"bind", required_argument, NULL, 'b'},
-                                         {"cert", required_argument, NULL, 'e'},
-                                         {"allow", required_argument, NULL, 'a'},
-                                         {"revoke", required_argument, NULL, 'R'},
-                                         {"every", required_argument, NULL, 'E'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"store", required_argument, NULL, 's'},  {"registry", required_argument, NULL, 'r'},
+        {"period", required_argument, NULL, 'p'}, {"level", required_argument, NULL, 'l'},
+        {"jsonl", required_argument, NULL, 'j'},  {"csv", required_argument, NULL, 'c'},
+        {"top", required_argument, NULL, 't'},    {"k", required_argument, NULL, 'k'},
+        {"clip", required_argument, NULL, 'C'},   {"noise", required_argument, NULL, 'n'},
+        {"secret", required_argument, NULL, 'S'}, {"version", no_argument, NULL, 'V'},
+        {"bind", required_argument, NULL, 'b'},   {"cert", required_argument, NULL, 'e'},
+        {"allow", required_argument, NULL, 'a'},  {"revoke", required_argument, NULL, 'R'},
+        {"every", required_argument, NULL, 'E'},  {"metrics", required_argument, NULL, 'M'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long (argc, argv, "s:r:Vh", opts, NULL)) != -1) {
         switch (c) {
@@ -459,6 +500,7 @@ main (int argc, char **argv)
         case 'e': a.cert = optarg; break;
         case 'a': a.allow = optarg; break;
         case 'R': a.revoke = optarg; break;
+        case 'M': a.metrics = optarg; break;
         case 'E':
             if (s_number (optarg, 1, 86400 * 7, &a.every_s) == -1) {
                 fprintf (stderr, "mimamori-stats: --every takes seconds, 1 to 604800\n");

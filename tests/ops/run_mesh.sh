@@ -82,6 +82,49 @@ print("run_mesh.sh: consoles: east incidents %s, west %s (org-10 from the latera
       % (orgs(east, "incidents"), orgs(west, "incidents"), len(east["warnings"]), len(west["warnings"]), len(east["stats"])))
 PY
 
+# Every daemon's /metrics: Prometheus text, figures that agree with the scenario, and no
+# company, sensor or address in a label.
+python3 - "http://127.0.0.1:$((base + 56))" "http://127.0.0.1:$((base + 57))" \
+    "http://127.0.0.1:$((base + 58))" "$east" "$west" <<'PY' || fail "metrics"
+import re, sys, urllib.request
+def get(url): return urllib.request.urlopen(url + "/metrics", timeout=10).read().decode()
+sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-z_]+)="([^"]*)"\})? (-?[0-9.e+-]+|NaN)$')
+def parse(text):
+    values, types = {}, {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            types[name] = kind
+            continue
+        if line.startswith("# HELP "):
+            continue
+        m = sample.match(line)
+        assert m, "not exposition format: %r" % line
+        name, _, label, value, v = m.groups()
+        assert name in types or name.rsplit("_", 1)[0] in types, "no TYPE for " + name
+        if value is not None and label != "quantile":
+            assert re.fullmatch(r"[a-z0-9_.-]+", value) and not re.match(r"(org|s|b|soc)-", value) \
+                and not re.fullmatch(r"[0-9.]+", value), "label value %r" % value
+        values[(name, value)] = float(v)
+    return values
+agg, kanto, kinki, east, west = (parse(get(u)) for u in sys.argv[1:6])
+for m in (agg, kanto, kinki, east, west):
+    assert m, "empty metrics"
+stored = kanto[("mimamori_broker_events_stored_total", None)] + kinki[("mimamori_broker_events_stored_total", None)]
+assert stored > 0 and agg[("mimamori_aggregator_events_stored_total", None)] == stored, (stored, agg)
+assert agg[("mimamori_aggregator_incidents_total", None)] == 7, agg[("mimamori_aggregator_incidents_total", None)]
+assert agg[("mimamori_aggregator_rule_fired_total", "r2")] >= 1
+assert agg[("mimamori_aggregator_warnings_sent_total", None)] >= 1
+assert agg[("mimamori_aggregator_consoles", None)] == 2
+assert kanto[("mimamori_broker_sensors", None)] == 6 and kinki[("mimamori_broker_sensors", None)] == 6
+assert kanto[("mimamori_broker_forward_backlog", None)] == 0
+assert kinki[("mimamori_broker_down_delivered_total", None)] >= 1
+assert all(v == 0 for (n, l), v in kanto.items() if n == "mimamori_broker_frames_bad_total")
+assert east[("mimamori_console_incidents_total", None)] + west[("mimamori_console_incidents_total", None)] == 7
+print("run_mesh.sh: metrics: %d events through 2 brokers, 7 incidents, %d warnings sent, 2 consoles"
+      % (stored, agg[("mimamori_aggregator_warnings_sent_total", None)]))
+PY
+
 # The page in headless Chromium: what it shows after its script ran, and a screenshot.
 chrome() {
     timeout 90 chromium --headless --no-sandbox --disable-gpu --no-first-run \
