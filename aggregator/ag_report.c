@@ -1,6 +1,7 @@
 /*  ag_report: an SME's weekly report (see ag_report.h). */
 #include "ag_report.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 #define S_NS 1000000000ull
 #define S_JST (9ull * 3600 * S_NS)
 #define S_SILENT "sensor.silent"
-#define S_TEXT_MAX 512
+#define S_TEXT_MAX (MM_LONG_MAX + 1)  //  a message, an indicator, advice: whole
 
 //  A finding as the report needs it: its newest revision.
 typedef struct {
@@ -78,10 +79,17 @@ s_grow (void **v, size_t n, size_t *max, size_t size)
     return 0;
 }
 
+//  Copies `s` into `dst`, cut (if it must be) at a character boundary: half a UTF-8
+//  character would make the page invalid.
 static void
 s_copy (char *dst, size_t dlen, mm_str_t s)
 {
-    snprintf (dst, dlen, "%.*s", (int) (s.len < dlen ? s.len : dlen - 1), s.ptr);
+    size_t n = s.len < dlen ? s.len : dlen - 1;
+    if (n < s.len)
+        while (n > 0 && ((unsigned char) s.ptr[n] & 0xc0) == 0x80)
+            n--;
+    memcpy (dst, s.ptr, n);
+    dst[n] = 0;
 }
 
 //  Days from 1970-01-01 to a date of the proleptic Gregorian calendar (H. Hinnant's
@@ -109,10 +117,17 @@ s_week1 (int year)
 int
 ag_report_week (const char *week, uint64_t *since, uint64_t *until)
 {
-    int year, wk;
-    char tail;
-    if (!week || strlen (week) != 8 || sscanf (week, "%4d-W%2d%c", &year, &wk, &tail) != 2 ||
-        year < 2000 || year > 2999 || wk < 1 || wk > 53)
+    //  Exactly "YYYY-Www": no sign, no blank (sscanf's %d would take them).
+    static const char shape[] = "9999-W99";
+    if (!week || strlen (week) != sizeof shape - 1)
+        return -1;
+    for (size_t i = 0; i < sizeof shape - 1; i++)
+        if (shape[i] == '9' ? !isdigit ((unsigned char) week[i]) : week[i] != shape[i])
+            return -1;
+    int year = 0, wk = (week[6] - '0') * 10 + (week[7] - '0');
+    for (int i = 0; i < 4; i++)
+        year = year * 10 + (week[i] - '0');
+    if (year < 2000 || year > 2999 || wk < 1 || wk > 53)
         return -1;
     int64_t start = s_week1 (year) + (int64_t) (wk - 1) * 7;
     if (start >= s_week1 (year + 1))
@@ -203,10 +218,13 @@ s_take_gap (ag_report_t *self, const mm_event_t *ev)
         gap->from = (f->has & MM_FINDING_HAS_EVIDENCE) && f->evidence.first_ts
                         ? f->evidence.first_ts
                         : ev->ts;
-    else  //  heartbeating again
+    else {  //  heartbeating again
         gap->to = ev->ts;
-    if (!gap->from)
-        gap->from = gap->to;  //  only the end is in the week's timeline
+        //  Its start is in an earlier week (the timeline is in time order): silent since
+        //  the week began.
+        if (!gap->from)
+            gap->from = self->since;
+    }
     return 0;
 }
 
@@ -530,7 +548,9 @@ s_incidents (ag_report_t *self, mm_buf_t *out)
         rc |= s_esc (out, f->message);
         rc |= mm_buf_appendf (out, " (センサー ");
         rc |= s_esc (out, f->sensor);
-        rc |= mm_buf_appendf (out, ", %s)</div></div>\n", f->detector);
+        rc |= mm_buf_appendf (out, ", ");
+        rc |= s_esc (out, f->detector);
+        rc |= mm_buf_appendf (out, ")</div></div>\n");
         n++;
     }
     if (n == 0)
@@ -548,8 +568,10 @@ s_handled (ag_report_t *self, mm_buf_t *out)
     size_t count[MM_CAT_SENSOR + 1] = {0};
     size_t total = 0;
     for (size_t i = 0; i < self->nf; i++)
-        if (!s_severe (&self->f[i]) && self->f[i].category <= MM_CAT_SENSOR) {
-            count[self->f[i].category]++;
+        if (!s_severe (&self->f[i])) {
+            //  A category this version does not know is "something else" (MM_CAT_NONE).
+            uint8_t c = self->f[i].category;
+            count[c <= MM_CAT_SENSOR ? c : MM_CAT_NONE]++;
             total++;
         }
     if (!total)
@@ -645,7 +667,8 @@ ag_report_html (ag_report_t *self, mm_buf_t *out)
 {
     const ag_org_t *org = ag_registry_org_at (self->registry, self->org);
     const ag_provider_t *prov = ag_registry_provider_at (self->registry, org->provider);
-    qsort (self->f, self->nf, sizeof *self->f, s_cmp_time);
+    if (self->nf)  //  qsort's array may not be NULL, even for no items
+        qsort (self->f, self->nf, sizeof *self->f, s_cmp_time);
     size_t severe = 0;
     for (size_t i = 0; i < self->nf; i++)
         severe += s_severe (&self->f[i]);
