@@ -33,8 +33,20 @@ struct ag_console_t {
     zlistx_t *consoles;  //  s_console_t (owned)
     s_kept_t *ring;      //  AG_CONSOLE_RING
     size_t ring_next, ring_n;
+    zhashx_t *states;  //  key -> s_kept_t (owned): the newest state message of each key
     ag_console_stats_t stats;
 };
+
+static void
+s_kept_free (void **item)
+{
+    s_kept_t *k = (s_kept_t *) *item;
+    if (k) {
+        free (k->msg);
+        free (k);
+    }
+    *item = NULL;
+}
 
 static void
 s_console_free (void **item)
@@ -64,11 +76,13 @@ ag_console_new (mm_curve_auth_t *auth, const mm_cert_t *cert, const char *endpoi
     self->server = mm_curve_server_new (auth, cert, &cfg);
     self->consoles = zlistx_new ();
     self->ring = (s_kept_t *) calloc (AG_CONSOLE_RING, sizeof *self->ring);
-    if (!self->server || !self->consoles || !self->ring) {
+    self->states = zhashx_new ();
+    if (!self->server || !self->consoles || !self->ring || !self->states) {
         ag_console_destroy (&self);
         return NULL;
     }
     zlistx_set_destructor (self->consoles, s_console_free);
+    zhashx_set_destructor (self->states, s_kept_free);
     zsock_set_rcvtimeo (mm_curve_server_sock (self->server), 0);
     zsys_info ("ag_console: SOC consoles on %s (allow-list %s)",
                mm_curve_server_endpoint (self->server), allow_dir);
@@ -82,6 +96,7 @@ ag_console_destroy (ag_console_t **self_p)
     if (!self)
         return;
     zlistx_destroy (&self->consoles);
+    zhashx_destroy (&self->states);
     if (self->ring)
         for (size_t i = 0; i < AG_CONSOLE_RING; i++)
             free (self->ring[i].msg);
@@ -121,6 +136,9 @@ s_send (ag_console_t *self, s_console_t *c, const uint8_t *msg, size_t len)
     return errno == EAGAIN ? 0 : -1;  //  a full queue drops this one; a gone peer goes
 }
 
+static bool s_send_entitled (ag_console_t *self, const char *provider, const char *region,
+                             const uint8_t *msg, size_t len);
+
 void
 ag_console_publish (ag_console_t *self, const char *provider, const char *region, uint64_t ts,
                     const uint8_t *msg, size_t len)
@@ -140,6 +158,16 @@ ag_console_publish (ag_console_t *self, const char *provider, const char *region
         if (self->ring_n < AG_CONSOLE_RING)
             self->ring_n++;
     }
+    if (!s_send_entitled (self, provider, region, msg, len))
+        self->stats.unmatched++;
+}
+
+//  Sends `msg` to every connected console entitled to it, forgetting those that are gone.
+//  True if one was entitled.
+static bool
+s_send_entitled (ag_console_t *self, const char *provider, const char *region, const uint8_t *msg,
+                 size_t len)
+{
     bool matched = false;
     s_console_t *c = (s_console_t *) zlistx_first (self->consoles);
     while (c) {
@@ -153,8 +181,27 @@ ag_console_publish (ag_console_t *self, const char *provider, const char *region
         }
         c = next;
     }
-    if (!matched)
-        self->stats.unmatched++;
+    return matched;
+}
+
+void
+ag_console_state (ag_console_t *self, const char *provider, const char *region, const char *key,
+                  const uint8_t *msg, size_t len)
+{
+    s_kept_t *k = (s_kept_t *) calloc (1, sizeof *k);
+    uint8_t *copy = (uint8_t *) malloc (len ? len : 1);
+    if (!k || !copy) {
+        free (k);
+        free (copy);
+        return;  //  the next report of this key brings it
+    }
+    memcpy (copy, msg, len);
+    snprintf (k->provider, sizeof k->provider, "%s", provider);
+    snprintf (k->region, sizeof k->region, "%s", region);
+    k->msg = copy;
+    k->len = len;
+    zhashx_update (self->states, key, k);  //  the earlier one goes through the destructor
+    s_send_entitled (self, provider, region, msg, len);
 }
 
 //  What a console missed: the kept messages of its provider and region newer than `since`,
@@ -206,6 +253,11 @@ s_on_hello (ag_console_t *self, zframe_t **rid_p, const mm_identity_t *peer, con
         zsys_info ("ag_console: console %s (provider %s, region %s) connected", c->id, c->provider,
                    c->region);
         s_catch_up (self, c, ack.seq);
+        //  Then the current states (each sensor's health) it is entitled to.
+        for (s_kept_t *k = (s_kept_t *) zhashx_first (self->states); k;
+             k = (s_kept_t *) zhashx_next (self->states))
+            if (s_entitled (c, k->provider, k->region) && s_send (self, c, k->msg, k->len) == -1)
+                break;
     }
 }
 
@@ -239,4 +291,5 @@ ag_console_stats (const ag_console_t *self, ag_console_stats_t *stats)
 {
     *stats = self->stats;
     stats->consoles = zlistx_size (self->consoles);
+    stats->states = zhashx_size (self->states);
 }

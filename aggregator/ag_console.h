@@ -37,7 +37,8 @@ typedef struct {
     uint64_t sent;       //  frames sent to consoles (catch-ups included)
     uint64_t unmatched;  //  messages no connected console was entitled to
     uint64_t send_errors;
-    uint64_t bad;  //  frames that were not a console ACK
+    uint64_t bad;     //  frames that were not a console ACK
+    uint64_t states;  //  state messages kept now (one per key)
 } ag_console_stats_t;
 
 //  Binds `endpoint` (ZAP domain "consoles", role console only). NULL (and a log line).
@@ -52,6 +53,13 @@ zsock_t *ag_console_sock (ag_console_t *self);
 //  connected console of that provider and region, and keeps it for catching up.
 void ag_console_publish (ag_console_t *self, const char *provider, const char *region, uint64_t ts,
                          const uint8_t *msg, size_t len);
+
+//  Sets the current state `key` (a sensor's HEALTH: the sensor id) of `provider` and
+//  `region` to `msg`: kept, replacing that key's earlier one, sent now to every connected
+//  console entitled to it, and to each console that connects later (after its catch-up).
+//  States are not in the ring: a thousand sensors' health must not push incidents out of it.
+void ag_console_state (ag_console_t *self, const char *provider, const char *region,
+                       const char *key, const uint8_t *msg, size_t len);
 
 //  Handles what consoles sent (without waiting) and forgets silent ones.
 void ag_console_run (ag_console_t *self);

@@ -1053,6 +1053,12 @@ ag_lateral_correlate (ag_lateral_t *self)
     return self->cor;
 }
 
+const ag_registry_t *
+ag_lateral_registry (ag_lateral_t *self)
+{
+    return s_registry (self);
+}
+
 void
 ag_lateral_stats (ag_lateral_t *self, ag_lateral_stats_t *stats)
 {

@@ -91,6 +91,8 @@ int ag_lateral_revoke (ag_lateral_t *self, const char *id);
 void ag_lateral_revoke_inbox (ag_lateral_t *self, const char *dir);
 
 ag_correlate_t *ag_lateral_correlate (ag_lateral_t *self);
+//  The registry in use now (it changes when the file is re-read; borrowed until then).
+const ag_registry_t *ag_lateral_registry (ag_lateral_t *self);
 void ag_lateral_stats (ag_lateral_t *self, ag_lateral_stats_t *stats);
 //  One summary line (correlation and delivery counters) to `out`.
 void ag_lateral_summary (ag_lateral_t *self, FILE *out);

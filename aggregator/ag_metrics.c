@@ -82,7 +82,8 @@ s_lateral (mm_prom_t *p, ag_lateral_t *lateral)
 }
 
 int
-ag_metrics_render (ag_ingest_t *ingest, ag_lateral_t *lateral, ag_console_t *console, mm_buf_t *out)
+ag_metrics_render (ag_ingest_t *ingest, ag_lateral_t *lateral, ag_console_t *console,
+                   const ag_health_t *health, mm_buf_t *out)
 {
     mm_buf_clear (out);
     mm_prom_t p = {out, false};
@@ -96,6 +97,15 @@ ag_metrics_render (ag_ingest_t *ingest, ag_lateral_t *lateral, ag_console_t *con
         mm_prom_counter (&p, S_P "console_sent_total", "Frames sent to SOC consoles.", cs.sent);
         mm_prom_counter (&p, S_P "console_send_errors_total", "Frames a console could not take.",
                          cs.send_errors);
+    }
+    if (health) {
+        ag_health_stats_t hs;
+        ag_health_stats (health, &hs);
+        mm_prom_family (&p, S_P "sensors", "gauge", "Registered sensors by health state.");
+        mm_prom_sample (&p, S_P "sensors", "state", "ok", (double) hs.ok);
+        mm_prom_sample (&p, S_P "sensors", "state", "quiet", (double) hs.quiet);
+        mm_prom_sample (&p, S_P "sensors", "state", "silent", (double) hs.silent);
+        mm_prom_sample (&p, S_P "sensors", "state", "unheard", (double) hs.unheard);
     }
     return mm_prom_failed (&p) ? -1 : 0;
 }

@@ -7,12 +7,13 @@
 #define AG_METRICS_H
 
 #include "ag_console.h"
+#include "ag_health.h"
 #include "ag_ingest.h"
 #include "ag_lateral.h"
 #include "mm_buf.h"
 
-//  Renders into `out` (cleared first). `lateral` and `console` may be NULL. 0, or -1.
+//  Renders into `out` (cleared first). `lateral`, `console` and `health` may be NULL. 0, or -1.
 int ag_metrics_render (ag_ingest_t *ingest, ag_lateral_t *lateral, ag_console_t *console,
-                       mm_buf_t *out);
+                       const ag_health_t *health, mm_buf_t *out);
 
 #endif

@@ -88,7 +88,8 @@ s_copy (char *dst, size_t dlen, mm_str_t s)
     if (n < s.len)
         while (n > 0 && ((unsigned char) s.ptr[n] & 0xc0) == 0x80)
             n--;
-    memcpy (dst, s.ptr, n);
+    if (n)  //  an absent string's ptr may be NULL
+        memcpy (dst, s.ptr, n);
     dst[n] = 0;
 }
 

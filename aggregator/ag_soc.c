@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm_health.h"
 #include "mm_incident.h"
 #include "mm_json.h"
 #include "mm_warning.h"
@@ -28,6 +29,7 @@ typedef struct {
 struct ag_soc_t {
     s_list_t incidents;
     s_list_t warnings;
+    s_list_t health;  //  one per sensor, newest report
     uint64_t newest;
     char *stats;  //  the statistics rows as a JSON array's members ("" for none)
     bool changed;
@@ -71,7 +73,8 @@ ag_soc_new (size_t max_items)
     if (!self)
         return NULL;
     if (max_items < 1 || s_list_init (&self->incidents, max_items) == -1 ||
-        s_list_init (&self->warnings, max_items) == -1 || !(self->stats = strdup (""))) {
+        s_list_init (&self->warnings, max_items) == -1 ||
+        s_list_init (&self->health, max_items) == -1 || !(self->stats = strdup (""))) {
         ag_soc_destroy (&self);
         return NULL;
     }
@@ -87,6 +90,7 @@ ag_soc_destroy (ag_soc_t **self_p)
         return;
     s_list_free (&self->incidents);
     s_list_free (&self->warnings);
+    s_list_free (&self->health);
     free (self->stats);
     free (self);
     *self_p = NULL;
@@ -212,6 +216,31 @@ s_take_warning (ag_soc_t *self, const uint8_t *data, size_t len)
     return 0;
 }
 
+static int
+s_take_health (ag_soc_t *self, const uint8_t *data, size_t len)
+{
+    mm_health_t h;
+    mm_error_t err;
+    if (mm_health_decode (&h, data, len, &err) == -1)
+        return -1;
+    char key[S_KEY_MAX];
+    snprintf (key, sizeof key, "h %.*s", (int) h.sensor.len, h.sensor.ptr);
+    ptrdiff_t old = s_find (&self->health, key);
+    if (old >= 0 && self->health.v[old]->ts > h.ts) {
+        self->st.duplicates++;  //  an older report after a newer one
+        return 0;
+    }
+    s_item_t *item = s_item_new (h.ts, 0, key, data, len);
+    if (!item)
+        return -1;
+    if (old >= 0)
+        s_remove (&self->health, (size_t) old);
+    s_insert (self, &self->health, item);
+    self->st.health++;
+    self->changed = true;
+    return 0;
+}
+
 int
 ag_soc_take (ag_soc_t *self, const uint8_t *data, size_t len)
 {
@@ -223,6 +252,8 @@ ag_soc_take (ag_soc_t *self, const uint8_t *data, size_t len)
             rc = s_take_incident (self, data, len);
         else if (type == MM_MSG_WARNING)
             rc = s_take_warning (self, data, len);
+        else if (type == MM_MSG_HEALTH)
+            rc = s_take_health (self, data, len);
     }
     if (rc == -1)
         self->st.bad++;
@@ -355,6 +386,8 @@ ag_soc_render (ag_soc_t *self, const char *console_json, uint64_t now_ns, mm_buf
     rc |= s_render_list (&self->incidents, out);
     rc |= mm_buf_appendf (out, "],\n\"warnings\":[\n");
     rc |= s_render_list (&self->warnings, out);
+    rc |= mm_buf_appendf (out, "],\n\"health\":[\n");
+    rc |= s_render_list (&self->health, out);
     rc |= mm_buf_appendf (out, "],\n\"stats\":[\n%s],\n", self->stats);
     rc |= mm_buf_appendf (out,
                           "\"counts\":{\"incidents\":%llu,\"warnings\":%llu,\"dropped\":%llu,"

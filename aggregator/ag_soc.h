@@ -2,17 +2,19 @@
     aggregator's console feed (ag_console) and the statistics. Owner: aggregator/ (the
     console's one loop thread owns it).
 
-    The feed brings INCIDENT and WARNING messages of one provider and region only (the
+    The feed brings INCIDENT, WARNING and HEALTH messages of one provider and region only (the
     console's certificate decides, see ag_console.h). ag_soc keeps the newest of them, each as
     the JSON line mm_json renders (the page's script reads the same JSON as `mimamori-msg`
     prints), and renders the whole state as one JSON document for the page:
 
       {"generated": T, "console": {...}, "incidents": [...], "warnings": [...],
-       "stats": [...], "counts": {...}}
+       "health": [...], "stats": [...], "counts": {...}}
 
     Incidents are kept newest first, at most `max_items`; a WARNING replaces the earlier
     revision of the same (recipient org, warning id), so a revoked warning shows as revoked
-    and not twice. Statistics rows (mimamori.stats JSON lines of weekly tables, from a file
+    and not twice. A HEALTH replaces the earlier one of its sensor (the page puts silent
+    sensors first); health does not move `newest`: it is not in the aggregator's catch-up
+    ring, and a newer health time must not make the console skip incidents it missed. Statistics rows (mimamori.stats JSON lines of weekly tables, from a file
     or the feed) are kept for the newest week only. They are passed to the page as they are:
     mimamori-stats verified them before it published them (a row that is not JSON would
     break the page's document). */
@@ -30,6 +32,7 @@ typedef struct ag_soc_t ag_soc_t;
 typedef struct {
     uint64_t incidents;   //  INCIDENT messages taken
     uint64_t warnings;    //  WARNING messages taken (revisions included)
+    uint64_t health;      //  HEALTH messages taken
     uint64_t replaced;    //  earlier revisions replaced
     uint64_t dropped;     //  the oldest items pushed out by max_items
     uint64_t duplicates;  //  a message already held (a catch-up after a reconnect)
@@ -42,7 +45,7 @@ ag_soc_t *ag_soc_new (size_t max_items);
 void ag_soc_destroy (ag_soc_t **self_p);
 
 //  Takes one frame of the aggregator's console feed. 0 (taken, or a duplicate), -1 if it is
-//  not an INCIDENT or a WARNING that decodes (counted as bad).
+//  not an INCIDENT, a WARNING or a HEALTH that decodes (counted as bad).
 int ag_soc_take (ag_soc_t *self, const uint8_t *data, size_t len);
 
 //  The `ts` of the newest message taken (the console's hello tells the aggregator, which

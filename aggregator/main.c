@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ag_console.h"
+#include "ag_health.h"
 #include "ag_ingest.h"
 #include "ag_lateral.h"
 #include "ag_metrics.h"
@@ -41,6 +42,7 @@ typedef struct {
     char console_dir[1024];
     char console_revoke[1024];
     char metrics[128];
+    uint64_t quiet_s, health_refresh_s;
 } s_config_t;
 
 #define S_STR(...) MM_CFG_ITEM_STR (s_config_t, __VA_ARGS__)
@@ -92,6 +94,11 @@ static const mm_cfg_item_t s_table[] = {
            "allowed console certificates (role console, org = the provider, region = its "
            "region): a console gets only its provider's and region's notifications"),
     S_STR ("consoles", "revoke_file", console_revoke, "", "revoked console keys or ids"),
+    S_UINT ("consoles", "quiet_s", quiet_s, 60, 604800, "900",
+            "seconds without an event before a sensor its broker has not called silent shows "
+            "as quiet on the consoles"),
+    S_UINT ("consoles", "health_refresh_s", health_refresh_s, 5, 86400, "60",
+            "seconds between consoles' reports of a sensor whose state did not change"),
     S_STR ("down", "inbox", inbox, "",
            "directory of *.msg files (one encoded WARNING or WATCHLIST each) to send down to "
            "every broker; each is queued durably and deleted (empty: none)"),
@@ -99,6 +106,33 @@ static const mm_cfg_item_t s_table[] = {
            "Prometheus /metrics on HOST:PORT, e.g. 127.0.0.1:9101 (empty: none)"),
 };
 #define S_TABLE_LEN (sizeof s_table / sizeof s_table[0])
+
+//  ag_ingest has one set of hooks: the sensors' health and the correlation both take them.
+typedef struct {
+    ag_lateral_t *lateral;
+    ag_health_t *health;
+} s_hooks_t;
+
+static void
+s_on_stored (void *arg, mm_str_t broker, uint64_t index, const uint8_t *data, size_t len)
+{
+    s_hooks_t *h = (s_hooks_t *) arg;
+    if (h->health)
+        ag_health_on_stored (h->health, data, len, (uint64_t) zclock_time () * 1000000u);
+    ag_lateral_on_stored (h->lateral, broker, index, data, len);
+}
+
+static void
+s_on_round (void *arg)
+{
+    ag_lateral_on_round (((s_hooks_t *) arg)->lateral);
+}
+
+static void
+s_on_wake (void *arg)
+{
+    ag_lateral_on_wake (((s_hooks_t *) arg)->lateral);
+}
 
 int
 main (int argc, char **argv)
@@ -135,6 +169,7 @@ main (int argc, char **argv)
     ag_ingest_t *ingest = ag_ingest_new (&icfg, auth);
     ag_console_t *console = NULL;
     ag_lateral_t *lateral = NULL;
+    s_hooks_t hooks = {NULL, NULL};
     mm_httpd_t *http = NULL;
     mm_buf_t metrics = MM_BUF_INIT;
     int exit_code = 1;
@@ -172,8 +207,14 @@ main (int argc, char **argv)
         fprintf (stderr, "mimamori-aggregator: correlating with registry %s\n", cfg.registry);
         if (ag_lateral_replay (lateral) < 0)
             goto done;
-        ag_ingest_set_hooks (ingest, ag_lateral_on_stored, ag_lateral_on_round, lateral);
-        if (ag_ingest_set_wake (ingest, ag_lateral_wake_sock (lateral), ag_lateral_on_wake) == -1) {
+        hooks.lateral = lateral;
+        //  Sensor health needs the registry (which sensors, whose consoles) and consoles.
+        if (console &&
+            !(hooks.health = ag_health_new ((uint32_t) cfg.quiet_s, (uint32_t) cfg.health_refresh_s,
+                                            (uint64_t) zclock_time () * 1000000u)))
+            goto done;
+        ag_ingest_set_hooks (ingest, s_on_stored, s_on_round, &hooks);
+        if (ag_ingest_set_wake (ingest, ag_lateral_wake_sock (lateral), s_on_wake) == -1) {
             fprintf (stderr, "mimamori-aggregator: cannot watch the correlation's worker\n");
             goto done;
         }
@@ -184,7 +225,7 @@ main (int argc, char **argv)
         goto done;
     //  Tests and supervisors read the bound endpoint from this line (the port may be "*").
     fprintf (stderr, "mimamori-aggregator: listening on %s\n", ag_ingest_endpoint (ingest));
-    int64_t next_metrics = 0;
+    int64_t next_metrics = 0, next_health = 0;
     //  A summary line now and then while frames arrive (the same line as at exit).
     int64_t next_stats = zclock_mono () + (int64_t) cfg.stats_s * 1000;
     uint64_t frames_then = 0;
@@ -197,8 +238,13 @@ main (int argc, char **argv)
             ag_lateral_revoke_inbox (lateral, cfg.revoke_inbox);
             ag_lateral_tick (lateral);
         }
+        if (hooks.health && zclock_mono () >= next_health) {
+            ag_health_tick (hooks.health, ag_lateral_registry (lateral), console,
+                            (uint64_t) zclock_time () * 1000000u);
+            next_health = zclock_mono () + 2000;
+        }
         if (http && zclock_mono () >= next_metrics) {
-            if (ag_metrics_render (ingest, lateral, console, &metrics) == 0)
+            if (ag_metrics_render (ingest, lateral, console, hooks.health, &metrics) == 0)
                 mm_prom_publish (http, &metrics);
             next_metrics = zclock_mono () + MM_PROM_INTERVAL_MS;
         }
@@ -246,6 +292,7 @@ done:
     if (ingest)
         ag_ingest_set_wake (ingest, NULL, NULL);  //  the worker's pipe goes with `lateral`
     ag_lateral_destroy (&lateral);
+    ag_health_destroy (&hooks.health);
     ag_console_destroy (&console);
     ag_ingest_destroy (&ingest);
     mm_curve_auth_destroy (&auth);

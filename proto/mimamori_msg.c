@@ -115,6 +115,9 @@ s_cmd_samples (void)
     mm_incident_t inc;
     mm_sample_incident (&inc);
     rc |= mm_incident_to_json (&inc, &out);
+    mm_health_t health;
+    mm_sample_health (&health);
+    rc |= mm_health_to_json (&health, &out);
     fwrite (out.data, 1, out.len, stdout);
     mm_buf_free (&out);
     return rc ? 1 : 0;
@@ -231,6 +234,7 @@ s_gen_schema (mm_buf_t *out)
     rc |= s_enum_table (out, "action", mm_action_name, 1, 255);
     rc |= s_enum_table (out, "watchlist op", mm_wl_op_name, 1, 255);
     rc |= s_enum_table (out, "incident kind", mm_inc_kind_name, 1, 255);
+    rc |= s_enum_table (out, "health state", mm_health_state_name, 1, 255);
     return rc;
 }
 

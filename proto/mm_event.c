@@ -298,3 +298,37 @@ mm_event_peek (const uint8_t *data, size_t len, uint64_t *ts, uint8_t *kind)
     }
     return 0;
 }
+
+int
+mm_event_peek_sensor (const uint8_t *data, size_t len, mm_str_t *sensor, uint8_t *kind)
+{
+    mm_rd_t rd;
+    mm_rd_init (&rd, data, len);
+    mm_error_t err;
+    uint32_t n;
+    *sensor = (mm_str_t){"", 0};
+    *kind = 0;
+    if (mm_rd_map (&rd, &n, &err, "event") == -1)
+        return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned key;
+        if (mm_rd_key (&rd, &key, &err, "key") == -1)
+            return -1;
+        if (key == MM_K_SENSOR) {
+            const char *ptr;
+            uint32_t slen;
+            if (mm_rd_str (&rd, &ptr, &slen, &err, "sensor") == -1)
+                return -1;
+            *sensor = (mm_str_t){ptr, slen};
+        }
+        else if (key == MM_EK_KIND) {
+            uint64_t v;
+            if (mm_rd_uint (&rd, &v, &err, "kind") == -1)
+                return -1;
+            *kind = v > 255 ? 0 : (uint8_t) v;
+        }
+        else if (mm_rd_skip (&rd, 8, &err, "value") == -1)
+            return -1;
+    }
+    return 0;
+}

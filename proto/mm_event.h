@@ -235,4 +235,8 @@ int mm_event_decode (mm_event_t *ev, const uint8_t *data, size_t len, mm_error_t
 //  are not a MessagePack map of keys and values.
 int mm_event_peek (const uint8_t *data, size_t len, uint64_t *ts, uint8_t *kind);
 
+//  The sender (key 3, pointing into `data`) and kind of an EVENT, the same way (the
+//  aggregator's per-sensor health on every stored event). An absent sensor is empty.
+int mm_event_peek_sensor (const uint8_t *data, size_t len, mm_str_t *sensor, uint8_t *kind);
+
 #endif

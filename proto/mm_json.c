@@ -820,6 +820,28 @@ mm_incident_to_json (const mm_incident_t *inc, mm_buf_t *out)
     return s_end (&jw);
 }
 
+//  A console reads this: the sensor, its company, and what the aggregator knows of it.
+int
+mm_health_to_json (const mm_health_t *h, mm_buf_t *out)
+{
+    s_jw_t jw;
+    s_begin (&jw, out);
+    s_time (&jw, "timestamp", h->ts);
+    s_cstr (&jw, "event_type", "health");
+    s_str (&jw, "sensor_id", h->sensor);
+    s_str (&jw, "org_id", h->org);
+    s_open (&jw, "health", '{');
+    s_str (&jw, "region", h->region);
+    s_enum (&jw, "state", mm_health_state_name (h->state), h->state);
+    if (h->last_seen)
+        s_time (&jw, "last_seen", h->last_seen);
+    if (h->since)
+        s_time (&jw, "since", h->since);
+    s_uint (&jw, "events", h->events);
+    s_close (&jw, '}');
+    return s_end (&jw);
+}
+
 int
 mm_msg_to_json (const uint8_t *data, size_t len, mm_buf_t *out, mm_error_t *err)
 {
@@ -834,6 +856,7 @@ mm_msg_to_json (const uint8_t *data, size_t len, mm_buf_t *out, mm_error_t *err)
         mm_warning_t w;
         mm_watchlist_t wl;
         mm_incident_t inc;
+        mm_health_t health;
     } *msg = malloc (sizeof *msg);
     if (!msg)
         return mm_error_set (err, MM_ERR_NOMEM, MM_NO_OFFSET, NULL, "out of memory");
@@ -872,6 +895,12 @@ mm_msg_to_json (const uint8_t *data, size_t len, mm_buf_t *out, mm_error_t *err)
     case MM_MSG_INCIDENT:
         if (mm_incident_decode (&msg->inc, data, len, err) == 0)
             rc = mm_incident_to_json (&msg->inc, out);
+        else
+            goto cleanup;
+        break;
+    case MM_MSG_HEALTH:
+        if (mm_health_decode (&msg->health, data, len, err) == 0)
+            rc = mm_health_to_json (&msg->health, out);
         else
             goto cleanup;
         break;

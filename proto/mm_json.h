@@ -7,6 +7,7 @@
 
 #include "mm_ack.h"
 #include "mm_event.h"
+#include "mm_health.h"
 #include "mm_heartbeat.h"
 #include "mm_incident.h"
 #include "mm_proto.h"
@@ -20,6 +21,7 @@ int mm_ack_to_json (const mm_ack_t *ack, mm_buf_t *out);
 int mm_warning_to_json (const mm_warning_t *w, mm_buf_t *out);
 int mm_watchlist_to_json (const mm_watchlist_t *wl, mm_buf_t *out);
 int mm_incident_to_json (const mm_incident_t *inc, mm_buf_t *out);
+int mm_health_to_json (const mm_health_t *h, mm_buf_t *out);
 
 //  Decodes any message and renders it. 0, or -1 with `err` filled (decode errors, or
 //  MM_ERR_NOMEM). Works on untrusted input.

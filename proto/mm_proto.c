@@ -79,7 +79,7 @@ mm_msg_peek (const uint8_t *data, size_t len, mm_msg_type_t *type, mm_error_t *e
     }
 
 static const char *s_msg_types[] = {NULL,      "event",     "heartbeat", "ack",
-                                    "warning", "watchlist", "incident"};
+                                    "warning", "watchlist", "incident",  "health"};
 static const char *s_kinds[] = {
     [MM_KIND_FLOW] = "flow", [MM_KIND_DNS] = "dns",        [MM_KIND_TLS] = "tls",
     [MM_KIND_HTTP] = "http", [MM_KIND_SSH] = "ssh",        [MM_KIND_SMB] = "smb",
@@ -105,6 +105,7 @@ static const char *s_actions[] = {NULL,    "block",  "monitor", "hunt", "reset_c
                                   "patch", "isolate"};
 static const char *s_wl_ops[] = {NULL, "add", "revoke"};
 static const char *s_inc_kinds[] = {NULL, "finding", "quarantine"};
+static const char *s_health_states[] = {NULL, "ok", "quiet", "silent", "unheard"};
 
 S_NAME_FN (mm_msg_type_name, s_msg_types)
 S_NAME_FN (mm_kind_name, s_kinds)
@@ -120,6 +121,7 @@ S_NAME_FN (mm_tlp_name, s_tlps)
 S_NAME_FN (mm_action_name, s_actions)
 S_NAME_FN (mm_wl_op_name, s_wl_ops)
 S_NAME_FN (mm_inc_kind_name, s_inc_kinds)
+S_NAME_FN (mm_health_state_name, s_health_states)
 
 void
 mm_index_put (uint8_t out[MM_INDEX_LEN], uint64_t index)

@@ -56,9 +56,10 @@ typedef enum {
     MM_MSG_WARNING = 4,
     MM_MSG_WATCHLIST = 5,
     MM_MSG_INCIDENT = 6,
+    MM_MSG_HEALTH = 7,
 } mm_msg_type_t;
 //  The highest type this version knows; mm_msg_peek refuses anything above it.
-#define MM_MSG_TYPE_MAX MM_MSG_INCIDENT
+#define MM_MSG_TYPE_MAX MM_MSG_HEALTH
 
 //  Header keys, shared by every message type.
 enum {
@@ -222,6 +223,14 @@ typedef enum {
     MM_INC_QUARANTINE = 2,  //  a sensor quarantined for flooding indicators
 } mm_inc_kind_t;
 
+//  A sensor's health, as the aggregator reports it to consoles (HEALTH).
+typedef enum {
+    MM_HEALTH_OK = 1,       //  its events arrive
+    MM_HEALTH_QUIET = 2,    //  no event for a while, but its broker has not called it silent
+    MM_HEALTH_SILENT = 3,   //  its broker has had no heartbeat from it for 3 intervals
+    MM_HEALTH_UNHEARD = 4,  //  registered, and nothing of it since the aggregator started
+} mm_health_state_t;
+
 //  Name of an enumeration value, or NULL if the value has no name (yet).
 const char *mm_msg_type_name (unsigned v);
 const char *mm_kind_name (unsigned v);
@@ -237,5 +246,6 @@ const char *mm_tlp_name (unsigned v);
 const char *mm_action_name (unsigned v);
 const char *mm_wl_op_name (unsigned v);
 const char *mm_inc_kind_name (unsigned v);
+const char *mm_health_state_name (unsigned v);
 
 #endif

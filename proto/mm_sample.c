@@ -296,3 +296,17 @@ mm_sample_incident (mm_incident_t *inc)
     inc->action.text_en = mm_str (
         "Block traffic to this destination and disconnect the computers that talked to it.");
 }
+
+void
+mm_sample_health (mm_health_t *h)
+{
+    memset (h, 0, sizeof *h);
+    h->ts = s_t0 + 600000000000ULL;
+    h->sensor = mm_str ("s-kanto-0001");
+    h->org = mm_str ("org-0001");
+    h->region = mm_str ("kanto");
+    h->state = MM_HEALTH_SILENT;
+    h->last_seen = s_t0;
+    h->since = s_t0 + 30000000000ULL;
+    h->events = 5120;
+}

@@ -21,5 +21,6 @@ void mm_sample_warning (mm_warning_t *w);
 void mm_sample_watchlist (mm_watchlist_t *wl);
 //  The notice to its provider's SOC of the sample finding (mm_sample_finding), 250 ms later.
 void mm_sample_incident (mm_incident_t *inc);
+void mm_sample_health (mm_health_t *h);
 
 #endif

@@ -524,10 +524,6 @@ mm_schema_decode_msg (const mm_schema_t *s, void *obj, const uint8_t *data, size
     return rc;
 }
 
-const mm_schema_t *const mm_schemas[] = {&mm_event_schema,
-                                         &mm_heartbeat_schema,
-                                         &mm_ack_schema,
-                                         &mm_warning_schema,
-                                         &mm_watchlist_schema,
-                                         &mm_incident_schema,
-                                         NULL};
+const mm_schema_t *const mm_schemas[] = {
+    &mm_event_schema,     &mm_heartbeat_schema, &mm_ack_schema,    &mm_warning_schema,
+    &mm_watchlist_schema, &mm_incident_schema,  &mm_health_schema, NULL};

@@ -159,6 +159,7 @@ extern const mm_schema_t mm_ack_schema;
 extern const mm_schema_t mm_warning_schema;
 extern const mm_schema_t mm_watchlist_schema;
 extern const mm_schema_t mm_incident_schema;
+extern const mm_schema_t mm_health_schema;
 
 //  Every message schema, NULL-terminated, for tools that print or check them
 //  (mimamori-msg doc generates the key tables of docs/protocol.md from it).

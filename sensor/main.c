@@ -320,6 +320,9 @@ s_usage (FILE *out)
         "      --sensor-id ID     this sensor's id\n"
         "      --org-id ID        the company's id\n"
         "      --no-flows         no flow records, only protocol records\n"
+        "      --stay             with [uplink]: after the files (or with none), stay\n"
+        "                         connected to the broker (heartbeats, warnings) until\n"
+        "                         SIGINT or SIGTERM\n"
         "      --stats-interval S live capture: a summary with capture drops every S seconds\n"
         "                         on stderr (default 300; 0: only at the end)\n"
         "  -c, --config FILE      settings file (INI); flags override it\n"
@@ -340,6 +343,7 @@ enum {
     O_SENSOR_ID,
     O_ORG_ID,
     O_NO_FLOWS,
+    O_STAY,
     O_PRINT_CONFIG,
     O_STATS_INTERVAL,
 };
@@ -359,6 +363,7 @@ static const struct option s_options[] = {
     {"sensor-id", required_argument, NULL, O_SENSOR_ID},
     {"org-id", required_argument, NULL, O_ORG_ID},
     {"no-flows", no_argument, NULL, O_NO_FLOWS},
+    {"stay", no_argument, NULL, O_STAY},
     {"config", required_argument, NULL, 'c'},
     {"print-config", no_argument, NULL, O_PRINT_CONFIG},
     {"stats-interval", required_argument, NULL, O_STATS_INTERVAL},
@@ -610,7 +615,7 @@ main (int argc, char **argv)
     optind = 0;  //  glibc: start a fresh scan
     opterr = 1;
     s_pacer_t pacer = {.speed = 1.0};
-    bool quiet = false;
+    bool quiet = false, stay = false;
     uint64_t stats_s = 300;
     while ((opt = getopt_long (argc, argv, "r:i:f:s:c:qVh", s_options, NULL)) != -1) {
         const char *section = NULL, *key = NULL, *value = optarg;
@@ -658,6 +663,7 @@ main (int argc, char **argv)
             free (files);
             return 0;
         case 'q': quiet = true; break;
+        case O_STAY: stay = true; break;
         case 'V':
             printf ("mimamori-sensor %s\n", MIMAMORI_VERSION);
             free (files);
@@ -681,7 +687,9 @@ main (int argc, char **argv)
     //  Files may also follow the options: mimamori-sensor --jsonl - -r a.pcap b.pcap
     while (n_files && optind < argc)
         files[n_files++] = argv[optind++];
-    if (optind < argc || (n_files == 0) == (cfg.interface[0] == 0)) {
+    //  --stay alone (no file, no interface) only keeps the link: a sensor waiting for warnings.
+    bool link_only = stay && n_files == 0 && cfg.interface[0] == 0;
+    if (optind < argc || (!link_only && (n_files == 0) == (cfg.interface[0] == 0))) {
         fprintf (stderr, "mimamori-sensor: give capture files (-r) or an interface (-i), not both"
                          "\n");
         s_usage (stderr);
@@ -691,6 +699,12 @@ main (int argc, char **argv)
 
     if (sn_config_check (&cfg, err, sizeof err) == -1) {
         fprintf (stderr, "mimamori-sensor: %s\n", err);
+        free (files);
+        return 2;
+    }
+    if (stay && !cfg.uplink) {
+        fprintf (stderr, "mimamori-sensor: --stay needs [uplink] enabled = true (a broker to "
+                         "stay connected to)\n");
         free (files);
         return 2;
     }
@@ -748,7 +762,7 @@ main (int argc, char **argv)
     if (metrics_failed)
         status = 1;
     sn_capture_stats_t cstats = {0};
-    bool live = n_files == 0;
+    bool live = n_files == 0 && !link_only;
     if (live && status == 0) {
         sn_capture_t *cap =
             sn_capture_open_live (cfg.interface, cfg.filter, (int) cfg.snaplen, cfg.promiscuous,
@@ -781,12 +795,19 @@ main (int argc, char **argv)
         sn_capture_destroy (&cap);
     }
     sn_sensor_flush (sensor);
-    mm_httpd_destroy (&metrics.http);
-    mm_buf_free (&metrics.text);
     if (output.out && fflush (output.out) != 0)
         output.write_errors++;
     if (output.link && !live)
         s_link_drain (output.link, cfg.uplink_drain_s);
+    if (stay && output.link && !s_interrupted) {
+        fprintf (stderr, "mimamori-sensor: staying connected to the broker until SIGINT/SIGTERM\n");
+        while (!s_interrupted) {
+            s_link_poll (output.link, NULL, 200);
+            s_metrics_tick (&metrics, sensor, NULL, output.link, false);
+        }
+    }
+    mm_httpd_destroy (&metrics.http);
+    mm_buf_free (&metrics.text);
     if (!quiet)
         s_summary (sensor, live ? &cstats : NULL, output.write_errors, output.link);
     if (output.out && output.out != stdout)

@@ -100,21 +100,30 @@ function renderWarnings(s) {
   replaceChildren("warning-rows", rows, "No lateral warning received.");
 }
 
+const HEALTH_ORDER = ["silent", "quiet", "unheard", "ok"];
+const HEALTH_TEXT = {
+  silent: "silent: its broker has had no heartbeat from it",
+  quiet: "quiet: no event for a while (its broker still hears it)",
+  unheard: "unheard since the aggregator started",
+  ok: "ok",
+};
 function renderHealth(s) {
-  // Silences come as incidents from the brokers (detector sensor.silent).
-  const silent = new Map();
-  for (const e of s.incidents) {
-    if (e.incident.detector !== "sensor.silent") continue;
-    const m = /^sensor (\S+) /.exec(e.incident.message);
-    const id = m ? m[1] : e.sensor_id;
-    if (!silent.has(id)) silent.set(id, e);
-  }
-  const rows = [...silent.entries()].map(([id, e]) => el("tr", { class: "silent" },
-    el("td", { text: id }), el("td", { class: "org", text: e.org_id }),
-    el("td", { class: "state-silent", text: "silent" }), el("td", { text: when(e.incident.seen) }),
-    el("td", { text: e.incident.message })));
-  document.getElementById("n-health").textContent = `(${silent.size} silent)`;
-  replaceChildren("health-rows", rows, "No sensor reported silent.");
+  // One HEALTH per sensor from the aggregator; silent sensors first.
+  const rows = [...s.health].sort((a, b) =>
+    HEALTH_ORDER.indexOf(a.health.state) - HEALTH_ORDER.indexOf(b.health.state)
+    || (a.sensor_id < b.sensor_id ? -1 : 1)).map(e => {
+    const h = e.health;
+    return el("tr", { class: "health " + h.state },
+      el("td", { text: e.sensor_id }), el("td", { class: "org", text: e.org_id }),
+      el("td", { class: "state-" + h.state, text: h.state }),
+      el("td", { text: when(h.since) }),
+      el("td", { text: (h.last_seen ? "last event " + when(h.last_seen) + " · " : "") +
+                       h.events + " events · " + HEALTH_TEXT[h.state] }));
+  });
+  const bad = s.health.filter(e => e.health.state !== "ok").length;
+  document.getElementById("n-health").textContent =
+    `(${s.health.length} sensors, ${s.health.filter(e => e.health.state === "silent").length} silent, ${bad} not ok)`;
+  replaceChildren("health-rows", rows, "No sensor reported yet.");
 }
 
 function renderTimeline(s) {

@@ -135,15 +135,20 @@ s_html (const char *text)
 {
     char *out = (char *) malloc (strlen (text) * 6 + 1), *o = out;
     cr_assert_not_null (out);
-    for (const char *c = text; *c; c++)
-        switch (*c) {
-        case '<': o += sprintf (o, "&lt;"); break;
-        case '>': o += sprintf (o, "&gt;"); break;
-        case '&': o += sprintf (o, "&amp;"); break;
-        case '"': o += sprintf (o, "&quot;"); break;
-        case '\'': o += sprintf (o, "&#39;"); break;
-        default: *o++ = *c;
+    for (const char *c = text; *c; c++) {
+        const char *rep = *c == '<'    ? "&lt;"
+                          : *c == '>'  ? "&gt;"
+                          : *c == '&'  ? "&amp;"
+                          : *c == '"'  ? "&quot;"
+                          : *c == '\'' ? "&#39;"
+                                       : NULL;
+        if (rep) {
+            memcpy (o, rep, strlen (rep));
+            o += strlen (rep);
         }
+        else
+            *o++ = *c;
+    }
     *o = 0;
     return out;
 }

@@ -34,6 +34,7 @@ typedef union {
     mm_warning_t w;
     mm_watchlist_t wl;
     mm_incident_t inc;
+    mm_health_t health;
 } s_msg_t;
 
 static s_msg_t s_first;   //  decoded from the input
@@ -71,6 +72,7 @@ S_CODEC_FNS (ack, ack)
 S_CODEC_FNS (warning, w)
 S_CODEC_FNS (watchlist, wl)
 S_CODEC_FNS (incident, inc)
+S_CODEC_FNS (health, health)
 
 static const s_codec_t s_codecs[] = {
     {"event", MM_MSG_EVENT, s_event_decode, s_event_encode, s_event_to_json},
@@ -79,6 +81,7 @@ static const s_codec_t s_codecs[] = {
     {"warning", MM_MSG_WARNING, s_warning_decode, s_warning_encode, s_warning_to_json},
     {"watchlist", MM_MSG_WATCHLIST, s_watchlist_decode, s_watchlist_encode, s_watchlist_to_json},
     {"incident", MM_MSG_INCIDENT, s_incident_decode, s_incident_encode, s_incident_to_json},
+    {"health", MM_MSG_HEALTH, s_health_decode, s_health_encode, s_health_to_json},
 };
 #define S_NCODECS (sizeof s_codecs / sizeof s_codecs[0])
 //  A type peek accepts without a codec here would go unchecked: a new type must be added above.

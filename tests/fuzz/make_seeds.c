@@ -146,6 +146,12 @@ s_samples (void)
     inc.message = mm_str ("sensor quarantined: a burst of new indicators");
     s_check_encoded ("incident-quarantine", mm_incident_encode (&inc, &buf, &err), &err);
     s_write ("incident-quarantine.bin", &buf, MM_OK);
+    mm_buf_clear (&buf);
+
+    mm_health_t health;
+    mm_sample_health (&health);
+    s_check_encoded ("health", mm_health_encode (&health, &buf, &err), &err);
+    s_write ("health.bin", &buf, MM_OK);
     mm_buf_free (&buf);
 }
 

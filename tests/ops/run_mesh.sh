@@ -40,12 +40,13 @@ done
 say "the mesh is up: $(grep -c 'INCIDENT' "$dir/out") incident and $(grep -c 'WARNING' "$dir/out") warning lines shown live"
 
 # What the terminal showed: the four stages, each console's live lines, health, statistics.
-for s in "1/4" "2/4" "3/4" "4/4"; do grep -q "== $s" "$dir/out" || fail "stage $s not shown"; done
+for s in "1/4" "2/4" "3/4" "4/4" "5/5"; do grep -q "== $s" "$dir/out" || fail "stage $s not shown"; done
 grep -q '\[p-east/kanto\] .*INCIDENT  critical org-02' "$dir/out" || fail "org-02's incident not shown live"
 grep -q '\[p-west/kinki\] .*INCIDENT .*org-10 .*feed lateral' "$dir/out" ||
     fail "org-10's detection from the lateral warning not shown"
 grep -q '\[p-west/kinki\] .*WARNING .*to org-10 ' "$dir/out" || fail "org-10's warning not shown"
-grep -q 's-12 .*0 left unacknowledged' "$dir/out" || fail "sensor health not shown"
+grep -q 's-06 (org-06) silent: on the console' "$dir/out" || fail "the stopped sensor not shown silent"
+grep -q 'p-east/kanto: s-06 silent .*, s-01 ok' "$dir/out" || fail "sensor health not shown, silent first"
 grep -q '全国 .* 12 companies' "$dir/out" || fail "no published national statistics row"
 
 # The consoles' data: each sees its own provider's and region's companies only.
@@ -75,6 +76,11 @@ for w in east["warnings"] + west["warnings"]:
     body = json.dumps(w["warning"], ensure_ascii=False)
     assert "org-03" not in body and "org-04" not in body, body
 assert east["stats"] and all(r["schema"] == "mimamori.stats/1" for r in east["stats"])
+# Sensor health: each console has its own six sensors; s-06 (stopped) silent, the rest ok.
+def health(s): return {e["sensor_id"]: e["health"]["state"] for e in s["health"]}
+he, hw = health(east), health(west)
+assert he == {"s-0%d" % i: "silent" if i == 6 else "ok" for i in range(1, 7)}, he
+assert hw == {"s-%02d" % i: "ok" for i in range(7, 13)}, hw
 metrics = get(sys.argv[1] + "/metrics")
 n = [l for l in metrics.splitlines() if l.startswith("mimamori_console_incidents_total ")]
 assert n and int(n[0].split()[1]) == len(east["incidents"]) == 3, (n, len(east["incidents"]))
@@ -111,12 +117,17 @@ agg, kanto, kinki, east, west = (parse(get(u)) for u in sys.argv[1:6])
 for m in (agg, kanto, kinki, east, west):
     assert m, "empty metrics"
 stored = kanto[("mimamori_broker_events_stored_total", None)] + kinki[("mimamori_broker_events_stored_total", None)]
-assert stored > 0 and agg[("mimamori_aggregator_events_stored_total", None)] == stored, (stored, agg)
+# The aggregator stores the sensors' events and the brokers' own silence findings.
+silences = sum(m[("mimamori_broker_sensor_silences_total", None)] for m in (kanto, kinki))
+assert silences == 1, silences
+assert stored > 0 and agg[("mimamori_aggregator_events_stored_total", None)] == stored + silences, (stored, agg)
 assert agg[("mimamori_aggregator_incidents_total", None)] == 7, agg[("mimamori_aggregator_incidents_total", None)]
 assert agg[("mimamori_aggregator_rule_fired_total", "r2")] >= 1
 assert agg[("mimamori_aggregator_warnings_sent_total", None)] >= 1
 assert agg[("mimamori_aggregator_consoles", None)] == 2
 assert kanto[("mimamori_broker_sensors", None)] == 6 and kinki[("mimamori_broker_sensors", None)] == 6
+assert kanto[("mimamori_broker_sensors_silent", None)] == 1 and kinki[("mimamori_broker_sensors_silent", None)] == 0
+assert agg[("mimamori_aggregator_sensors", "silent")] == 1 and agg[("mimamori_aggregator_sensors", "ok")] == 11
 assert kanto[("mimamori_broker_forward_backlog", None)] == 0
 assert kinki[("mimamori_broker_down_delivered_total", None)] >= 1
 assert all(v == 0 for (n, l), v in kanto.items() if n == "mimamori_broker_frames_bad_total")
@@ -149,10 +160,22 @@ assert m and int(m.group(1)) == len(cards) == 4, (m and m.group(0), len(cards))
 warnings = html[html.index('id="warning-rows"'):html.index('id="health"')]
 assert "skullseclabs.org" in warnings and "org-10" in warnings
 assert 'class="warning active"' in warnings
+health = html[html.index('id="health-rows"'):html.index('id="timeline"')]
+assert health.count('class="health ok"') == 6 and "silent" not in health.split("</tr>")[0]
 stats = html[html.index('id="stats"'):]
 assert "<svg" in stats and "12</text>" in stats, "no chart of the published cell"
 assert "全国" in stats
 print("run_mesh.sh: Chromium: %d incident cards, warnings, a chart of the statistics" % len(cards))
+PY
+chrome --dump-dom "$east/" >"$dir/east.html" || fail "chromium failed (see its log)"
+python3 - "$dir/east.html" <<'PY' || fail "the east page's sensor health in Chromium"
+import re, sys
+html = open(sys.argv[1], encoding="utf-8").read()
+rows = re.findall(r'<tr class="health (\w+)"><td>([^<]*)</td>', html)
+assert rows and rows[0] == ("silent", "s-06"), rows[:2]
+assert [r for r in rows[1:] if r[0] != "ok"] == [], rows
+assert "(6 sensors, 1 silent, 1 not ok)" in html
+print("run_mesh.sh: Chromium: east's sensor health lists the silent s-06 first")
 PY
 mkdir -p "$out"
 chrome --screenshot="$out/console-west.png" "$west/" >/dev/null || fail "no screenshot"

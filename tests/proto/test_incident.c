@@ -90,9 +90,14 @@ s_quarantine (mm_incident_t *inc)
 Test (names, message_type_and_kinds)
 {
     cr_assert_eq (MM_MSG_INCIDENT, 6);
-    cr_assert_eq (MM_MSG_TYPE_MAX, MM_MSG_INCIDENT);
+    cr_assert_eq (MM_MSG_HEALTH, 7);
+    cr_assert_eq (MM_MSG_TYPE_MAX, MM_MSG_HEALTH);
+    cr_assert_str_eq (mm_msg_type_name (MM_MSG_HEALTH), "health");
+    cr_assert_str_eq (mm_health_state_name (MM_HEALTH_SILENT), "silent");
+    cr_assert_null (mm_health_state_name (0));
+    cr_assert_null (mm_health_state_name (5));
     cr_assert_str_eq (mm_msg_type_name (MM_MSG_INCIDENT), "incident");
-    cr_assert_null (mm_msg_type_name (7));
+    cr_assert_null (mm_msg_type_name (8));
     cr_assert_null (mm_inc_kind_name (0));
     cr_assert_str_eq (mm_inc_kind_name (MM_INC_FINDING), "finding");
     cr_assert_str_eq (mm_inc_kind_name (MM_INC_QUARANTINE), "quarantine");
@@ -948,4 +953,38 @@ Test (encode, ioc_only_with_its_has_bit)
     cr_assert_null (strstr (line, "indicator"), "%s", line);
     free (line);
     mm_buf_free (&wire);
+}
+
+//  HEALTH (issue 8): the sample round-trips through the codec and renders as JSON; a state
+//  outside 1..255 or a missing region is refused.
+Test (health, sample_round_trip_and_json)
+{
+    mm_health_t h, back;
+    mm_sample_health (&h);
+    mm_buf_t out = MM_BUF_INIT, json = MM_BUF_INIT;
+    mm_error_t err;
+    cr_assert_eq (mm_health_encode (&h, &out, &err), 0, "%s", err.detail);
+    cr_assert_eq (mm_health_decode (&back, out.data, out.len, &err), 0, "%s", err.detail);
+    cr_assert_eq (back.ts, h.ts);
+    cr_assert_eq (back.state, MM_HEALTH_SILENT);
+    cr_assert_eq (back.last_seen, h.last_seen);
+    cr_assert_eq (back.since, h.since);
+    cr_assert_eq (back.events, 5120);
+    cr_assert (mm_str_eq (back.sensor, "s-kanto-0001") && mm_str_eq (back.region, "kanto"));
+    mm_msg_type_t type;
+    cr_assert_eq (mm_msg_peek (out.data, out.len, &type, &err), 0);
+    cr_assert_eq (type, MM_MSG_HEALTH);
+    cr_assert_eq (mm_msg_to_json (out.data, out.len, &json, &err), 0, "%s", err.detail);
+    mm_buf_append (&json, "", 1);
+    cr_assert (strstr ((const char *) json.data, "\"event_type\":\"health\""), "%s", json.data);
+    cr_assert (strstr ((const char *) json.data, "\"state\":\"silent\""), "%s", json.data);
+    cr_assert (strstr ((const char *) json.data, "\"events\":5120"), "%s", json.data);
+    h.region = mm_str ("");
+    mm_buf_clear (&out);
+    cr_assert_eq (mm_health_encode (&h, &out, &err), -1, "an empty region is refused");
+    mm_sample_health (&h);
+    h.state = 0;
+    cr_assert_eq (mm_health_encode (&h, &out, &err), -1, "state 0 is refused");
+    mm_buf_free (&out);
+    mm_buf_free (&json);
 }

@@ -1321,7 +1321,7 @@ Test (msg_type, heartbeat_with_type_key_last)
 
 Test (msg_type, unknown_type_9)
 {
-    static const s_bytes_t types[] = {S_V ("\x09"), S_V ("\x00"), S_V ("\x07"), S_V ("\xcc\xff")};
+    static const s_bytes_t types[] = {S_V ("\x09"), S_V ("\x00"), S_V ("\x08"), S_V ("\xcc\xff")};
     for (size_t i = 0; i < S_N (types); i++) {
         msgpack_sbuffer sb;
         msgpack_sbuffer_init (&sb);
