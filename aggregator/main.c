@@ -16,6 +16,7 @@
 #include "ag_lateral.h"
 #include "ag_metrics.h"
 #include "ag_registry.h"
+#include "mm_check.h"
 #include "mm_config.h"
 #include "mm_prom.h"
 
@@ -107,6 +108,42 @@ static const mm_cfg_item_t s_table[] = {
 };
 #define S_TABLE_LEN (sizeof s_table / sizeof s_table[0])
 
+//  --check-config: what each setting names, looked at as the aggregator will use it.
+static void
+s_check (const void *arg, mm_check_t *c)
+{
+    const s_config_t *cfg = (const s_config_t *) arg;
+    mm_check_cert (c, "[keys] cert_secret", cfg->cert_secret, true, MM_ROLE_AGGREGATOR);
+    mm_check_endpoint (c, "[brokers] bind", cfg->bind);
+    mm_check_cert_dir (c, "[brokers] cert_dir", cfg->cert_dir);
+    mm_check_file (c, "[brokers] revoke_file", cfg->revoke_file, true);
+    mm_check_state_dir (c, "[store] path", cfg->store_path);
+    if (cfg->registry[0]) {
+        char err[4096];
+        size_t n_errors = 0;
+        ag_registry_t *reg = ag_registry_load (cfg->registry, err, sizeof err, &n_errors);
+        if (reg)
+            mm_check_ok (c, "[registry] path",
+                         "%s: %zu providers, %zu companies, %zu supply chains, %zu sensors",
+                         cfg->registry, ag_registry_providers (reg), ag_registry_orgs (reg),
+                         ag_registry_chains (reg), ag_registry_sensors (reg));
+        else
+            mm_check_fix (c, "[registry] path", "%s does not load (%zu errors):\n%s", cfg->registry,
+                          n_errors, err);
+        ag_registry_destroy (&reg);
+        mm_check_file (c, "[correlate] psl", cfg->psl, false);
+    }
+    else
+        mm_check_ok (c, "[registry] path", "none: events are stored, nothing is correlated");
+    if (cfg->console_bind[0]) {
+        mm_check_endpoint (c, "[consoles] bind", cfg->console_bind);
+        mm_check_cert_dir (c, "[consoles] cert_dir", cfg->console_dir);
+    }
+    else
+        mm_check_ok (c, "[consoles] bind", "none: no SOC console gets incidents");
+    mm_check_listen (c, "[metrics] listen", cfg->metrics);
+}
+
 //  ag_ingest has one set of hooks: the sensors' health and the correlation both take them.
 typedef struct {
     ag_lateral_t *lateral;
@@ -142,7 +179,7 @@ main (int argc, char **argv)
                                     "Accepts brokers over CurveZMQ, stores the events they forward "
                                     "durably, acknowledges\nthem; correlates findings across "
                                     "companies and warns their partners.",
-                                    s_table, S_TABLE_LEN, &cfg, argc, argv);
+                                    s_table, S_TABLE_LEN, &cfg, s_check, argc, argv);
     if (rc != -1)
         return rc;
     //  Stop on SIGINT/SIGTERM: the loop below checks between rounds (every 100 ms at most).

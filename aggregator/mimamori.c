@@ -13,6 +13,7 @@
 
 #include "ag_query.h"
 #include "ag_report.h"
+#include "mm_check.h"
 #include "mm_proto.h"
 
 #ifndef MIMAMORI_VERSION
@@ -28,7 +29,7 @@ typedef struct {
     const char *store, *registry, *psl;
     const char *type, *since, *until, *stix, *jsonl;
     const char *org, *week, *output;
-    bool active, json;
+    bool active, json, check;
     const char *words[4];
     int n_words;
 } s_args_t;
@@ -61,6 +62,8 @@ s_usage (FILE *out)
         "  -s, --store DIR       the aggregator's [store] path (default " S_DEFAULT_STORE ")\n"
         "  -r, --registry FILE   the aggregator's [registry] path (export --jsonl, report)\n"
         "  -o, --output FILE     where the report goes (default: stdout)\n"
+        "      --check-config    look at the store, the registry and the PSL given, say\n"
+        "                        what is wrong, run nothing\n"
         "      --psl FILE        the Public Suffix List (default " AG_PSL_DEFAULT_PATH ")\n"
         "  -V, --version         print the version\n"
         "  -h, --help            print this help\n"
@@ -97,7 +100,8 @@ s_parse (int argc, char **argv, s_args_t *a)
         O_STIX,
         O_JSONL,
         O_ORG,
-        O_WEEK
+        O_WEEK,
+        O_CHECK
     };
     static const struct option options[] = {
         {"store", required_argument, NULL, 's'},
@@ -113,6 +117,7 @@ s_parse (int argc, char **argv, s_args_t *a)
         {"org", required_argument, NULL, O_ORG},
         {"week", required_argument, NULL, O_WEEK},
         {"output", required_argument, NULL, 'o'},
+        {"check-config", no_argument, NULL, O_CHECK},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -138,6 +143,7 @@ s_parse (int argc, char **argv, s_args_t *a)
         case O_ORG: a->org = optarg; break;
         case O_WEEK: a->week = optarg; break;
         case 'o': a->output = optarg; break;
+        case O_CHECK: a->check = true; break;
         case 'V': printf ("mimamori %s\n", MIMAMORI_VERSION); return S_OK;
         case 'h': s_usage (stdout); return S_OK;
         case ':': return s_usage_error ("'%s' needs a value", argv[optind - 1]);
@@ -149,7 +155,7 @@ s_parse (int argc, char **argv, s_args_t *a)
             return s_usage_error ("unexpected argument '%s'", argv[i]);
         a->words[a->n_words++] = argv[i];
     }
-    if (a->n_words == 0)
+    if (a->n_words == 0 && !a->check)
         return s_usage_error ("%s", "a command is needed: query, warnings, export or report");
     return -1;
 }
@@ -487,13 +493,40 @@ s_run (const s_args_t *a)
     return s_usage_error ("unknown command '%s' (query, warnings, export, report)", cmd);
 }
 
+//  --check-config: the store, the registry and the PSL it would read. 0, or 2.
+static int
+s_check (const s_args_t *a)
+{
+    mm_check_t c = {stdout, 0};
+    printf ("mimamori: what its flags name:\n");
+    char err[4096];
+    ag_store_t *store = ag_store_open_readonly (a->store, err, sizeof err);
+    if (store)
+        mm_check_ok (&c, "-s STORE", "%s (opens read-only)", a->store);
+    else
+        mm_check_fix (&c, "-s STORE", "%s: %s", a->store, err);
+    ag_store_destroy (&store);
+    if (a->registry) {
+        size_t n_errors = 0;
+        ag_registry_t *reg = ag_registry_load (a->registry, err, sizeof err, &n_errors);
+        if (reg)
+            mm_check_ok (&c, "-r REGISTRY", "%s: %zu companies", a->registry,
+                         ag_registry_orgs (reg));
+        else
+            mm_check_fix (&c, "-r REGISTRY", "%s does not load:\n%s", a->registry, err);
+        ag_registry_destroy (&reg);
+    }
+    mm_check_file (&c, "--psl", a->psl, false);
+    return mm_check_done (&c, "mimamori", "its flags");
+}
+
 int
 main (int argc, char **argv)
 {
     s_args_t a;
     int rc = s_parse (argc, argv, &a);
     if (rc < 0)
-        rc = s_run (&a);
+        rc = a.check ? s_check (&a) : s_run (&a);
     //  Output that did not reach its reader (a full disk, a closed pipe) is a failure too.
     if (fflush (stdout) != 0 || ferror (stdout)) {
         fprintf (stderr, "mimamori: cannot write the output: %s\n", strerror (errno));

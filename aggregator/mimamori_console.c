@@ -19,6 +19,7 @@
 #include "ag_soc.h"
 #include "mm_ack.h"
 #include "mm_cert.h"
+#include "mm_check.h"
 #include "mm_config.h"
 #include "mm_curve.h"
 #include "mm_httpd.h"
@@ -229,6 +230,24 @@ s_metrics (mm_httpd_t *http, ag_soc_t *soc, const s_link_t *feed)
     mm_buf_free (&out);
 }
 
+//  --check-config: what each setting names, looked at as the console will use it.
+static void
+s_check (const void *arg, mm_check_t *c)
+{
+    const s_config_t *cfg = (const s_config_t *) arg;
+    mm_check_cert (c, "[console] cert_secret", cfg->cert_secret, true, MM_ROLE_CONSOLE);
+    mm_check_endpoint (c, "[console] aggregator", cfg->aggregator);
+    mm_check_cert (c, "[console] aggregator_cert", cfg->aggregator_cert, false, MM_ROLE_AGGREGATOR);
+    mm_check_listen (c, "[console] listen", cfg->listen);
+    if (!cfg->listen[0])
+        mm_check_fix (c, "[console] listen", "empty: the console needs an address to serve on");
+    mm_check_file (c, "[stats] file", cfg->stats_file, true);
+    if (cfg->stats_feed[0]) {
+        mm_check_endpoint (c, "[stats] feed", cfg->stats_feed);
+        mm_check_cert (c, "[stats] feed_cert", cfg->stats_cert, false, MM_ROLE_NONE);
+    }
+}
+
 static int
 s_run (const s_config_t *cfg)
 {
@@ -352,7 +371,7 @@ main (int argc, char **argv)
                                     "A regional SOC's web console: its provider's and region's "
                                     "incidents and lateral\nwarnings from the aggregator over "
                                     "CurveZMQ, and the statistics, on a local page.",
-                                    s_table, S_TABLE_LEN, &cfg, argc, argv);
+                                    s_table, S_TABLE_LEN, &cfg, s_check, argc, argv);
     if (rc != -1)
         return rc;
     if (mm_daemon_stop_signals () == -1) {

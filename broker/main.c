@@ -11,6 +11,7 @@
 #include "bk_broker.h"
 #include "bk_forward.h"
 #include "bk_metrics.h"
+#include "mm_check.h"
 #include "mm_config.h"
 #include "mm_prom.h"
 
@@ -73,6 +74,25 @@ static const mm_cfg_item_t s_table[] = {
 };
 #define S_TABLE_LEN (sizeof s_table / sizeof s_table[0])
 
+//  --check-config: what each setting names, looked at as the broker will use it.
+static void
+s_check (const void *arg, mm_check_t *c)
+{
+    const s_config_t *cfg = (const s_config_t *) arg;
+    mm_check_cert (c, "[keys] cert_secret", cfg->cert_secret, true, MM_ROLE_BROKER);
+    mm_check_endpoint (c, "[sensors] bind", cfg->bind);
+    mm_check_cert_dir (c, "[sensors] cert_dir", cfg->cert_dir);
+    mm_check_file (c, "[sensors] revoke_file", cfg->revoke_file, true);
+    mm_check_state_dir (c, "[store] path", cfg->store_path);
+    if (cfg->agg_endpoint[0]) {
+        mm_check_endpoint (c, "[aggregator] endpoint", cfg->agg_endpoint);
+        mm_check_cert (c, "[aggregator] aggregator_cert", cfg->agg_cert, false, MM_ROLE_AGGREGATOR);
+    }
+    else
+        mm_check_ok (c, "[aggregator] endpoint", "none: events are stored, not forwarded");
+    mm_check_listen (c, "[metrics] listen", cfg->metrics);
+}
+
 //  The forwarder hands the aggregator's down messages to the broker's down path.
 static uint64_t
 s_on_down (void *arg, uint64_t index, const uint8_t *msg, size_t len)
@@ -93,7 +113,7 @@ main (int argc, char **argv)
     int rc = mm_config_daemon_args (
         "mimamori-broker", MIMAMORI_VERSION,
         "Accepts sensors over CurveZMQ, stores their events durably, acknowledges them.", s_table,
-        S_TABLE_LEN, &cfg, argc, argv);
+        S_TABLE_LEN, &cfg, s_check, argc, argv);
     if (rc != -1)
         return rc;
     //  Stop on SIGINT/SIGTERM: the loop below checks between rounds (every 100 ms at most).

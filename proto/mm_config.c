@@ -1,6 +1,8 @@
 /*  mm_config: table-driven INI configuration (see mm_config.h). */
 #include "mm_config.h"
 
+#include "mm_check.h"
+
 #include <arpa/inet.h>
 #include <czmq.h>
 #include <errno.h>
@@ -322,21 +324,28 @@ s_daemon_usage (FILE *out, const char *prog, const char *about)
              "\n"
              "  -c, --config FILE      settings file (INI)\n"
              "      --print-config     print every setting with its default and exit\n"
+             "      --check-config     read the settings, look at every file, key and address\n"
+             "                         they name, say what is wrong and exit\n"
              "  -V, --version          print the version and exit\n"
              "  -h, --help             this help\n"
              "\n"
-             "Stops cleanly on SIGINT or SIGTERM and prints a summary on stderr.\n",
+             "Stops cleanly on SIGINT or SIGTERM and prints a summary on stderr.\n"
+             "Exit status: 0 stopped cleanly (or --help, --version, --print-config, a clean\n"
+             "--check-config); 1 a failure while running (store, socket, disk); 2 a bad flag\n"
+             "or settings file, or a --check-config with something to fix.\n",
              prog, about);
 }
 
 int
 mm_config_daemon_args (const char *prog, const char *version, const char *about,
-                       const mm_cfg_item_t *table, size_t n, void *cfg, int argc, char **argv)
+                       const mm_cfg_item_t *table, size_t n, void *cfg, mm_config_check_fn *check,
+                       int argc, char **argv)
 {
-    enum { O_PRINT_CONFIG = 256 };
+    enum { O_PRINT_CONFIG = 256, O_CHECK_CONFIG };
     static const struct option options[] = {
         {"config", required_argument, NULL, 'c'},
         {"print-config", no_argument, NULL, O_PRINT_CONFIG},
+        {"check-config", no_argument, NULL, O_CHECK_CONFIG},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -347,14 +356,18 @@ mm_config_daemon_args (const char *prog, const char *version, const char *about,
         return 1;
     }
     int opt;
+    bool checking = false;
+    const char *file = NULL;
     while ((opt = getopt_long (argc, argv, "c:Vh", options, NULL)) != -1) {
         switch (opt) {
         case 'c':
+            file = optarg;
             if (mm_config_load (table, n, cfg, optarg, err, sizeof err) == -1) {
                 fprintf (stderr, "%s: %s\n", prog, err);
                 return 2;
             }
             break;
+        case O_CHECK_CONFIG: checking = true; break;
         case O_PRINT_CONFIG: mm_config_print (table, n, stdout); return 0;
         case 'V': printf ("%s %s\n", prog, version); return 0;
         case 'h': s_daemon_usage (stdout, prog, about); return 0;
@@ -365,6 +378,14 @@ mm_config_daemon_args (const char *prog, const char *version, const char *about,
         fprintf (stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
         s_daemon_usage (stderr, prog, about);
         return 2;
+    }
+    if (checking) {
+        //  The file parsed (or there is none: the defaults); now what it names.
+        mm_check_t c = {stdout, 0};
+        printf ("%s: %s parses; what its settings name:\n", prog, file ? file : "no -c file");
+        if (check)
+            check (cfg, &c);
+        return mm_check_done (&c, prog, file);
     }
     return -1;
 }

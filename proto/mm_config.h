@@ -77,13 +77,20 @@ int mm_config_set (const mm_cfg_item_t *table, size_t n, void *cfg, const char *
 //  Writes an annotated example file: every section, key, default and help line.
 void mm_config_print (const mm_cfg_item_t *table, size_t n, FILE *out);
 
+//  A daemon's --check-config: looks at every setting of `cfg` that names a file, a key or an
+//  address (mm_check).
+struct mm_check_t;
+typedef void (mm_config_check_fn) (const void *cfg, struct mm_check_t *check);
+
 //  The command line of a daemon whose only flags are -c/--config FILE, --print-config,
-//  -V/--version and -h/--help: fills `cfg` from the defaults and the file. Returns -1 when the
-//  program should go on, else the exit code to return (0 after --help, --version or
-//  --print-config; 1 for a broken default; 2 for a bad flag or file, with the reason on stderr).
-//  `about` is the help text's description (one or two lines).
+//  --check-config, -V/--version and -h/--help: fills `cfg` from the defaults and the file.
+//  Returns -1 when the program should go on, else the exit code to return (0 after --help,
+//  --version, --print-config or a clean --check-config; 1 for a broken default; 2 for a bad
+//  flag or file, or a --check-config with something to fix, with the reason on stderr or the
+//  check's lines on stdout). `about` is the help text's description (one or two lines).
 int mm_config_daemon_args (const char *prog, const char *version, const char *about,
-                           const mm_cfg_item_t *table, size_t n, void *cfg, int argc, char **argv);
+                           const mm_cfg_item_t *table, size_t n, void *cfg,
+                           mm_config_check_fn *check, int argc, char **argv);
 
 //  What every daemon does once its settings are read: CZMQ's log lines go to stderr (with the
 //  daemon's own summaries; CZMQ's default is stdout), CZMQ's signal handling is replaced, and

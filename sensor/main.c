@@ -13,6 +13,7 @@
 #include <czmq.h>
 
 #include "mm_cert.h"
+#include "mm_check.h"
 #include "mm_json.h"
 #include "mm_prom.h"
 #include "sn_capture.h"
@@ -326,6 +327,8 @@ s_usage (FILE *out)
         "      --stats-interval S live capture: a summary with capture drops every S seconds\n"
         "                         on stderr (default 300; 0: only at the end)\n"
         "  -c, --config FILE      settings file (INI); flags override it\n"
+        "      --check-config     read the settings and flags, look at every file, key,\n"
+        "                         address and interface they name, say what is wrong, exit\n"
         "      --print-config     print every setting with its default and exit\n"
         "  -q, --quiet            no summary on stderr at the end\n"
         "  -V, --version          print the version and exit\n"
@@ -344,6 +347,7 @@ enum {
     O_ORG_ID,
     O_NO_FLOWS,
     O_STAY,
+    O_CHECK_CONFIG,
     O_PRINT_CONFIG,
     O_STATS_INTERVAL,
 };
@@ -364,6 +368,7 @@ static const struct option s_options[] = {
     {"org-id", required_argument, NULL, O_ORG_ID},
     {"no-flows", no_argument, NULL, O_NO_FLOWS},
     {"stay", no_argument, NULL, O_STAY},
+    {"check-config", no_argument, NULL, O_CHECK_CONFIG},
     {"config", required_argument, NULL, 'c'},
     {"print-config", no_argument, NULL, O_PRINT_CONFIG},
     {"stats-interval", required_argument, NULL, O_STATS_INTERVAL},
@@ -507,6 +512,46 @@ s_summary (const sn_sensor_t *sensor, const sn_capture_stats_t *cap, uint64_t wr
     fprintf (stderr, "\n");
 }
 
+//  --check-config: the settings as the sensor will use them. 0, or 2 with FIX lines.
+static int
+s_check_config (const sn_config_t *cfg, const char *file)
+{
+    char err[512];
+    mm_check_t c = {stdout, 0};
+    printf ("mimamori-sensor: %s parses; what its settings name:\n", file ? file : "no -c file");
+    if (sn_config_check (cfg, err, sizeof err) == -1)
+        mm_check_fix (&c, "settings", "%s", err);
+    if (cfg->interface[0]) {
+        char path[256];
+        snprintf (path, sizeof path, "/sys/class/net/%s", cfg->interface);
+        if (access (path, F_OK) == 0)
+            mm_check_ok (&c, "[capture] interface", "%s (needs CAP_NET_RAW and CAP_NET_ADMIN)",
+                         cfg->interface);
+        else
+            mm_check_fix (&c, "[capture] interface", "%s: no such interface here (ip link)",
+                          cfg->interface);
+    }
+    //  Feeds: a comma-separated list of files.
+    char feeds[sizeof cfg->ioc_feeds];
+    snprintf (feeds, sizeof feeds, "%s", cfg->ioc_feeds);
+    char *save = NULL;
+    for (char *f = strtok_r (feeds, ",", &save); f; f = strtok_r (NULL, ",", &save)) {
+        while (*f == ' ')
+            f++;
+        mm_check_file (&c, "[ioc] feeds", f, false);
+    }
+    if (cfg->uplink) {
+        mm_check_endpoint (&c, "[uplink] broker", cfg->uplink_broker);
+        mm_check_cert (&c, "[uplink] broker_cert", cfg->uplink_broker_cert, false, MM_ROLE_BROKER);
+        mm_check_cert (&c, "[uplink] cert_secret", cfg->uplink_cert_secret, true, MM_ROLE_SENSOR);
+        mm_check_state_dir (&c, "[uplink] spool_dir", cfg->uplink_spool_dir);
+    }
+    else
+        mm_check_ok (&c, "[uplink] enabled", "false: events only to [output] jsonl");
+    mm_check_listen (&c, "[metrics] listen", cfg->metrics);
+    return mm_check_done (&c, "mimamori-sensor", file);
+}
+
 //  The /metrics page ([metrics] listen), rendered between packets about once a second.
 typedef struct {
     mm_httpd_t *http;
@@ -605,9 +650,10 @@ main (int argc, char **argv)
     //  forms), then every other flag over it.
     opterr = 0;
     int opt;
+    const char *config_file = NULL;
     while ((opt = getopt_long (argc, argv, "r:i:f:s:c:qVh", s_options, NULL)) != -1)
-        if (opt == 'c' && mm_config_load (sn_config_table, sn_config_table_len, &cfg, optarg, err,
-                                          sizeof err) == -1) {
+        if (opt == 'c' && mm_config_load (sn_config_table, sn_config_table_len, &cfg,
+                                          config_file = optarg, err, sizeof err) == -1) {
             fprintf (stderr, "mimamori-sensor: %s\n", err);
             free (files);
             return 2;
@@ -615,7 +661,7 @@ main (int argc, char **argv)
     optind = 0;  //  glibc: start a fresh scan
     opterr = 1;
     s_pacer_t pacer = {.speed = 1.0};
-    bool quiet = false, stay = false;
+    bool quiet = false, stay = false, checking = false;
     uint64_t stats_s = 300;
     while ((opt = getopt_long (argc, argv, "r:i:f:s:c:qVh", s_options, NULL)) != -1) {
         const char *section = NULL, *key = NULL, *value = optarg;
@@ -664,6 +710,7 @@ main (int argc, char **argv)
             return 0;
         case 'q': quiet = true; break;
         case O_STAY: stay = true; break;
+        case O_CHECK_CONFIG: checking = true; break;
         case 'V':
             printf ("mimamori-sensor %s\n", MIMAMORI_VERSION);
             free (files);
@@ -687,6 +734,11 @@ main (int argc, char **argv)
     //  Files may also follow the options: mimamori-sensor --jsonl - -r a.pcap b.pcap
     while (n_files && optind < argc)
         files[n_files++] = argv[optind++];
+    if (checking) {
+        int rc = s_check_config (&cfg, config_file);
+        free (files);
+        return rc;
+    }
     //  --stay alone (no file, no interface) only keeps the link: a sensor waiting for warnings.
     bool link_only = stay && n_files == 0 && cfg.interface[0] == 0;
     if (optind < argc || (!link_only && (n_files == 0) == (cfg.interface[0] == 0))) {

@@ -16,6 +16,7 @@
 
 #include "ag_registry.h"
 #include "ag_store.h"
+#include "mm_check.h"
 #include "mm_config.h"
 #include "mm_prom.h"
 #include "st_feed.h"
@@ -37,6 +38,7 @@ enum { S_OK = 0, S_REFUSED = 1, S_USAGE = 2, S_FAILED = 3 };
 typedef struct {
     const char *store, *registry, *period, *level, *jsonl, *csv, *top, *noise, *secret;
     const char *bind, *cert, *allow, *revoke, *metrics;
+    bool check;  //  --check-config: look at what the flags name, run nothing
     uint32_t every_s;
     st_rules_t rules;
     st_policy_t policy;
@@ -65,6 +67,8 @@ s_usage (FILE *out)
              "           certificates in --allow; --revoke FILE); --cert is its own\n"
              "           .cert_secret; until SIGTERM; --metrics HOST:PORT serves Prometheus\n"
              "           /metrics there\n"
+             "  --check-config (with table or serve): look at the registry, the store and\n"
+             "           what the flags name, say what is wrong, run nothing\n"
              "\n"
              "Options:\n"
              "  -s, --store DIR          the aggregator's [store] path (default " S_DEFAULT_STORE
@@ -255,6 +259,46 @@ s_open (const s_args_t *a, ag_registry_t **reg, ag_store_t **store)
         return S_FAILED;
     }
     return S_OK;
+}
+
+//  --check-config: what `table` or `serve` would read and use, looked at. 0, or 2.
+static int
+s_check (const s_args_t *a, const char *cmd)
+{
+    mm_check_t c = {stdout, 0};
+    printf ("mimamori-stats %s: what its flags name:\n", cmd);
+    if (!a->registry)
+        mm_check_fix (&c, "-r REGISTRY", "not given (the aggregator's [registry] path)");
+    else {
+        char err[4096];
+        size_t n_errors = 0;
+        ag_registry_t *reg = ag_registry_load (a->registry, err, sizeof err, &n_errors);
+        if (reg)
+            mm_check_ok (&c, "-r REGISTRY", "%s: %zu providers, %zu companies", a->registry,
+                         ag_registry_providers (reg), ag_registry_orgs (reg));
+        else
+            mm_check_fix (&c, "-r REGISTRY", "%s does not load:\n%s", a->registry, err);
+        ag_registry_destroy (&reg);
+    }
+    char err[512];
+    ag_store_t *store = ag_store_open_readonly (a->store, err, sizeof err);
+    if (store)
+        mm_check_ok (&c, "-s STORE", "%s (opens read-only)", a->store);
+    else
+        mm_check_fix (&c, "-s STORE", "%s: %s", a->store, err);
+    ag_store_destroy (&store);
+    if (strcmp (cmd, "serve") == 0) {
+        if (a->bind)
+            mm_check_endpoint (&c, "--bind", a->bind);
+        else
+            mm_check_fix (&c, "--bind", "not given (where subscribers connect)");
+        mm_check_cert (&c, "--cert", a->cert ? a->cert : "", true, MM_ROLE_NONE);
+        mm_check_cert_dir (&c, "--allow", a->allow ? a->allow : "");
+        mm_check_listen (&c, "--metrics", a->metrics ? a->metrics : "");
+    }
+    if (a->noise)
+        mm_check_file (&c, "--secret", a->secret ? a->secret : "", false);
+    return mm_check_done (&c, "mimamori-stats", "its flags");
 }
 
 static int
@@ -476,17 +520,27 @@ main (int argc, char **argv)
     s_args_t a = {.store = S_DEFAULT_STORE, .level = "council", .every_s = 3600};
     st_rules_default (&a.rules);
     st_policy_default (&a.policy);
-    static const struct option opts[] = {
-        {"store", required_argument, NULL, 's'},  {"registry", required_argument, NULL, 'r'},
-        {"period", required_argument, NULL, 'p'}, {"level", required_argument, NULL, 'l'},
-        {"jsonl", required_argument, NULL, 'j'},  {"csv", required_argument, NULL, 'c'},
-        {"top", required_argument, NULL, 't'},    {"k", required_argument, NULL, 'k'},
-        {"clip", required_argument, NULL, 'C'},   {"noise", required_argument, NULL, 'n'},
-        {"secret", required_argument, NULL, 'S'}, {"version", no_argument, NULL, 'V'},
-        {"bind", required_argument, NULL, 'b'},   {"cert", required_argument, NULL, 'e'},
-        {"allow", required_argument, NULL, 'a'},  {"revoke", required_argument, NULL, 'R'},
-        {"every", required_argument, NULL, 'E'},  {"metrics", required_argument, NULL, 'M'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"store", required_argument, NULL, 's'},
+                                         {"registry", required_argument, NULL, 'r'},
+                                         {"period", required_argument, NULL, 'p'},
+                                         {"level", required_argument, NULL, 'l'},
+                                         {"jsonl", required_argument, NULL, 'j'},
+                                         {"csv", required_argument, NULL, 'c'},
+                                         {"top", required_argument, NULL, 't'},
+                                         {"k", required_argument, NULL, 'k'},
+                                         {"clip", required_argument, NULL, 'C'},
+                                         {"noise", required_argument, NULL, 'n'},
+                                         {"secret", required_argument, NULL, 'S'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {"bind", required_argument, NULL, 'b'},
+                                         {"cert", required_argument, NULL, 'e'},
+                                         {"allow", required_argument, NULL, 'a'},
+                                         {"revoke", required_argument, NULL, 'R'},
+                                         {"every", required_argument, NULL, 'E'},
+                                         {"metrics", required_argument, NULL, 'M'},
+                                         {"check-config", no_argument, NULL, 'K'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long (argc, argv, "s:r:Vh", opts, NULL)) != -1) {
         switch (c) {
@@ -501,6 +555,7 @@ main (int argc, char **argv)
         case 'a': a.allow = optarg; break;
         case 'R': a.revoke = optarg; break;
         case 'M': a.metrics = optarg; break;
+        case 'K': a.check = true; break;
         case 'E':
             if (s_number (optarg, 1, 86400 * 7, &a.every_s) == -1) {
                 fprintf (stderr, "mimamori-stats: --every takes seconds, 1 to 604800\n");
@@ -542,6 +597,8 @@ main (int argc, char **argv)
         return S_USAGE;
     }
     const char *cmd = argv[optind++];
+    if (a.check && (strcmp (cmd, "table") == 0 || strcmp (cmd, "serve") == 0) && optind == argc)
+        return s_check (&a, cmd);
     if (strcmp (cmd, "table") == 0 && optind == argc)
         return s_table (&a);
     if (strcmp (cmd, "verify") == 0)
