@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mm_ack.h"
+#include "mm_log.h"
 
 #define S_DOMAIN "consoles"
 
@@ -84,8 +85,8 @@ ag_console_new (mm_curve_auth_t *auth, const mm_cert_t *cert, const char *endpoi
     zlistx_set_destructor (self->consoles, s_console_free);
     zhashx_set_destructor (self->states, s_kept_free);
     zsock_set_rcvtimeo (mm_curve_server_sock (self->server), 0);
-    zsys_info ("ag_console: SOC consoles on %s (allow-list %s)",
-               mm_curve_server_endpoint (self->server), allow_dir);
+    mm_log_info ("ag_console: SOC consoles on %s (allow-list %s)",
+                 mm_curve_server_endpoint (self->server), allow_dir);
     return self;
 }
 
@@ -175,7 +176,7 @@ s_send_entitled (ag_console_t *self, const char *provider, const char *region, c
         if (s_entitled (c, provider, region)) {
             matched = true;
             if (s_send (self, c, msg, len) == -1) {
-                zsys_info ("ag_console: console %s is gone", c->id);
+                mm_log_info ("ag_console: console %s is gone", c->id);
                 zlistx_delete (self->consoles, zlistx_find (self->consoles, c));
             }
         }
@@ -250,8 +251,8 @@ s_on_hello (ag_console_t *self, zframe_t **rid_p, const mm_identity_t *peer, con
     *rid_p = NULL;
     c->heard_ms = zclock_mono ();
     if (fresh) {
-        zsys_info ("ag_console: console %s (provider %s, region %s) connected", c->id, c->provider,
-                   c->region);
+        mm_log_info ("ag_console: console %s (provider %s, region %s) connected", c->id,
+                     c->provider, c->region);
         s_catch_up (self, c, ack.seq);
         //  Then the current states (each sensor's health) it is entitled to.
         for (s_kept_t *k = (s_kept_t *) zhashx_first (self->states); k;
@@ -279,7 +280,7 @@ ag_console_run (ag_console_t *self)
     while (c) {
         s_console_t *next = (s_console_t *) zlistx_next (self->consoles);
         if (now - c->heard_ms > AG_CONSOLE_SILENT_MS) {
-            zsys_info ("ag_console: console %s went silent", c->id);
+            mm_log_info ("ag_console: console %s went silent", c->id);
             zlistx_delete (self->consoles, zlistx_find (self->consoles, c));
         }
         c = next;

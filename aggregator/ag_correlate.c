@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ag_indicator.h"
+#include "mm_log.h"
 
 #define S_NS 1000000000ull
 #define S_PARTNERS_MAX 4096               //  partners of one org looked at by a rule
@@ -610,9 +611,9 @@ s_quarantine_notice (ag_correlate_t *self, const s_sensor_t *sensor, const ag_or
                      uint64_t ts, uint64_t now)
 {
     self->stats.quarantines++;
-    zsys_warning ("ag_correlate: sensor %s (org %s) brought more than %u new indicators at once: "
-                  "its findings count for nothing for %u s",
-                  sensor->id, org->id, self->cfg.sensor_burst, self->cfg.quarantine_s);
+    mm_log_warning ("ag_correlate: sensor %s (org %s) brought more than %u new indicators at once: "
+                    "its findings count for nothing for %u s",
+                    sensor->id, org->id, self->cfg.sensor_burst, self->cfg.quarantine_s);
     if (!self->sink.incident)
         return;
     ag_incident_t inc = {
@@ -1519,9 +1520,9 @@ ag_correlate_event (ag_correlate_t *self, const mm_event_t *ev, uint64_t now)
         //  Once per sensor: a sensor the brokers accept but the registry does not know is a
         //  registry to complete, and its findings warn nobody until then.
         if (self->stats.unregistered++ < 1000 && !zhashx_lookup (self->notified, id)) {
-            zsys_warning ("ag_correlate: findings of sensor '%s', which is in no org of the "
-                          "registry, are not correlated",
-                          id);
+            mm_log_warning ("ag_correlate: findings of sensor '%s', which is in no org of the "
+                            "registry, are not correlated",
+                            id);
             uint64_t *until = (uint64_t *) malloc (sizeof *until);
             if (until) {
                 *until = UINT64_MAX;
@@ -1963,7 +1964,7 @@ s_flush_sight (ag_correlate_t *self, s_sight_t *s, mm_buf_t *b, ag_correlate_rec
     size_t klen = s_sight_store_key (s, key, sizeof key);
     mm_buf_clear (b);
     if (klen == 0 || s_sight_encode (s, b) == -1) {
-        zsys_error ("ag_correlate: the sighting record of %s does not encode", s->key);
+        mm_log_error ("ag_correlate: the sighting record of %s does not encode", s->key);
         return 0;
     }
     fn (arg, AG_KV_SIGHT, key, klen, b->data, b->len, s->last + keep);
@@ -1975,7 +1976,7 @@ s_flush_sight (ag_correlate_t *self, s_sight_t *s, mm_buf_t *b, ag_correlate_rec
         size_t elen = s_entry_key (key, klen, self->org_by_slot[e->org]->id, ekey, sizeof ekey);
         mm_buf_clear (b);
         if (elen == 0 || s_seen_encode (self, e, b) == -1) {
-            zsys_error ("ag_correlate: an org's sightings of %s do not encode", s->key);
+            mm_log_error ("ag_correlate: an org's sightings of %s do not encode", s->key);
             continue;
         }
         fn (arg, AG_KV_SIGHT, ekey, elen, b->data, b->len, e->last + keep);
@@ -2002,7 +2003,7 @@ s_flush_warning (ag_correlate_t *self, s_warn_t *w, mm_buf_t *b, ag_correlate_re
         w->rcpt_expires = end + S_RCPT_SLACK;  //  in the record: the entry below carries it
     mm_buf_clear (b);
     if (s_warn_encode (w, b) == -1) {
-        zsys_error ("ag_correlate: the record of warning %s does not encode", w->id);
+        mm_log_error ("ag_correlate: the record of warning %s does not encode", w->id);
         w->rcpt_expires = before;
         return 0;
     }
@@ -2017,7 +2018,7 @@ s_flush_warning (ag_correlate_t *self, s_warn_t *w, mm_buf_t *b, ag_correlate_re
     mm_buf_clear (b);
     if (elen == 0 || s_recipients_encode (self, w, from, b) == -1) {
         //  The record went with the new expiry: the next flush writes them all again.
-        zsys_error ("ag_correlate: the recipients of warning %s do not encode", w->id);
+        mm_log_error ("ag_correlate: the recipients of warning %s do not encode", w->id);
         w->rcpt_expires = 0;
         s_warn_dirty (self, w);
         return n;
@@ -2396,8 +2397,8 @@ ag_correlate_restore (ag_correlate_t *self, ag_store_t *store, uint64_t now)
     if (rc >= 0)
         rc = ag_store_scan (store, AG_KV_SIGHT, NULL, 0, NULL, 0, s_restore_sight, &ctx);
     if (rc < 0) {
-        zsys_error ("ag_correlate: cannot read the correlation records: %s",
-                    ag_store_error (store));
+        mm_log_error ("ag_correlate: cannot read the correlation records: %s",
+                      ag_store_error (store));
         return -1;
     }
     //  Held notices wait for a digest again.
@@ -2419,7 +2420,7 @@ ag_correlate_restore (ag_correlate_t *self, ag_store_t *store, uint64_t now)
         w->dirty = false;
     zlistx_purge (self->dirty_warnings);
     if (ctx.bad)
-        zsys_warning ("ag_correlate: some correlation records did not parse and were left out");
+        mm_log_warning ("ag_correlate: some correlation records did not parse and were left out");
     return ctx.warnings;
 }
 

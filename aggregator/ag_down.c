@@ -11,6 +11,7 @@
 
 #include "mm_warning.h"
 #include "mm_watchlist.h"
+#include "mm_log.h"
 
 #define S_LOG_MS 1000
 #define S_SEND_MAX 64  //  frames to one broker per round
@@ -97,8 +98,8 @@ s_broker (ag_down_t *self, const char *id, bool register_it)
             return NULL;
         }
         self->stats.brokers++;
-        zsys_info ("ag_down: %s: broker %s registered: it gets every down message from now on",
-                   self->id, id);
+        mm_log_info ("ag_down: %s: broker %s registered: it gets every down message from now on",
+                     self->id, id);
         last = acked = 0;
     }
     b = calloc (1, sizeof *b);
@@ -192,14 +193,14 @@ ag_down_queue (ag_down_t *self, const uint8_t *msg, size_t len)
     const char *why = s_invalid (self, msg, len);
     if (why) {
         self->stats.unqueued++;
-        zsys_warning ("ag_down: %s: down message refused: %s", self->id, why);
+        mm_log_warning ("ag_down: %s: down message refused: %s", self->id, why);
         return -1;
     }
     int n = ag_store_down_queue (self->store, msg, len);
     if (n == -1) {
         self->stats.errors++;
-        zsys_error ("ag_down: %s: down message not queued: %s", self->id,
-                    ag_store_error (self->store));
+        mm_log_error ("ag_down: %s: down message not queued: %s", self->id,
+                      ag_store_error (self->store));
         return -1;
     }
     if (n == 0) {
@@ -328,15 +329,15 @@ s_inbox_file (ag_down_t *self, const char *dir, const char *name)
     if (!why) {
         self->stats.inbox_files++;
         if (unlink (path) != 0)
-            zsys_error ("ag_down: %s: cannot remove %s: %s: it will be queued again", self->id,
-                        path, strerror (errno));
+            mm_log_error ("ag_down: %s: cannot remove %s: %s: it will be queued again", self->id,
+                          path, strerror (errno));
         return;
     }
     self->stats.inbox_bad++;
     snprintf (bad, sizeof bad, "%s.bad", path);
-    zsys_warning ("ag_down: %s: inbox file %s: %s (renamed .bad)", self->id, path, why);
+    mm_log_warning ("ag_down: %s: inbox file %s: %s (renamed .bad)", self->id, path, why);
     if (rename (path, bad) != 0)
-        zsys_error ("ag_down: %s: cannot rename %s: %s", self->id, path, strerror (errno));
+        mm_log_error ("ag_down: %s: cannot rename %s: %s", self->id, path, strerror (errno));
 }
 
 void
@@ -352,7 +353,7 @@ ag_down_inbox (ag_down_t *self, const char *dir)
     if (!d) {
         if (now - self->log_ms >= 60 * S_LOG_MS) {
             self->log_ms = now;
-            zsys_warning ("ag_down: %s: inbox %s: %s", self->id, dir, strerror (errno));
+            mm_log_warning ("ag_down: %s: inbox %s: %s", self->id, dir, strerror (errno));
         }
         return;
     }

@@ -8,6 +8,7 @@
 
 #include "mm_ack.h"
 #include "mm_event.h"
+#include "mm_log.h"
 
 #define S_DOMAIN "brokers"
 #define S_LOG_MS 1000  //  at most one line a second per kind of trouble
@@ -69,7 +70,7 @@ ag_ingest_new (const ag_ingest_config_t *config, mm_curve_auth_t *auth)
 {
     if (!config || !auth || !config->endpoint || !config->allow_dir || !config->cert_secret ||
         !config->store_path) {
-        zsys_error ("ag_ingest: endpoint, allow_dir, cert_secret and store_path are required");
+        mm_log_error ("ag_ingest: endpoint, allow_dir, cert_secret and store_path are required");
         return NULL;
     }
     ag_ingest_t *self = calloc (1, sizeof *self);
@@ -79,18 +80,18 @@ ag_ingest_new (const ag_ingest_config_t *config, mm_curve_auth_t *auth)
     self->batch_max = config->batch_max ? config->batch_max : AG_INGEST_BATCH_DEFAULT;
     self->cert = mm_cert_load (config->cert_secret, err, sizeof err);
     if (!self->cert) {
-        zsys_error ("ag_ingest: %s", err);
+        mm_log_error ("ag_ingest: %s", err);
         goto fail;
     }
     if (!mm_cert_has_secret (self->cert)) {
-        zsys_error ("ag_ingest: %s holds no secret key", config->cert_secret);
+        mm_log_error ("ag_ingest: %s holds no secret key", config->cert_secret);
         goto fail;
     }
     const char *id = config->id && config->id[0] ? config->id : mm_cert_identity (self->cert)->id;
     snprintf (self->id, sizeof self->id, "%s", id);
     self->store = ag_store_new_retention (config->store_path, config->retention, err, sizeof err);
     if (!self->store) {
-        zsys_error ("ag_ingest: store %s: %s", config->store_path, err);
+        mm_log_error ("ag_ingest: store %s: %s", config->store_path, err);
         goto fail;
     }
     mm_curve_server_config_t ccfg = {
@@ -116,8 +117,8 @@ ag_ingest_new (const ag_ingest_config_t *config, mm_curve_auth_t *auth)
     if (!self->poller || !self->items || !self->store_items || !self->acks || !self->fresh ||
         !self->slot_taken)
         goto fail;
-    zsys_info ("ag_ingest: %s: accepting brokers on %s (allow-list %s)", self->id,
-               mm_curve_server_endpoint (self->server), config->allow_dir);
+    mm_log_info ("ag_ingest: %s: accepting brokers on %s (allow-list %s)", self->id,
+                 mm_curve_server_endpoint (self->server), config->allow_dir);
     return self;
 fail:
     ag_ingest_destroy (&self);
@@ -162,8 +163,8 @@ s_bad (ag_ingest_t *self, const mm_identity_t *peer, const char *why)
 {
     self->stats.bad++;
     if (s_may_log (&self->log_bad_ms))
-        zsys_warning ("ag_ingest: %s: bad frame from broker %s: %s (%llu bad so far)", self->id,
-                      peer->id, why, (unsigned long long) self->stats.bad);
+        mm_log_warning ("ag_ingest: %s: bad frame from broker %s: %s (%llu bad so far)", self->id,
+                        peer->id, why, (unsigned long long) self->stats.bad);
 }
 
 //  A protocol message from a broker: the ACK of its down mark (ag_down).
@@ -209,7 +210,7 @@ s_on_frame (ag_ingest_t *self, zframe_t **rid_p, const mm_identity_t *peer, zfra
     s_item_t *it = &self->items[self->n_items];
     it->off = self->arena.len;
     if (mm_buf_append (&self->arena, data, len) == -1) {
-        zsys_error ("ag_ingest: %s: out of memory", self->id);
+        mm_log_error ("ag_ingest: %s: out of memory", self->id);
         return;
     }
     snprintf (it->broker, sizeof it->broker, "%s", peer->id);
@@ -255,8 +256,8 @@ s_send_ack (ag_ingest_t *self, const ag_store_ack_t *a)
     //  The broker times out and resends from its cursor; the next ACK covers it.
     self->stats.ack_errors++;
     if (s_may_log (&self->log_ack_ms))
-        zsys_warning ("ag_ingest: %s: ACK %llu to broker %s not sent: %s", self->id,
-                      (unsigned long long) a->hwm, it->broker, strerror (errno));
+        mm_log_warning ("ag_ingest: %s: ACK %llu to broker %s not sent: %s", self->id,
+                        (unsigned long long) a->hwm, it->broker, strerror (errno));
 }
 
 static uint64_t
@@ -350,8 +351,8 @@ s_flush (ag_ingest_t *self)
                              self->batch_max, &n_acks) == -1) {
         self->stats.store_errors++;
         if (s_may_log (&self->log_store_ms))
-            zsys_error ("ag_ingest: %s: store write failed, %zu events not acknowledged: %s",
-                        self->id, self->n_items, ag_store_error (self->store));
+            mm_log_error ("ag_ingest: %s: store write failed, %zu events not acknowledged: %s",
+                          self->id, self->n_items, ag_store_error (self->store));
         s_clear_round (self);
         return -1;
     }

@@ -17,6 +17,7 @@
 #include "mm_event.h"
 #include "mm_incident.h"
 #include "mm_watchlist.h"
+#include "mm_log.h"
 
 #define S_NS 1000000000ull
 #define S_CURSOR "cursor/"
@@ -352,7 +353,7 @@ s_queue_watchlist (ag_lateral_t *self, const char *org, const mm_warning_t *cons
         size_t off = self->out->msgs.len;
         mm_error_t err;
         if (mm_watchlist_encode (&wl, &self->out->msgs, &err) == -1) {
-            zsys_error ("ag_lateral: a WATCHLIST for %s does not encode: %s", org, err.reason);
+            mm_log_error ("ag_lateral: a WATCHLIST for %s does not encode: %s", org, err.reason);
             continue;
         }
         s_down (self, off);
@@ -369,7 +370,7 @@ s_warning_copy (ag_lateral_t *self, const mm_warning_t *w, bool to_sensors)
     size_t off = self->out->msgs.len;
     mm_error_t err;
     if (mm_warning_encode (w, &self->out->msgs, &err) == -1) {
-        zsys_error ("ag_lateral: a WARNING for %s does not encode: %s", org, err.reason);
+        mm_log_error ("ag_lateral: a WARNING for %s does not encode: %s", org, err.reason);
         return;
     }
     if (to_sensors) {
@@ -457,7 +458,7 @@ s_on_incident (void *arg, const ag_incident_t *inc)
     size_t off = self->out->msgs.len;
     mm_error_t err;
     if (mm_incident_encode (&m, &self->out->msgs, &err) == -1) {
-        zsys_error ("ag_lateral: an INCIDENT for %s does not encode: %s", inc->org, err.reason);
+        mm_log_error ("ag_lateral: an INCIDENT for %s does not encode: %s", inc->org, err.reason);
         return;
     }
     s_notice (self, inc->provider, m.region.ptr, m.ts, off);
@@ -619,18 +620,18 @@ static void
 s_keep (ag_lateral_t *self, s_round_t *r)
 {
     self->stats.commit_errors++;
-    zsys_error ("ag_lateral: correlation records and %zu down messages not written (kept, "
-                "tried again with the next round): %s",
-                r->n_down, ag_store_error (self->store));
+    mm_log_error ("ag_lateral: correlation records and %zu down messages not written (kept, "
+                  "tried again with the next round): %s",
+                  r->n_down, ag_store_error (self->store));
     if (r->arena.len + r->msgs.len < S_KEEP_MAX) {
         s_round_t t = *self->kept;  //  the kept buffers (empty) take r's place
         *self->kept = *r;
         *r = t;
         return;
     }
-    zsys_error ("ag_lateral: %zu bytes of unwritten records and %zu down messages given up; "
-                "the correlation's records will be written whole again",
-                r->arena.len + r->msgs.len, r->n_down);
+    mm_log_error ("ag_lateral: %zu bytes of unwritten records and %zu down messages given up; "
+                  "the correlation's records will be written whole again",
+                  r->arena.len + r->msgs.len, r->n_down);
     self->stats.dropped_rounds++;
     self->rewrite_due = true;
 }
@@ -644,8 +645,8 @@ s_commit (ag_lateral_t *self, s_round_t *r)
 {
     if (!s_round_empty (self->kept)) {
         if (s_round_absorb (self->kept, r) == -1) {
-            zsys_error ("ag_lateral: out of memory keeping an unwritten round: given up; the "
-                        "correlation's records will be written whole again");
+            mm_log_error ("ag_lateral: out of memory keeping an unwritten round: given up; the "
+                          "correlation's records will be written whole again");
             self->stats.dropped_rounds++;
             self->rewrite_due = true;
             s_round_clear (r);
@@ -684,8 +685,8 @@ s_commit (ag_lateral_t *self, s_round_t *r)
     self->stats.commits++;
     if (r->n_down && rc == 0) {
         self->stats.no_broker++;
-        zsys_warning ("ag_lateral: no broker has registered yet: %zu down messages dropped",
-                      r->n_down);
+        mm_log_warning ("ag_lateral: no broker has registered yet: %zu down messages dropped",
+                        r->n_down);
     }
     if (r->n_down && rc > 0 && self->down) {
         ag_down_note_queued (self->down, r->n_down);
@@ -872,8 +873,8 @@ s_replay_broker (void *arg, mm_str_t broker, uint64_t hwm)
         return -1;
     if (cursor >= hwm)
         return 0;
-    zsys_info ("ag_lateral: correlating %llu events of broker %s stored after the last run",
-               (unsigned long long) (hwm - cursor), r->broker);
+    mm_log_info ("ag_lateral: correlating %llu events of broker %s stored after the last run",
+                 (unsigned long long) (hwm - cursor), r->broker);
     return ag_store_events_after (self->store, broker, cursor, s_replay_event, r) < 0 ? -1 : 0;
 }
 
@@ -921,9 +922,9 @@ ag_lateral_revoke (ag_lateral_t *self, const char *id)
     int n = ag_correlate_revoke (self->cor, id, self->now);
     s_commit_now (self, false);
     if (n >= 0)
-        zsys_info ("ag_lateral: warning %s revoked: %d earlier recipients told", id, n);
+        mm_log_info ("ag_lateral: warning %s revoked: %d earlier recipients told", id, n);
     else
-        zsys_warning ("ag_lateral: no active warning %s to revoke", id);
+        mm_log_warning ("ag_lateral: no active warning %s to revoke", id);
     return n;
 }
 
@@ -945,7 +946,7 @@ s_revoke_file (ag_lateral_t *self, const char *path)
     }
     fclose (f);
     if (remove (path) != 0)
-        zsys_error ("ag_lateral: cannot remove %s: the revocations in it would repeat", path);
+        mm_log_error ("ag_lateral: cannot remove %s: the revocations in it would repeat", path);
 }
 
 void
@@ -989,7 +990,7 @@ ag_lateral_new (const ag_lateral_config_t *cfg, ag_store_t *store, ag_down_t *do
     char err[4096];
     self->watch = ag_registry_watch_new (cfg->registry, err, sizeof err);
     if (!self->watch) {
-        zsys_error ("ag_lateral: the registry does not load:\n%s", err);
+        mm_log_error ("ag_lateral: the registry does not load:\n%s", err);
         goto fail;
     }
     self->allow = ag_allow_new ();
@@ -997,13 +998,13 @@ ag_lateral_new (const ag_lateral_config_t *cfg, ag_store_t *store, ag_down_t *do
         goto fail;
     if (cfg->allow_dir && cfg->allow_dir[0] &&
         ag_allow_load_dir (self->allow, cfg->allow_dir, err, sizeof err) == -1) {
-        zsys_error ("ag_lateral: allowlists in %s refused:\n%s", cfg->allow_dir, err);
+        mm_log_error ("ag_lateral: allowlists in %s refused:\n%s", cfg->allow_dir, err);
         goto fail;
     }
     const char *psl = cfg->psl && cfg->psl[0] ? cfg->psl : AG_PSL_DEFAULT_PATH;
     self->psl = ag_psl_load (psl, err, sizeof err);
     if (!self->psl) {
-        zsys_error ("ag_lateral: the Public Suffix List %s does not load: %s", psl, err);
+        mm_log_error ("ag_lateral: the Public Suffix List %s does not load: %s", psl, err);
         goto fail;
     }
     ag_correlate_sink_t sink = {
@@ -1015,8 +1016,8 @@ ag_lateral_new (const ag_lateral_config_t *cfg, ag_store_t *store, ag_down_t *do
     int64_t n = ag_correlate_restore (self->cor, store, s_wall_ns ());
     if (n < 0)
         goto fail;
-    zsys_info ("ag_lateral: %lld warnings restored, %zu allowlist entries", (long long) n,
-               ag_allow_entries (self->allow));
+    mm_log_info ("ag_lateral: %lld warnings restored, %zu allowlist entries", (long long) n,
+                 ag_allow_entries (self->allow));
     self->worker = zactor_new (s_worker, self);
     if (!self->worker)
         goto fail;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "mm_cert.h"
+#include "mm_log.h"
 
 #define S_WORDS_MAX 32  //  words on one line
 
@@ -1046,8 +1047,8 @@ ag_registry_watch_check (ag_registry_watch_t *self, bool force)
     self->next_ms = now + 1000;
     struct stat st;
     if (stat (self->path, &st) != 0) {
-        zsys_warning ("ag_registry: %s: %s: the registry in force stays", self->path,
-                      strerror (errno));
+        mm_log_warning ("ag_registry: %s: %s: the registry in force stays", self->path,
+                        strerror (errno));
         return -1;
     }
     if (!force && s_same_stat (&st, &self->seen))
@@ -1057,15 +1058,15 @@ ag_registry_watch_check (ag_registry_watch_t *self, bool force)
     size_t n_errors = 0;
     ag_registry_t *fresh = ag_registry_load (self->path, err, sizeof err, &n_errors);
     if (!fresh) {
-        zsys_error ("ag_registry: %s refused (%zu errors), the registry in force stays:\n%s",
-                    self->path, n_errors, err);
+        mm_log_error ("ag_registry: %s refused (%zu errors), the registry in force stays:\n%s",
+                      self->path, n_errors, err);
         return -1;
     }
     ag_registry_destroy (&self->current);
     self->current = fresh;
-    zsys_info ("ag_registry: %s reloaded: %zu providers, %zu orgs, %zu chains, %zu links, %zu "
-               "sensors",
-               self->path, fresh->n_providers, fresh->n_orgs, fresh->n_chains, fresh->n_edges,
-               fresh->n_sensors);
+    mm_log_info ("ag_registry: %s reloaded: %zu providers, %zu orgs, %zu chains, %zu links, %zu "
+                 "sensors",
+                 self->path, fresh->n_providers, fresh->n_orgs, fresh->n_chains, fresh->n_edges,
+                 fresh->n_sensors);
     return 1;
 }

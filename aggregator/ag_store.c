@@ -4,11 +4,13 @@
 #include "ag_store.h"
 
 #include <czmq.h>
+#include <errno.h>
 #include <rocksdb/c.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "mm_event.h"
@@ -367,6 +369,14 @@ ag_store_new_retention (const char *path, const ag_store_retention_t *retention,
 ag_store_t *
 ag_store_open_readonly (const char *path, char *err, size_t err_size)
 {
+    //  RocksDB would make the directory of a wrong path (for its log) before failing: a reader
+    //  must leave no trace, so a path that is not a directory is refused here.
+    struct stat st;
+    if (stat (path, &st) != 0 || !S_ISDIR (st.st_mode)) {
+        snprintf (err, err_size, "%s: no store there (%s)", path,
+                  errno ? strerror (errno) : "not a directory");
+        return NULL;
+    }
     return s_open (path, NULL, true, err, err_size);
 }
 

@@ -504,7 +504,7 @@ s_check (const s_args_t *a)
     if (store)
         mm_check_ok (&c, "-s STORE", "%s (opens read-only)", a->store);
     else
-        mm_check_fix (&c, "-s STORE", "%s: %s", a->store, err);
+        mm_check_fix (&c, "-s STORE", "%s", err);
     ag_store_destroy (&store);
     if (a->registry) {
         size_t n_errors = 0;

@@ -8,6 +8,7 @@
 #include "mm_ack.h"
 #include "mm_event.h"
 #include "mm_heartbeat.h"
+#include "mm_log.h"
 
 #define S_DOMAIN "sensors"
 #define S_LOG_BAD_MS 1000    //  at most one line per second per reason
@@ -139,7 +140,7 @@ bk_broker_new (const bk_broker_config_t *config, mm_curve_auth_t *auth)
 {
     if (!config || !auth || !config->endpoint || !config->allow_dir || !config->cert_secret ||
         !config->store_path) {
-        zsys_error ("bk_broker: endpoint, allow_dir, cert_secret and store_path are required");
+        mm_log_error ("bk_broker: endpoint, allow_dir, cert_secret and store_path are required");
         return NULL;
     }
     bk_broker_t *self = calloc (1, sizeof *self);
@@ -152,11 +153,11 @@ bk_broker_new (const bk_broker_config_t *config, mm_curve_auth_t *auth)
     self->start_grace_ms = config->start_grace_ms;
     self->cert = mm_cert_load (config->cert_secret, err, sizeof err);
     if (!self->cert) {
-        zsys_error ("bk_broker: %s", err);
+        mm_log_error ("bk_broker: %s", err);
         goto fail;
     }
     if (!mm_cert_has_secret (self->cert)) {
-        zsys_error ("bk_broker: %s holds no secret key", config->cert_secret);
+        mm_log_error ("bk_broker: %s holds no secret key", config->cert_secret);
         goto fail;
     }
     const char *id = config->id && config->id[0] ? config->id : mm_cert_identity (self->cert)->id;
@@ -166,7 +167,7 @@ bk_broker_new (const bk_broker_config_t *config, mm_curve_auth_t *auth)
     scfg.max_bytes = config->store_max_bytes;
     self->store = bk_store_new (config->store_path, &scfg, err, sizeof err);
     if (!self->store) {
-        zsys_error ("bk_broker: store %s: %s", config->store_path, err);
+        mm_log_error ("bk_broker: store %s: %s", config->store_path, err);
         goto fail;
     }
     mm_curve_server_config_t ccfg = {
@@ -194,8 +195,8 @@ bk_broker_new (const bk_broker_config_t *config, mm_curve_auth_t *auth)
     self->acks = calloc (self->batch_max, sizeof *self->acks);
     if (!self->poller || !self->items || !self->store_items || !self->acks)
         goto fail;
-    zsys_info ("bk_broker: %s: accepting sensors on %s (allow-list %s)", self->id,
-               mm_curve_server_endpoint (self->server), config->allow_dir);
+    mm_log_info ("bk_broker: %s: accepting sensors on %s (allow-list %s)", self->id,
+                 mm_curve_server_endpoint (self->server), config->allow_dir);
     return self;
 fail:
     bk_broker_destroy (&self);
@@ -239,10 +240,10 @@ s_bad (bk_broker_t *self, bk_bad_t reason, const mm_identity_t *peer, const char
     self->stats.bad[reason]++;
     uint64_t suppressed;
     if (s_ratelog (&self->log_bad[reason], S_LOG_BAD_MS, &suppressed))
-        zsys_warning ("bk_broker: %s: bad frame (%s) from sensor %s (%s): %s (%llu more of this "
-                      "kind not logged)",
-                      self->id, bk_bad_name (reason), peer->id, peer->org, why,
-                      (unsigned long long) suppressed);
+        mm_log_warning ("bk_broker: %s: bad frame (%s) from sensor %s (%s): %s (%llu more of this "
+                        "kind not logged)",
+                        self->id, bk_bad_name (reason), peer->id, peer->org, why,
+                        (unsigned long long) suppressed);
 }
 
 static bk_bad_t
@@ -283,7 +284,7 @@ s_on_event (bk_broker_t *self, zframe_t **rid_p, const mm_identity_t *peer, cons
     s_item_t *it = &self->items[self->n_items];
     it->off = self->arena.len;
     if (mm_buf_append (&self->arena, data, len) == -1) {
-        zsys_error ("bk_broker: %s: out of memory", self->id);
+        mm_log_error ("bk_broker: %s: out of memory", self->id);
         return -1;
     }
     snprintf (it->sensor, sizeof it->sensor, "%s", peer->id);
@@ -309,10 +310,10 @@ s_skip (bk_broker_t *self, const mm_identity_t *peer, uint64_t hole_from, uint64
         return;
     }
     self->stats.gaps++;
-    zsys_warning ("bk_broker: %s: sensor %s lost seq %llu..%llu (%llu events) on its side "
-                  "(spool bound, power cut or damage): skipped",
-                  self->id, peer->id, (unsigned long long) from, (unsigned long long) hole_to,
-                  (unsigned long long) (hole_to - from + 1));
+    mm_log_warning ("bk_broker: %s: sensor %s lost seq %llu..%llu (%llu events) on its side "
+                    "(spool bound, power cut or damage): skipped",
+                    self->id, peer->id, (unsigned long long) from, (unsigned long long) hole_to,
+                    (unsigned long long) (hole_to - from + 1));
 }
 
 static void
@@ -410,9 +411,9 @@ s_send_ack (bk_broker_t *self, const bk_store_ack_t *a)
     self->stats.ack_errors++;
     uint64_t suppressed;
     if (s_ratelog (&self->log_ack, S_LOG_OTHER_MS, &suppressed))
-        zsys_warning ("bk_broker: %s: ACK %llu to sensor %s not sent: %s (%llu more not logged)",
-                      self->id, (unsigned long long) a->hwm, it->sensor, strerror (errno),
-                      (unsigned long long) suppressed);
+        mm_log_warning ("bk_broker: %s: ACK %llu to sensor %s not sent: %s (%llu more not logged)",
+                        self->id, (unsigned long long) a->hwm, it->sensor, strerror (errno),
+                        (unsigned long long) suppressed);
 }
 
 //  Stores the round's events in one synced write, then acknowledges each sensor.
@@ -437,10 +438,10 @@ s_flush (bk_broker_t *self)
         self->stats.store_errors++;
         uint64_t suppressed;
         if (s_ratelog (&self->log_store, S_LOG_OTHER_MS, &suppressed))
-            zsys_error ("bk_broker: %s: store write failed, %zu events not acknowledged: %s "
-                        "(%llu more not logged)",
-                        self->id, self->n_items, bk_store_error (self->store),
-                        (unsigned long long) suppressed);
+            mm_log_error ("bk_broker: %s: store write failed, %zu events not acknowledged: %s "
+                          "(%llu more not logged)",
+                          self->id, self->n_items, bk_store_error (self->store),
+                          (unsigned long long) suppressed);
         s_clear_round (self);
         return -1;
     }
@@ -465,11 +466,11 @@ s_flush (bk_broker_t *self)
         if (s_ratelog (&self->log_full, S_LOG_FULL_MS, &suppressed)) {
             bk_store_stats_t ss;
             bk_store_stats (self->store, &ss);
-            zsys_warning ("bk_broker: %s: store full (%llu of %llu bytes, %llu events waiting for "
-                          "the aggregator): events are not acknowledged, sensors keep them",
-                          self->id, (unsigned long long) ss.size_bytes,
-                          (unsigned long long) ss.max_bytes,
-                          (unsigned long long) ss.forward_backlog);
+            mm_log_warning (
+                "bk_broker: %s: store full (%llu of %llu bytes, %llu events waiting for "
+                "the aggregator): events are not acknowledged, sensors keep them",
+                self->id, (unsigned long long) ss.size_bytes, (unsigned long long) ss.max_bytes,
+                (unsigned long long) ss.forward_backlog);
         }
     }
     s_clear_round (self);
@@ -526,8 +527,8 @@ s_health_finding (bk_broker_t *self, const char *id, s_sensor_t *s, bool back, i
     mm_error_t err;
     mm_buf_clear (&self->out);
     if (mm_event_encode (ev, &self->out, &err) == -1) {
-        zsys_error ("bk_broker: %s: sensor.silent for %s not encoded: %s", self->id, id,
-                    err.reason);
+        mm_log_error ("bk_broker: %s: sensor.silent for %s not encoded: %s", self->id, id,
+                      err.reason);
         self->stats.health_errors++;
         return -1;
     }
@@ -546,8 +547,8 @@ s_health_finding (bk_broker_t *self, const char *id, s_sensor_t *s, bool back, i
         self->stats.silent++;
         s->finding_id = hwm + 1;
     }
-    zsys_warning ("bk_broker: %s: %s (finding %s/%llu revision %u)", self->id, msg, me,
-                  (unsigned long long) f->id, f->revision);
+    mm_log_warning ("bk_broker: %s: %s (finding %s/%llu revision %u)", self->id, msg, me,
+                    (unsigned long long) f->id, f->revision);
     return 0;
 }
 

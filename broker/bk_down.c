@@ -8,6 +8,7 @@
 
 #include "mm_warning.h"
 #include "mm_watchlist.h"
+#include "mm_log.h"
 
 #define S_LOG_MS 1000
 
@@ -221,8 +222,8 @@ bk_down_take (bk_down_t *self, uint64_t index, const uint8_t *msg, size_t len)
         self->stats.errors++;
         if (zclock_mono () - self->log_ms >= S_LOG_MS) {
             self->log_ms = zclock_mono ();
-            zsys_error ("bk_down: %s: down message %llu not held: %s", self->broker,
-                        (unsigned long long) index, bk_store_error (self->store));
+            mm_log_error ("bk_down: %s: down message %llu not held: %s", self->broker,
+                          (unsigned long long) index, bk_store_error (self->store));
         }
         return 0;
     }
@@ -231,22 +232,22 @@ bk_down_take (bk_down_t *self, uint64_t index, const uint8_t *msg, size_t len)
     self->stats.refused += refused;
     if (why) {
         self->stats.bad++;
-        zsys_warning ("bk_down: %s: down message %llu from the aggregator refused: %s",
-                      self->broker, (unsigned long long) index, why);
+        mm_log_warning ("bk_down: %s: down message %llu from the aggregator refused: %s",
+                        self->broker, (unsigned long long) index, why);
     }
     else if (n == 0) {
         self->stats.no_recipient++;
-        zsys_info ("bk_down: %s: %s %llu for org '%.*s' has no sensor here", self->broker, kind,
-                   (unsigned long long) index, (int) m.org.len, m.org.ptr);
+        mm_log_info ("bk_down: %s: %s %llu for org '%.*s' has no sensor here", self->broker, kind,
+                     (unsigned long long) index, (int) m.org.len, m.org.ptr);
     }
     else
-        zsys_info ("bk_down: %s: %s %llu for org '%.*s' held for %zu sensors%s", self->broker, kind,
-                   (unsigned long long) index, (int) m.org.len, m.org.ptr, n - refused,
-                   refused ? " (some queues full: see the warning)" : "");
+        mm_log_info ("bk_down: %s: %s %llu for org '%.*s' held for %zu sensors%s", self->broker,
+                     kind, (unsigned long long) index, (int) m.org.len, m.org.ptr, n - refused,
+                     refused ? " (some queues full: see the warning)" : "");
     if (refused)
-        zsys_warning ("bk_down: %s: %zu sensors' down queues are full: %s %llu not held for "
-                      "them (they have not taken their messages for a long time)",
-                      self->broker, refused, kind, (unsigned long long) index);
+        mm_log_warning ("bk_down: %s: %zu sensors' down queues are full: %s %llu not held for "
+                        "them (they have not taken their messages for a long time)",
+                        self->broker, refused, kind, (unsigned long long) index);
     return index;
 }
 

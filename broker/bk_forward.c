@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mm_ack.h"
+#include "mm_log.h"
 
 #define S_LOG_MS 1000
 
@@ -33,7 +34,7 @@ bk_forward_new (const bk_forward_config_t *config, bk_store_t *store)
 {
     if (!config || !store || !config->endpoint || !config->aggregator_cert ||
         !config->cert_secret) {
-        zsys_error ("bk_forward: endpoint, aggregator_cert and cert_secret are required");
+        mm_log_error ("bk_forward: endpoint, aggregator_cert and cert_secret are required");
         return NULL;
     }
     bk_forward_t *self = calloc (1, sizeof *self);
@@ -49,17 +50,18 @@ bk_forward_new (const bk_forward_config_t *config, bk_store_t *store)
     char err[512];
     mm_cert_t *agg = mm_cert_load (config->aggregator_cert, err, sizeof err);
     if (!agg) {
-        zsys_error ("bk_forward: %s", err);
+        mm_log_error ("bk_forward: %s", err);
         goto fail;
     }
     if (mm_cert_identity (agg)->role != MM_ROLE_AGGREGATOR) {
-        zsys_error ("bk_forward: %s is not an aggregator certificate", config->aggregator_cert);
+        mm_log_error ("bk_forward: %s is not an aggregator certificate", config->aggregator_cert);
         mm_cert_destroy (&agg);
         goto fail;
     }
     self->cert = mm_cert_load (config->cert_secret, err, sizeof err);
     if (!self->cert || !mm_cert_has_secret (self->cert)) {
-        zsys_error ("bk_forward: %s: %s", config->cert_secret, self->cert ? "no secret key" : err);
+        mm_log_error ("bk_forward: %s: %s", config->cert_secret,
+                      self->cert ? "no secret key" : err);
         mm_cert_destroy (&agg);
         goto fail;
     }
@@ -70,8 +72,8 @@ bk_forward_new (const bk_forward_config_t *config, bk_store_t *store)
     zsock_set_rcvtimeo (mm_curve_client_sock (self->client), 0);
     self->next = bk_store_forward_cursor (store) + 1;
     self->progress_ms = zclock_mono ();
-    zsys_info ("bk_forward: forwarding to %s from log index %llu", config->endpoint,
-               (unsigned long long) self->next);
+    mm_log_info ("bk_forward: forwarding to %s from log index %llu", config->endpoint,
+                 (unsigned long long) self->next);
     return self;
 fail:
     bk_forward_destroy (&self);
@@ -167,8 +169,8 @@ s_take_acks (bk_forward_t *self)
             self->stats.errors++;
             if (zclock_mono () - self->log_ms >= S_LOG_MS) {
                 self->log_ms = zclock_mono ();
-                zsys_error ("bk_forward: cannot move the cursor to %llu: %s",
-                            (unsigned long long) ack.seq, bk_store_error (self->store));
+                mm_log_error ("bk_forward: cannot move the cursor to %llu: %s",
+                              (unsigned long long) ack.seq, bk_store_error (self->store));
             }
             continue;
         }
@@ -221,10 +223,10 @@ s_connection_events (bk_forward_t *self)
     if (ev.auth_failures > self->auth_failures_seen) {
         self->auth_failures_seen = ev.auth_failures;
         if ((ev.auth_failures & (ev.auth_failures - 1)) == 0)  //  1, 2, 4, 8... times
-            zsys_error ("bk_forward: the aggregator refused this broker's key (ZAP status %u, "
-                        "%llu times): is its certificate in the aggregator's allow-list, or "
-                        "revoked?",
-                        ev.last_auth_status, (unsigned long long) ev.auth_failures);
+            mm_log_error ("bk_forward: the aggregator refused this broker's key (ZAP status %u, "
+                          "%llu times): is its certificate in the aggregator's allow-list, or "
+                          "revoked?",
+                          ev.last_auth_status, (unsigned long long) ev.auth_failures);
     }
 }
 

@@ -14,6 +14,7 @@
 #include "mm_check.h"
 #include "mm_config.h"
 #include "mm_prom.h"
+#include "mm_log.h"
 
 #ifndef MIMAMORI_VERSION
 #define MIMAMORI_VERSION "0.0.0"
@@ -165,7 +166,7 @@ main (int argc, char **argv)
         }
     }
     else
-        zsys_warning (
+        mm_log_warning (
             "mimamori-broker: no [aggregator] endpoint: events are stored, not forwarded");
     int status = 0;
     bool metrics_failed;

@@ -1,6 +1,7 @@
 /*  mm_curve: CURVE sockets between nodes, their ZAP handler, allow-lists and socket options.
     Owner: proto/ (security). See mm_curve.h for the design and why zauth is not used. */
 #include "mm_curve.h"
+#include "mm_log.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -206,11 +207,11 @@ s_load_certs (mm_curve_allow_t *self, uint64_t *invalid)
     DIR *d = opendir (self->dir);
     if (!d) {
         if (errno == ENOENT) {
-            zsys_warning ("mm_curve: allow-list %s does not exist: every key is refused",
-                          self->dir);
+            mm_log_warning ("mm_curve: allow-list %s does not exist: every key is refused",
+                            self->dir);
             return certs;
         }
-        zsys_error ("mm_curve: allow-list %s: %s", self->dir, strerror (errno));
+        mm_log_error ("mm_curve: allow-list %s: %s", self->dir, strerror (errno));
         zhashx_destroy (&certs);
         return NULL;
     }
@@ -225,9 +226,9 @@ s_load_certs (mm_curve_allow_t *self, uint64_t *invalid)
         if (stat (path, &st) == -1 || !S_ISREG (st.st_mode))
             continue;
         if (zhashx_size (certs) >= MM_CURVE_ALLOW_MAX) {
-            zsys_error ("mm_curve: allow-list %s holds more than %d certificates: the rest are "
-                        "ignored",
-                        self->dir, MM_CURVE_ALLOW_MAX);
+            mm_log_error ("mm_curve: allow-list %s holds more than %d certificates: the rest are "
+                          "ignored",
+                          self->dir, MM_CURVE_ALLOW_MAX);
             (*invalid)++;
             break;
         }
@@ -236,11 +237,11 @@ s_load_certs (mm_curve_allow_t *self, uint64_t *invalid)
             //  Refused files are logged at each reload: reloads happen only when the directory
             //  changes, so this is once per change, not once per second.
             if (cert)
-                zsys_warning ("mm_curve: certificate refused: %s: holds a secret key; an "
-                              "allow-list takes public certificates only",
-                              path);
+                mm_log_warning ("mm_curve: certificate refused: %s: holds a secret key; an "
+                                "allow-list takes public certificates only",
+                                path);
             else
-                zsys_warning ("mm_curve: certificate refused: %s", err);
+                mm_log_warning ("mm_curve: certificate refused: %s", err);
             (*invalid)++;
             mm_cert_destroy (&cert);
             continue;
@@ -257,8 +258,8 @@ s_load_certs (mm_curve_allow_t *self, uint64_t *invalid)
         //  Two files with one key: the first one read wins; which one that is depends on the
         //  directory order, so say so.
         if (zhashx_insert (certs, ident->pubkey, ident) == -1) {
-            zsys_warning ("mm_curve: %s: the same key is in another file of %s: ignored", path,
-                          self->dir);
+            mm_log_warning ("mm_curve: %s: the same key is in another file of %s: ignored", path,
+                            self->dir);
             (*invalid)++;
             free (ident);
         }
@@ -280,7 +281,7 @@ s_load_revoked (mm_curve_allow_t *self, zhashx_t **keys_p, zhashx_t **ids_p, uin
     if (self->revoke) {
         fd = open (self->revoke, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd == -1 && errno != ENOENT) {
-            zsys_error ("mm_curve: revocation file %s: %s", self->revoke, strerror (errno));
+            mm_log_error ("mm_curve: revocation file %s: %s", self->revoke, strerror (errno));
             goto done;
         }
     }
@@ -294,7 +295,7 @@ s_load_revoked (mm_curve_allow_t *self, zhashx_t **keys_p, zhashx_t **ids_p, uin
             if (n == -1 && errno == EINTR)
                 continue;
             if (n == -1) {
-                zsys_error ("mm_curve: revocation file %s: %s", self->revoke, strerror (errno));
+                mm_log_error ("mm_curve: revocation file %s: %s", self->revoke, strerror (errno));
                 goto done;
             }
             if (n == 0)
@@ -302,8 +303,8 @@ s_load_revoked (mm_curve_allow_t *self, zhashx_t **keys_p, zhashx_t **ids_p, uin
             len += (size_t) n;
             if (len == MM_CURVE_REVOKE_FILE_MAX) {
                 //  Fail closed on the whole file rather than honour half of it silently.
-                zsys_error ("mm_curve: revocation file %s is larger than %u bytes: not read",
-                            self->revoke, MM_CURVE_REVOKE_FILE_MAX);
+                mm_log_error ("mm_curve: revocation file %s is larger than %u bytes: not read",
+                              self->revoke, MM_CURVE_REVOKE_FILE_MAX);
                 goto done;
             }
         }
@@ -337,8 +338,8 @@ s_load_revoked (mm_curve_allow_t *self, zhashx_t **keys_p, zhashx_t **ids_p, uin
                 (*entries)++;
             }
             else if (!comment)
-                zsys_warning ("mm_curve: %s:%u: neither a Z85 key nor an id: ignored", self->revoke,
-                              lineno);
+                mm_log_warning ("mm_curve: %s:%u: neither a Z85 key nor an id: ignored",
+                                self->revoke, lineno);
             line = next;
         }
     }
@@ -397,12 +398,12 @@ mm_curve_allow_refresh (mm_curve_allow_t *self)
     if (rc == -1) {
         self->stats.reload_errors++;
         if (!self->failing)
-            zsys_error ("mm_curve: allow-list %s: cannot read it: %s; the previous list stays "
-                        "in force",
-                        self->dir, strerror (errno));
+            mm_log_error ("mm_curve: allow-list %s: cannot read it: %s; the previous list stays "
+                          "in force",
+                          self->dir, strerror (errno));
     }
     else if (self->failing)
-        zsys_info ("mm_curve: allow-list %s: readable again", self->dir);
+        mm_log_info ("mm_curve: allow-list %s: readable again", self->dir);
     self->failing = rc == -1;
     return rc;
 }
@@ -424,11 +425,11 @@ mm_curve_allow_new (const char *dir, const char *revoke_file, unsigned roles)
     //  At start a missing directory is a configuration error, not an empty list.
     struct stat st;
     if (stat (dir, &st) == -1) {
-        zsys_error ("mm_curve: allow-list %s: %s", dir, strerror (errno));
+        mm_log_error ("mm_curve: allow-list %s: %s", dir, strerror (errno));
         goto fail;
     }
     if (!S_ISDIR (st.st_mode)) {
-        zsys_error ("mm_curve: allow-list %s: not a directory", dir);
+        mm_log_error ("mm_curve: allow-list %s: not a directory", dir);
         goto fail;
     }
     if (mm_curve_allow_refresh (self) == -1)
@@ -589,7 +590,7 @@ s_apply_server (zsock_t *sock, const mm_cert_t *cert, const char *domain)
     //  without authentication); with it, the handshake fails. Measured on libzmq 4.3.4.
     int on = 1;
     if (zmq_setsockopt (zsock_resolve (sock), ZMQ_ZAP_ENFORCE_DOMAIN, &on, sizeof on) == -1) {
-        zsys_error ("mm_curve: ZMQ_ZAP_ENFORCE_DOMAIN refused: %s", zmq_strerror (zmq_errno ()));
+        mm_log_error ("mm_curve: ZMQ_ZAP_ENFORCE_DOMAIN refused: %s", zmq_strerror (zmq_errno ()));
         return -1;
     }
     //  A ROUTER discards silently what it cannot route (peer gone, or at its HWM). Mandatory
@@ -677,9 +678,9 @@ s_auth_add (s_auth_t *self, zmsg_t *msg)
             rc = 0;
         }
         else
-            zsys_error ("mm_curve: ZAP domain '%s' already uses allow-list %s: give this server "
-                        "another domain",
-                        domain, d->dir);
+            mm_log_error ("mm_curve: ZAP domain '%s' already uses allow-list %s: give this server "
+                          "another domain",
+                          domain, d->dir);
         goto done;
     }
     d = (s_domain_t *) calloc (1, sizeof *d);
@@ -739,7 +740,7 @@ s_auth_pipe (s_auth_t *self)
                     s->refused_role, s->refused_domain, s->refused_mechanism, s->malformed);
     }
     else
-        zsys_error ("mm_curve: ZAP handler: unknown command '%s'", cmd);
+        mm_log_error ("mm_curve: ZAP handler: unknown command '%s'", cmd);
     zstr_free (&cmd);
     zmsg_destroy (&msg);
     return rc;
@@ -863,9 +864,9 @@ s_auth_zap (s_auth_t *self)
     }
     uint64_t suppressed;
     if (s_ratelog (&self->log, &suppressed))
-        zsys_warning ("mm_curve: refused a handshake from %s, key %s, domain '%s': %s (and %llu "
-                      "more refusals not logged)",
-                      address, key[0] ? key : "-", domain, why, (unsigned long long) suppressed);
+        mm_log_warning ("mm_curve: refused a handshake from %s, key %s, domain '%s': %s (and %llu "
+                        "more refusals not logged)",
+                        address, key[0] ? key : "-", domain, why, (unsigned long long) suppressed);
     s_zap_reply (self, request_id, "400", why, "", NULL, 0);
     zmsg_destroy (&req);
 }
@@ -918,9 +919,9 @@ mm_curve_auth_new (void)
         return NULL;
     zsock_set_linger (handler, 0);
     if (zsock_bind (handler, "%s", S_ZAP_ENDPOINT) == -1) {
-        zsys_error ("mm_curve: cannot start the ZAP handler (%s): one already runs in this "
-                    "process",
-                    zmq_strerror (zmq_errno ()));
+        mm_log_error ("mm_curve: cannot start the ZAP handler (%s): one already runs in this "
+                      "process",
+                      zmq_strerror (zmq_errno ()));
         zsock_destroy (&handler);
         return NULL;
     }
@@ -1011,15 +1012,15 @@ mm_curve_server_new (mm_curve_auth_t *auth, const mm_cert_t *cert,
                      const mm_curve_server_config_t *cfg)
 {
     if (!auth || !cert || !cfg || !cfg->endpoint || !cfg->domain || !cfg->allow_dir) {
-        zsys_error ("mm_curve: a server needs a ZAP handler, a certificate, an endpoint, a "
-                    "domain and an allow-list directory");
+        mm_log_error ("mm_curve: a server needs a ZAP handler, a certificate, an endpoint, a "
+                      "domain and an allow-list directory");
         return NULL;
     }
     size_t dlen = strlen (cfg->domain);
     if (dlen == 0 || dlen > S_ZAP_DOMAIN_MAX || !mm_cert_has_secret (cert)) {
-        zsys_error ("mm_curve: server %s: %s", cfg->endpoint,
-                    mm_cert_has_secret (cert) ? "the ZAP domain must be 1 to 254 characters"
-                                              : "its certificate has no secret key");
+        mm_log_error ("mm_curve: server %s: %s", cfg->endpoint,
+                      mm_cert_has_secret (cert) ? "the ZAP domain must be 1 to 254 characters"
+                                                : "its certificate has no secret key");
         return NULL;
     }
     mm_curve_server_t *self = (mm_curve_server_t *) calloc (1, sizeof *self);
@@ -1032,8 +1033,8 @@ mm_curve_server_new (mm_curve_auth_t *auth, const mm_cert_t *cert,
     //  Registered before the bind, so no handshake can arrive for a domain the handler does
     //  not know (it would be refused anyway).
     if (s_register (auth, cfg) == -1) {
-        zsys_error ("mm_curve: server %s: the ZAP handler refused domain '%s'", cfg->endpoint,
-                    cfg->domain);
+        mm_log_error ("mm_curve: server %s: the ZAP handler refused domain '%s'", cfg->endpoint,
+                      cfg->domain);
         goto fail;
     }
     self->domain = strdup (cfg->domain);
@@ -1048,7 +1049,7 @@ mm_curve_server_new (mm_curve_auth_t *auth, const mm_cert_t *cert,
     if (s_apply_server (self->sock, cert, cfg->domain) == -1)
         goto fail;
     if (zsock_bind (self->sock, "%s", cfg->endpoint) == -1) {
-        zsys_error ("mm_curve: cannot bind %s: %s", cfg->endpoint, zmq_strerror (zmq_errno ()));
+        mm_log_error ("mm_curve: cannot bind %s: %s", cfg->endpoint, zmq_strerror (zmq_errno ()));
         goto fail;
     }
     self->endpoint = zsock_last_endpoint (self->sock);
@@ -1175,11 +1176,11 @@ mm_curve_server_recv (mm_curve_server_t *self, zframe_t **routing_id_p, mm_ident
         }
         uint64_t suppressed;
         if (s_ratelog (&self->log, &suppressed))
-            zsys_warning ("mm_curve: %s: dropped a message from key %s: %s (and %llu more drops "
-                          "not logged)",
-                          self->domain, key ? key : "-",
-                          key ? mm_curve_verdict_name (v) : "no User-Id",
-                          (unsigned long long) suppressed);
+            mm_log_warning ("mm_curve: %s: dropped a message from key %s: %s (and %llu more drops "
+                            "not logged)",
+                            self->domain, key ? key : "-",
+                            key ? mm_curve_verdict_name (v) : "no User-Id",
+                            (unsigned long long) suppressed);
         zframe_destroy (&routing_id);
         zframe_destroy (&payload);
     }
@@ -1238,7 +1239,7 @@ s_client_monitor (mm_curve_client_t *self)
     char ep[64];
     snprintf (ep, sizeof ep, "inproc://mm-curve-monitor-%p", (void *) self);
     if (zmq_socket_monitor (zsock_resolve (self->sock), ep, S_MONITOR_EVENTS) == -1) {
-        zsys_error ("mm_curve: cannot monitor a client socket: %s", zmq_strerror (zmq_errno ()));
+        mm_log_error ("mm_curve: cannot monitor a client socket: %s", zmq_strerror (zmq_errno ()));
         return -1;
     }
     char connect[72];
@@ -1255,8 +1256,8 @@ mm_curve_client_new (const char *endpoint, const mm_cert_t *cert, const char *se
     unsigned char key[32];
     if (!endpoint || !cert || !mm_cert_has_secret (cert) || !server_public_txt ||
         strlen (server_public_txt) != MM_CERT_KEY_TXT || !zmq_z85_decode (key, server_public_txt)) {
-        zsys_error ("mm_curve: a client needs an endpoint, a certificate with its secret key and "
-                    "the server's public key (40 characters of Z85)");
+        mm_log_error ("mm_curve: a client needs an endpoint, a certificate with its secret key and "
+                      "the server's public key (40 characters of Z85)");
         return NULL;
     }
     mm_curve_client_t *self = (mm_curve_client_t *) calloc (1, sizeof *self);
@@ -1270,7 +1271,7 @@ mm_curve_client_new (const char *endpoint, const mm_cert_t *cert, const char *se
     if (s_client_monitor (self) == -1)
         goto fail;
     if (zsock_connect (self->sock, "%s", endpoint) == -1) {
-        zsys_error ("mm_curve: cannot connect to %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+        mm_log_error ("mm_curve: cannot connect to %s: %s", endpoint, zmq_strerror (zmq_errno ()));
         goto fail;
     }
     return self;

@@ -15,6 +15,7 @@
 #include "mm_cert.h"
 #include "mm_curve.h"
 #include "mm_heartbeat.h"
+#include "mm_log.h"
 
 #define S_PUBLISH_BUDGET 32  //  frames a publish may send: bounds its cost on the packet path
 #define S_RECV_BURST 1000    //  messages one poll takes off the socket
@@ -134,9 +135,9 @@ s_pump (sn_uplink_t *self, uint32_t budget)
             self->hole_from = self->sent_upto + 1;
             self->hole_to = seq - 1;
             self->next_hb_ms = 0;
-            zsys_warning ("sn_uplink: seq %" PRIu64 "..%" PRIu64 " are not in the spool (a power "
-                          "cut or a damaged spool): the broker is told to skip them",
-                          self->hole_from, self->hole_to);
+            mm_log_warning ("sn_uplink: seq %" PRIu64 "..%" PRIu64 " are not in the spool (a power "
+                            "cut or a damaged spool): the broker is told to skip them",
+                            self->hole_from, self->hole_to);
         }
         if (seq > self->sent_upto)
             self->sent_upto = seq;
@@ -199,10 +200,10 @@ s_overflow (sn_uplink_t *self)
         ev.finding.id = self->ov_id ? self->ov_id : seq;
         ev.finding.revision = self->ov_revision;
         if (n)
-            zsys_warning ("sn_uplink: %s", self->ov_msg);
+            mm_log_warning ("sn_uplink: %s", self->ov_msg);
         if (s_publish (self, &ev, S_PUBLISH_BUDGET) == -1) {
-            zsys_error ("sn_uplink: cannot spool the overflow report (%s); kept for the next try",
-                        strerror (errno));
+            mm_log_error ("sn_uplink: cannot spool the overflow report (%s); kept for the next try",
+                          strerror (errno));
             break;
         }
         self->ov_id = ev.finding.id;
@@ -229,16 +230,16 @@ s_publish (sn_uplink_t *self, mm_event_t *ev, uint32_t budget)
     mm_error_t err;
     if (mm_event_encode (ev, &self->buf, &err) == -1) {
         if (s_pow2 (++self->stats.publish_failed))
-            zsys_error ("sn_uplink: event not encodable (%s; %" PRIu64 " refused so far)",
-                        err.reason, self->stats.publish_failed);
+            mm_log_error ("sn_uplink: event not encodable (%s; %" PRIu64 " refused so far)",
+                          err.reason, self->stats.publish_failed);
         errno = EINVAL;
         return -1;
     }
     if (sn_spool_append (self->spool, seq, self->buf.data, self->buf.len) == -1) {
         int e = errno;
         if (s_pow2 (++self->stats.publish_failed))
-            zsys_error ("sn_uplink: spool append failed (%s; %" PRIu64 " refused so far)",
-                        strerror (e), self->stats.publish_failed);
+            mm_log_error ("sn_uplink: spool append failed (%s; %" PRIu64 " refused so far)",
+                          strerror (e), self->stats.publish_failed);
         errno = e;
         return -1;
     }
@@ -279,10 +280,10 @@ s_on_ack (sn_uplink_t *self, const uint8_t *data, size_t len, int64_t now)
     }
     if (!mm_str_eq (ack.sensor, self->sensor) || ack.seq >= sn_spool_next_seq (self->spool)) {
         if (s_pow2 (++self->stats.acks_bad))
-            zsys_warning ("sn_uplink: ACK for %.*s seq %" PRIu64 " refused (we are %s, next seq "
-                          "%" PRIu64 "; %" PRIu64 " so far)",
-                          (int) ack.sensor.len, ack.sensor.ptr, ack.seq, self->sensor,
-                          sn_spool_next_seq (self->spool), self->stats.acks_bad);
+            mm_log_warning ("sn_uplink: ACK for %.*s seq %" PRIu64 " refused (we are %s, next seq "
+                            "%" PRIu64 "; %" PRIu64 " so far)",
+                            (int) ack.sensor.len, ack.sensor.ptr, ack.seq, self->sensor,
+                            sn_spool_next_seq (self->spool), self->stats.acks_bad);
         return;
     }
     self->stats.acks++;
@@ -321,14 +322,14 @@ s_on_down (sn_uplink_t *self, const uint8_t *data, size_t len)
     mm_error_t err;
     if (mm_msg_peek (data, len, &type, &err) == -1) {
         if (s_pow2 (++self->stats.rx_bad))
-            zsys_warning ("sn_uplink: bad frame from the broker: %s", err.reason);
+            mm_log_warning ("sn_uplink: bad frame from the broker: %s", err.reason);
         return -1;
     }
     switch (type) {
     case MM_MSG_WATCHLIST:
         if (mm_watchlist_decode (self->wl, data, len, &err) == -1) {
             self->stats.rx_bad++;
-            zsys_warning ("sn_uplink: bad WATCHLIST from the broker: %s", err.reason);
+            mm_log_warning ("sn_uplink: bad WATCHLIST from the broker: %s", err.reason);
             return -1;
         }
         if (self->on_watchlist && self->on_watchlist (self->arg, self->wl) == -1) {
@@ -340,7 +341,7 @@ s_on_down (sn_uplink_t *self, const uint8_t *data, size_t len)
     case MM_MSG_WARNING:
         if (mm_warning_decode (self->warn, data, len, &err) == -1) {
             self->stats.rx_bad++;
-            zsys_warning ("sn_uplink: bad WARNING from the broker: %s", err.reason);
+            mm_log_warning ("sn_uplink: bad WARNING from the broker: %s", err.reason);
             return -1;
         }
         self->stats.warnings++;
@@ -349,8 +350,8 @@ s_on_down (sn_uplink_t *self, const uint8_t *data, size_t len)
         return 0;
     default:
         if (s_pow2 (++self->stats.rx_bad))
-            zsys_warning ("sn_uplink: the broker sent a %s, which a sensor does not take",
-                          mm_msg_type_name (type) ? mm_msg_type_name (type) : "message");
+            mm_log_warning ("sn_uplink: the broker sent a %s, which a sensor does not take",
+                            mm_msg_type_name (type) ? mm_msg_type_name (type) : "message");
         return -1;
     }
 }
@@ -379,7 +380,7 @@ s_on_held (sn_uplink_t *self, const uint8_t *data, size_t len)
     size_t msg_len;
     if (mm_index_split (data, len, &id, &msg, &msg_len) == -1) {
         if (s_pow2 (++self->stats.rx_bad))
-            zsys_warning ("sn_uplink: bad indexed frame from the broker");
+            mm_log_warning ("sn_uplink: bad indexed frame from the broker");
         return;
     }
     if (self->down_taken && id <= self->down_taken) {
@@ -485,9 +486,9 @@ s_connection_events (sn_uplink_t *self, int64_t now)
         self->auth_failures_seen = ev.auth_failures;
         self->stats.auth_refused = ev.auth_failures;
         if (s_pow2 (ev.auth_failures))
-            zsys_error ("sn_uplink: the broker refused this sensor's key (ZAP status %u, %" PRIu64
-                        " times): is %s's certificate in the broker's allow-list, or revoked?",
-                        ev.last_auth_status, ev.auth_failures, self->sensor);
+            mm_log_error ("sn_uplink: the broker refused this sensor's key (ZAP status %u, %" PRIu64
+                          " times): is %s's certificate in the broker's allow-list, or revoked?",
+                          ev.last_auth_status, ev.auth_failures, self->sensor);
     }
 }
 
@@ -524,10 +525,10 @@ sn_uplink_poll (sn_uplink_t *self, int64_t now_ms, int timeout_ms, const sn_upli
     if (s_in_flight (self) > 0 &&
         now - self->progress_ms >= (int64_t) self->ack_timeout_ms * self->timeout_mult) {
         self->stats.timeouts++;
-        zsys_info ("sn_uplink: no ACK for %" PRIu64 " ms with %" PRIu64 " events in flight: "
-                   "resending from seq %" PRIu64,
-                   (uint64_t) self->ack_timeout_ms * self->timeout_mult, s_in_flight (self),
-                   self->floor + 1);
+        mm_log_info ("sn_uplink: no ACK for %" PRIu64 " ms with %" PRIu64 " events in flight: "
+                     "resending from seq %" PRIu64,
+                     (uint64_t) self->ack_timeout_ms * self->timeout_mult, s_in_flight (self),
+                     self->floor + 1);
         s_rewind (self, now);
         if (self->timeout_mult < S_TIMEOUT_MULT_MAX)
             self->timeout_mult *= 2;
@@ -549,8 +550,8 @@ s_load (const char *path, const char *what)
     char err[256];
     mm_cert_t *c = path ? mm_cert_load (path, err, sizeof err) : NULL;
     if (!c)
-        zsys_error ("sn_uplink: %s certificate %s: %s", what, path ? path : "(none)",
-                    path ? err : "not configured");
+        mm_log_error ("sn_uplink: %s certificate %s: %s", what, path ? path : "(none)",
+                      path ? err : "not configured");
     return c;
 }
 
@@ -558,7 +559,7 @@ sn_uplink_t *
 sn_uplink_new (const sn_uplink_config_t *cfg)
 {
     if (!cfg || !cfg->endpoint || !cfg->spool_dir) {
-        zsys_error ("sn_uplink: needs an endpoint, certificates and a spool directory");
+        mm_log_error ("sn_uplink: needs an endpoint, certificates and a spool directory");
         errno = EINVAL;
         return NULL;
     }
@@ -584,20 +585,21 @@ sn_uplink_new (const sn_uplink_config_t *cfg)
     if (!self->cert || !broker)
         goto fail;
     if (!mm_cert_has_secret (self->cert)) {
-        zsys_error ("sn_uplink: %s holds no secret key (give the ID.cert_secret file)", cfg->cert);
+        mm_log_error ("sn_uplink: %s holds no secret key (give the ID.cert_secret file)",
+                      cfg->cert);
         goto fail;
     }
     const mm_identity_t *id = mm_cert_identity (self->cert);
     snprintf (self->sensor, sizeof self->sensor, "%s", id->id);
     snprintf (self->org, sizeof self->org, "%s", id->org);
     if (!self->org[0]) {
-        zsys_error ("sn_uplink: %s names no org (not a sensor certificate?)", cfg->cert);
+        mm_log_error ("sn_uplink: %s names no org (not a sensor certificate?)", cfg->cert);
         goto fail;
     }
 
     self->spool = sn_spool_new (cfg->spool_dir, &cfg->spool);
     if (!self->spool) {
-        zsys_error ("sn_uplink: cannot open the spool %s: %s", cfg->spool_dir, strerror (errno));
+        mm_log_error ("sn_uplink: cannot open the spool %s: %s", cfg->spool_dir, strerror (errno));
         goto fail;
     }
     sn_spool_stats_t ss;

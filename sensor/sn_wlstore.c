@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sn_spool.h"
+#include "mm_log.h"
 
 #define S_HEAD 8
 
@@ -127,8 +128,8 @@ sn_wlstore_new (const char *dir, uint64_t max_bytes, sn_wlstore_fn *fn, void *ar
             sn_wlstore_destroy (&self);
             return NULL;
         }
-        zsys_warning ("sn_wlstore: %s: %zu damaged bytes cut at offset %zu", self->path,
-                      self->buf.len - valid, valid);
+        mm_log_warning ("sn_wlstore: %s: %zu damaged bytes cut at offset %zu", self->path,
+                        self->buf.len - valid, valid);
     }
     self->size = valid;
     if (lseek (self->fd, (off_t) valid, SEEK_SET) < 0) {
@@ -341,8 +342,8 @@ int
 sn_wlstore_append (sn_wlstore_t *self, const mm_watchlist_t *wl)
 {
     if (self->size >= self->max_bytes && s_compact (self) == -1)
-        zsys_warning ("sn_wlstore: %s: compaction failed (%s): the file keeps growing", self->path,
-                      strerror (errno));
+        mm_log_warning ("sn_wlstore: %s: compaction failed (%s): the file keeps growing",
+                        self->path, strerror (errno));
     mm_error_t err;
     mm_buf_clear (&self->buf);
     if (mm_watchlist_encode (wl, &self->buf, &err) == -1) {

@@ -285,7 +285,7 @@ s_check (const s_args_t *a, const char *cmd)
     if (store)
         mm_check_ok (&c, "-s STORE", "%s (opens read-only)", a->store);
     else
-        mm_check_fix (&c, "-s STORE", "%s: %s", a->store, err);
+        mm_check_fix (&c, "-s STORE", "%s", err);
     ag_store_destroy (&store);
     if (strcmp (cmd, "serve") == 0) {
         if (a->bind)

@@ -127,6 +127,7 @@ say "--check-config names every fault with what to fix, and exits 2"
 rc=0
 "$tool" --check-config -s "$dir/none" >"$dir/out" 2>&1 || rc=$?
 [ $rc = 2 ] && grep -q '^FIX  -s STORE' "$dir/out" || fail "mimamori --check-config with no store"
+[ ! -e "$dir/none" ] || fail "mimamori --check-config made the store directory it was asked about"
 rc=0
 "$stats" table --check-config -s "$dir/none" -r "$dir/bad.reg" >"$dir/out" 2>&1 || rc=$?
 [ $rc = 2 ] && grep -q '^FIX  -r REGISTRY' "$dir/out" || fail "mimamori-stats --check-config with a bad registry"
