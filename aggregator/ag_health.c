@@ -12,6 +12,7 @@
 #define S_SILENT "sensor.silent"
 
 typedef struct {
+    bool broker;         //  this sender sent a silence finding: a broker, not a sensor
     uint64_t last_seen;  //  arrival of its newest event (0: none)
     uint64_t events;
     bool silent;         //  its broker says so
@@ -113,7 +114,10 @@ ag_health_on_stored (ag_health_t *self, const uint8_t *data, size_t len, uint64_
         return;
     }
     self->stats.events++;
-    if (kind == MM_KIND_FINDING) {
+    s_sensor_t *s = s_entry (self, sensor.ptr, sensor.len);
+    //  Only a broker's findings can be silences: a sender known to be a sensor (it sent
+    //  events before and never a silence) needs no decoding, which is nearly every finding.
+    if (kind == MM_KIND_FINDING && (!s || s->broker || !s->events)) {
         mm_error_t err;
         if (mm_event_decode (&self->ev, data, len, &err) == -1) {
             self->stats.bad++;
@@ -122,11 +126,12 @@ ag_health_on_stored (ag_health_t *self, const uint8_t *data, size_t len, uint64_
         const mm_finding_t *f = &self->ev.finding;
         if (f->detector.len == sizeof S_SILENT - 1 &&
             memcmp (f->detector.ptr, S_SILENT, sizeof S_SILENT - 1) == 0) {
+            if (s)
+                s->broker = true;
             s_silence (self, f, now);
             return;  //  the broker's own event: not a sign of the sensor's life
         }
     }
-    s_sensor_t *s = s_entry (self, sensor.ptr, sensor.len);
     if (s) {
         s->last_seen = now;
         s->events++;

@@ -236,7 +236,8 @@ int mm_event_decode (mm_event_t *ev, const uint8_t *data, size_t len, mm_error_t
 int mm_event_peek (const uint8_t *data, size_t len, uint64_t *ts, uint8_t *kind);
 
 //  The sender (key 3, pointing into `data`) and kind of an EVENT, the same way (the
-//  aggregator's per-sensor health on every stored event). An absent sensor is empty.
+//  aggregator's per-sensor health on every stored event). An absent sensor is empty. It stops
+//  at the second of the two keys: the rest of the event is not checked.
 int mm_event_peek_sensor (const uint8_t *data, size_t len, mm_str_t *sensor, uint8_t *kind);
 
 #endif
