@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static void s_line (mm_check_t *c, const char *tag, const char *what, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 4, 0)));
+
 static void
 s_line (mm_check_t *c, const char *tag, const char *what, const char *fmt, va_list ap)
 {

@@ -27,7 +27,8 @@ typedef enum {
 } mm_log_level_t;
 
 void mm_log (mm_log_level_t level, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-void mm_log_v (mm_log_level_t level, const char *fmt, va_list ap);
+void mm_log_v (mm_log_level_t level, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 2, 0)));
 
 #define mm_log_error(...) mm_log (MM_LOG_ERR, __VA_ARGS__)
 #define mm_log_warning(...) mm_log (MM_LOG_WARNING, __VA_ARGS__)
