@@ -12,7 +12,6 @@
 #define S_SILENT "sensor.silent"
 
 typedef struct {
-    bool broker;         //  this sender sent a silence finding: a broker, not a sensor
     uint64_t last_seen;  //  arrival of its newest event (0: none)
     uint64_t events;
     bool silent;         //  its broker says so
@@ -105,7 +104,8 @@ s_silence (ag_health_t *self, const mm_finding_t *f, uint64_t now)
 }
 
 void
-ag_health_on_stored (ag_health_t *self, const uint8_t *data, size_t len, uint64_t now)
+ag_health_on_stored (ag_health_t *self, mm_str_t broker, const uint8_t *data, size_t len,
+                     uint64_t now)
 {
     mm_str_t sensor;
     uint8_t kind;
@@ -114,10 +114,11 @@ ag_health_on_stored (ag_health_t *self, const uint8_t *data, size_t len, uint64_
         return;
     }
     self->stats.events++;
-    s_sensor_t *s = s_entry (self, sensor.ptr, sensor.len);
-    //  Only a broker's findings can be silences: a sender known to be a sensor (it sent
-    //  events before and never a silence) needs no decoding, which is nearly every finding.
-    if (kind == MM_KIND_FINDING && (!s || s->broker || !s->events)) {
+    //  Only the forwarding broker's own findings can be silences: a finding of any other
+    //  sender (nearly all of them) needs no decoding here.
+    bool from_broker =
+        sensor.len == broker.len && broker.len && memcmp (sensor.ptr, broker.ptr, broker.len) == 0;
+    if (kind == MM_KIND_FINDING && from_broker) {
         mm_error_t err;
         if (mm_event_decode (&self->ev, data, len, &err) == -1) {
             self->stats.bad++;
@@ -126,12 +127,13 @@ ag_health_on_stored (ag_health_t *self, const uint8_t *data, size_t len, uint64_
         const mm_finding_t *f = &self->ev.finding;
         if (f->detector.len == sizeof S_SILENT - 1 &&
             memcmp (f->detector.ptr, S_SILENT, sizeof S_SILENT - 1) == 0) {
-            if (s)
-                s->broker = true;
             s_silence (self, f, now);
             return;  //  the broker's own event: not a sign of the sensor's life
         }
     }
+    if (from_broker)
+        return;  //  a broker is not a sensor
+    s_sensor_t *s = s_entry (self, sensor.ptr, sensor.len);
     if (s) {
         s->last_seen = now;
         s->events++;

@@ -40,8 +40,12 @@ typedef struct {
 ag_health_t *ag_health_new (uint32_t quiet_s, uint32_t refresh_s, uint64_t now);
 void ag_health_destroy (ag_health_t **self_p);
 
-//  One stored event (ag_ingest's on_stored hook), `now` its time of arrival (ns).
-void ag_health_on_stored (ag_health_t *self, const uint8_t *data, size_t len, uint64_t now);
+//  One stored event (ag_ingest's on_stored hook) forwarded by `broker` (the id of the key
+//  that sent it here), `now` its time of arrival (ns). A silence finding counts only when its
+//  sender is that broker itself: a sensor cannot say another sensor is silent or back (the
+//  broker stamps a sensor's events with the sensor's own id, never its own).
+void ag_health_on_stored (ag_health_t *self, mm_str_t broker, const uint8_t *data, size_t len,
+                          uint64_t now);
 
 //  The state of every sensor of `registry`; HEALTH to `console` for those due. Call every few
 //  seconds.

@@ -155,7 +155,7 @@ s_on_stored (void *arg, mm_str_t broker, uint64_t index, const uint8_t *data, si
 {
     s_hooks_t *h = (s_hooks_t *) arg;
     if (h->health)
-        ag_health_on_stored (h->health, data, len, (uint64_t) zclock_time () * 1000000u);
+        ag_health_on_stored (h->health, broker, data, len, (uint64_t) zclock_time () * 1000000u);
     ag_lateral_on_stored (h->lateral, broker, index, data, len);
 }
 

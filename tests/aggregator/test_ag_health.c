@@ -34,17 +34,18 @@ s_event (ag_health_t *h, const char *sensor, uint64_t now)
     mm_buf_t out = MM_BUF_INIT;
     mm_error_t err;
     cr_assert_eq (mm_event_encode (&ev, &out, &err), 0, "%s", err.detail);
-    ag_health_on_stored (h, out.data, out.len, now);
+    ag_health_on_stored (h, mm_str ("b-kanto"), out.data, out.len, now);
     mm_buf_free (&out);
 }
 
 //  A broker's silence finding about `sensor`: revision 0 raises it, 1 clears it.
 static void
-s_silence (ag_health_t *h, const char *sensor, uint32_t revision, uint64_t now)
+s_silence_from (ag_health_t *h, const char *sender, const char *sensor, uint32_t revision,
+                uint64_t now)
 {
     mm_event_t ev;
     mm_sample_finding (&ev);
-    ev.sensor = mm_str ("b-kanto");
+    ev.sensor = mm_str (sender);
     char msg[128];
     snprintf (msg, sizeof msg,
               revision ? "sensor %s is heartbeating again"
@@ -58,8 +59,14 @@ s_silence (ag_health_t *h, const char *sensor, uint32_t revision, uint64_t now)
     mm_buf_t out = MM_BUF_INIT;
     mm_error_t err;
     cr_assert_eq (mm_event_encode (&ev, &out, &err), 0, "%s", err.detail);
-    ag_health_on_stored (h, out.data, out.len, now);
+    ag_health_on_stored (h, mm_str ("b-kanto"), out.data, out.len, now);
     mm_buf_free (&out);
+}
+
+static void
+s_silence (ag_health_t *h, const char *sensor, uint32_t revision, uint64_t now)
+{
+    s_silence_from (h, "b-kanto", sensor, revision, now);
 }
 
 static void
@@ -112,23 +119,44 @@ Test (ag_health, garbage_is_counted_not_taken)
     ag_registry_t *r = s_registry ();
     ag_health_t *h = ag_health_new (900, 60, S_T0);
     static const uint8_t junk[] = {0xc1, 0x00, 0xff};
-    ag_health_on_stored (h, junk, sizeof junk, S_T0);
-    ag_health_on_stored (h, junk, 0, S_T0);
+    ag_health_on_stored (h, mm_str ("b-kanto"), junk, sizeof junk, S_T0);
+    ag_health_on_stored (h, mm_str ("b-kanto"), junk, 0, S_T0);
     //  A silence finding whose message does not name a sensor is counted bad.
     mm_event_t ev;
     mm_sample_finding (&ev);
+    ev.sensor = mm_str ("b-kanto");
     ev.finding.detector = mm_str ("sensor.silent");
     ev.finding.message = mm_str ("something else");
     mm_buf_t out = MM_BUF_INIT;
     mm_error_t err;
     cr_assert_eq (mm_event_encode (&ev, &out, &err), 0, "%s", err.detail);
-    ag_health_on_stored (h, out.data, out.len, S_T0);
+    ag_health_on_stored (h, mm_str ("b-kanto"), out.data, out.len, S_T0);
     mm_buf_free (&out);
     ag_health_stats_t st;
     ag_health_stats (h, &st);
     cr_expect_eq (st.bad, 3);
     cr_expect_eq (st.silences, 0);
     s_expect (h, r, S_T0, 0, 0, 0, 3);
+    ag_health_destroy (&h);
+    ag_registry_destroy (&r);
+}
+
+Test (ag_health, a_sensor_cannot_speak_for_another)
+{
+    //  s-1 (a sensor, through b-kanto) sends findings shaped like the broker's silences: s-2
+    //  must stay ok, and s-1's own findings keep it alive.
+    ag_registry_t *r = s_registry ();
+    ag_health_t *h = ag_health_new (900, 60, S_T0);
+    s_event (h, "s-1", S_T0 + S_SEC);
+    s_event (h, "s-2", S_T0 + S_SEC);
+    s_silence_from (h, "s-1", "s-2", 0, S_T0 + 2 * S_SEC);
+    s_expect (h, r, S_T0 + 3 * S_SEC, 2, 0, 0, 1);
+    ag_health_stats_t st;
+    ag_health_stats (h, &st);
+    cr_expect_eq (st.silences, 0);
+    //  The broker itself is not a sensor: its own events are not counted as one.
+    s_silence (h, "s-2", 0, S_T0 + 4 * S_SEC);
+    s_expect (h, r, S_T0 + 5 * S_SEC, 1, 0, 1, 1);
     ag_health_destroy (&h);
     ag_registry_destroy (&r);
 }

@@ -92,7 +92,7 @@ s_run_health (void *arg)
     double t0 = s_cpu ();
     const uint8_t *p = s_ev.data.data;
     for (size_t i = 0; i < s_ev.n; p += s_ev.len[i], i++)
-        ag_health_on_stored (h, p, s_ev.len[i], i + 1);
+        ag_health_on_stored (h, mm_str ("b-kanto"), p, s_ev.len[i], i + 1);
     double t = s_cpu () - t0;
     ag_health_destroy (&h);
     return t;
