@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 //  Bounds against a client holding connections open: idle ones go after 10 s.
@@ -24,9 +25,16 @@ typedef struct {
     size_t len;
 } s_page_t;
 
+#define S_HOSTS 4
+
 struct mm_httpd_t {
     struct MHD_Daemon *daemon;
     uint16_t port;
+    //  The Host headers it answers to (none: any, for a wildcard address). A page on
+    //  loopback must not answer a name a web page chose: DNS rebinding would let any site
+    //  the operator opens read the console's data.
+    char hosts[S_HOSTS][80];
+    size_t n_hosts;
     pthread_mutex_t lock;  //  guards pages and stats: the loop publishes, MHD's thread reads
     zhashx_t *pages;       //  path -> s_page_t
     mm_httpd_stats_t stats;
@@ -69,6 +77,19 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
     (void) version;
     (void) upload_data;
     mm_httpd_t *self = (mm_httpd_t *) cls;
+    if (self->n_hosts) {
+        const char *host = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "Host");
+        bool known = false;
+        for (size_t i = 0; host && i < self->n_hosts && !known; i++)
+            known = strcasecmp (host, self->hosts[i]) == 0;
+        if (!known) {
+            pthread_mutex_lock (&self->lock);
+            self->stats.misdirected++;
+            pthread_mutex_unlock (&self->lock);
+            static const char msg[] = "this server answers to its own address only\n";
+            return s_reply (conn, 421, "text/plain; charset=utf-8", msg, sizeof msg - 1);
+        }
+    }
     //  Another method is refused on the first call, before any body is read. A GET is
     //  answered on the second call (MHD's protocol); a body sent with it is discarded.
     if (strcmp (method, "GET") != 0 && strcmp (method, "HEAD") != 0) {
@@ -149,6 +170,34 @@ s_parse_listen (const char *listen, struct sockaddr_storage *ss, socklen_t *ssle
     return -1;
 }
 
+//  The Host headers to answer: the address itself with its port, and "localhost" for loopback.
+//  A wildcard address (0.0.0.0, ::) answers any: it is meant for other hosts, whose names we
+//  cannot know (docs/operations.md: keep the console on loopback).
+static void
+s_hosts (mm_httpd_t *self, const struct sockaddr_storage *ss)
+{
+    char ip[64];
+    bool loopback;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in4 = (const struct sockaddr_in *) ss;
+        if (in4->sin_addr.s_addr == htonl (INADDR_ANY))
+            return;
+        inet_ntop (AF_INET, &in4->sin_addr, ip, sizeof ip);
+        loopback = (ntohl (in4->sin_addr.s_addr) >> 24) == 127;
+        snprintf (self->hosts[self->n_hosts++], sizeof self->hosts[0], "%s:%u", ip, self->port);
+    }
+    else {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) ss;
+        if (IN6_IS_ADDR_UNSPECIFIED (&in6->sin6_addr))
+            return;
+        inet_ntop (AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+        loopback = IN6_IS_ADDR_LOOPBACK (&in6->sin6_addr);
+        snprintf (self->hosts[self->n_hosts++], sizeof self->hosts[0], "[%s]:%u", ip, self->port);
+    }
+    if (loopback)
+        snprintf (self->hosts[self->n_hosts++], sizeof self->hosts[0], "localhost:%u", self->port);
+}
+
 mm_httpd_t *
 mm_httpd_new (const char *listen, char *err, size_t errlen)
 {
@@ -180,6 +229,7 @@ mm_httpd_new (const char *listen, char *err, size_t errlen)
     const union MHD_DaemonInfo *info =
         MHD_get_daemon_info (self->daemon, MHD_DAEMON_INFO_BIND_PORT);
     self->port = info ? info->port : 0;
+    s_hosts (self, &ss);
     return self;
 }
 

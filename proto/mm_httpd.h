@@ -10,7 +10,10 @@
 
     Binding: `listen` is "HOST:PORT" with HOST a literal IPv4 or IPv6 address ("127.0.0.1:9101",
     "[::1]:9101"); port 0 picks a free one (mm_httpd_port). There is no TLS and no login: bind to
-    loopback, or put the page behind the host's own access control. Every reply carries
+    loopback, or put the page behind the host's own access control. A request whose Host header
+    is not the address itself (or localhost, on loopback) gets 421: otherwise a web page could
+    point a name of its own at 127.0.0.1 (DNS rebinding) and read the page as same-origin. A
+    wildcard address (0.0.0.0, ::) answers any Host. Every reply carries
     no-store, nosniff and a Content-Security-Policy that forbids anything not from the page's
     own origin, so a console page cannot be made to load outside code. */
 #ifndef MM_HTTPD_H
@@ -24,9 +27,10 @@ typedef struct mm_httpd_t mm_httpd_t;
 #define MM_HTTPD_PATH_MAX 256
 
 typedef struct {
-    uint64_t requests;  //  answered with a page
-    uint64_t missing;   //  404
-    uint64_t refused;   //  405 (not GET/HEAD)
+    uint64_t requests;     //  answered with a page
+    uint64_t missing;      //  404
+    uint64_t refused;      //  405 (not GET/HEAD)
+    uint64_t misdirected;  //  421: a Host header that is not this server's address
 } mm_httpd_stats_t;
 
 //  Starts serving on `listen`. NULL with the reason in `err` (a bad address, the port taken).

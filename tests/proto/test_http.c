@@ -34,7 +34,8 @@ static size_t
 s_get (uint16_t port, const char *path, char *out, size_t outlen)
 {
     char req[512];
-    snprintf (req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
+    snprintf (req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n\r\n",
+              path, port);
     return s_request (port, req, out, outlen);
 }
 
@@ -62,10 +63,12 @@ Test (mm_httpd, serves_published_pages)
     mm_httpd_unpublish (http, "/metrics");
     s_get (port, "/metrics", reply, sizeof reply);
     cr_assert (strstr (reply, "HTTP/1.1 404"), "%s", reply);
-    s_request (port,
-               "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: "
-               "close\r\n\r\nabc",
-               reply, sizeof reply);
+    char post[256];
+    snprintf (post, sizeof post,
+              "POST /metrics HTTP/1.1\r\nHost: localhost:%u\r\nContent-Length: 3\r\n"
+              "Connection: close\r\n\r\nabc",
+              port);
+    s_request (port, post, reply, sizeof reply);
     cr_assert (strstr (reply, "HTTP/1.1 405"), "%s", reply);
     //  An empty page is a page.
     cr_assert_eq (mm_httpd_publish (http, "/empty", "text/plain", "", 0), 0);
@@ -196,4 +199,37 @@ Test (mm_prom, exposition_format)
     cr_assert_not (mm_prom_name_ok ("1abc"));
     cr_assert (mm_prom_name_ok ("a:b_c1"));
     mm_buf_free (&out);
+}
+
+Test (mm_httpd, answers_only_its_own_host)
+{
+    //  DNS rebinding: a page served as evil.example whose name now points at 127.0.0.1.
+    char err[256], reply[4096], req[512];
+    mm_httpd_t *http = mm_httpd_new ("127.0.0.1:0", err, sizeof err);
+    cr_assert_not_null (http);
+    uint16_t port = mm_httpd_port (http);
+    mm_httpd_publish (http, "/api/state.json", "application/json", "{}", 2);
+    char hosts[4][64];
+    snprintf (hosts[0], sizeof hosts[0], "evil.example");
+    snprintf (hosts[1], sizeof hosts[1], "evil.example:%u", port);
+    snprintf (hosts[2], sizeof hosts[2], "127.0.0.2:%u", port);
+    snprintf (hosts[3], sizeof hosts[3], "127.0.0.1:%u", port + 1);
+    for (size_t i = 0; i < 4; i++) {
+        snprintf (req, sizeof req,
+                  "GET /api/state.json HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+                  hosts[i]);
+        s_request (port, req, reply, sizeof reply);
+        cr_assert (strstr (reply, "HTTP/1.1 421"), "%s: %s", hosts[i], reply);
+        cr_assert_null (strstr (reply, "\r\n\r\n{}"), "%s", hosts[i]);
+    }
+    //  Its own address and localhost, in any case.
+    snprintf (req, sizeof req,
+              "GET /api/state.json HTTP/1.1\r\nHost: LOCALHOST:%u\r\nConnection: close\r\n\r\n",
+              port);
+    s_request (port, req, reply, sizeof reply);
+    cr_assert (strstr (reply, "HTTP/1.1 200"), "%s", reply);
+    mm_httpd_stats_t st;
+    mm_httpd_stats (http, &st);
+    cr_assert_eq (st.misdirected, 4);
+    mm_httpd_destroy (&http);
 }
