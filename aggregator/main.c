@@ -257,9 +257,8 @@ main (int argc, char **argv)
         }
     }
     bool metrics_failed;
+    //  A metrics port that cannot be had is said, not fatal: storing events matters more.
     http = mm_prom_listen ("mimamori-aggregator", cfg.metrics, &metrics_failed);
-    if (metrics_failed)
-        goto done;
     //  Tests and supervisors read the bound endpoint from this line (the port may be "*").
     fprintf (stderr, "mimamori-aggregator: listening on %s\n", ag_ingest_endpoint (ingest));
     int64_t next_metrics = 0, next_health = 0;

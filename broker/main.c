@@ -170,9 +170,8 @@ main (int argc, char **argv)
             "mimamori-broker: no [aggregator] endpoint: events are stored, not forwarded");
     int status = 0;
     bool metrics_failed;
+    //  A metrics port that cannot be had is said, not fatal: storing events matters more.
     mm_httpd_t *http = mm_prom_listen ("mimamori-broker", cfg.metrics, &metrics_failed);
-    if (metrics_failed)
-        status = 1;
     mm_buf_t metrics = MM_BUF_INIT;
     int64_t next_metrics = 0;
     //  One thread: the store is not thread-safe. One poller on both sockets, so an ACK or a

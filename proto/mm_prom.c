@@ -1,6 +1,8 @@
 /*  mm_prom: Prometheus text exposition (see mm_prom.h). */
 #include "mm_prom.h"
 
+#include "mm_log.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -121,7 +123,9 @@ mm_prom_listen (const char *prog, const char *listen, bool *failed)
     char err[256];
     mm_httpd_t *http = mm_httpd_new (listen, err, sizeof err);
     if (!http) {
-        fprintf (stderr, "%s: metrics: %s (set [metrics] listen, or leave it empty)\n", prog, err);
+        mm_log_error ("%s: metrics: %s; running without /metrics (set [metrics] listen, or "
+                      "leave it empty)",
+                      prog, err);
         *failed = true;
         return NULL;
     }

@@ -44,8 +44,9 @@ bool mm_prom_failed (const mm_prom_t *p);
 bool mm_prom_name_ok (const char *name);
 
 //  A daemon's /metrics server on `listen` ([metrics] listen). Empty `listen`: NULL, no
-//  metrics, *failed false. A bad address or a port taken: NULL, *failed true, the reason on
-//  stderr after `prog`.
+//  metrics, *failed false. A bad address or a port taken: NULL, *failed true, the reason
+//  logged as an error; the daemons go on without metrics (their data path matters more;
+//  --check-config reports a bad address beforehand).
 mm_httpd_t *mm_prom_listen (const char *prog, const char *listen, bool *failed);
 
 //  Publishes `text` as the /metrics page (nothing if `http` is NULL).

@@ -514,13 +514,21 @@ s_summary (const sn_sensor_t *sensor, const sn_capture_stats_t *cap, uint64_t wr
 
 //  --check-config: the settings as the sensor will use them. 0, or 2 with FIX lines.
 static int
-s_check_config (const sn_config_t *cfg, const char *file)
+s_check_config (const sn_config_t *cfg, const char *file, size_t n_files, bool stay)
 {
     char err[512];
     mm_check_t c = {stdout, 0};
     printf ("mimamori-sensor: %s parses; what its settings name:\n", file ? file : "no -c file");
     if (sn_config_check (cfg, err, sizeof err) == -1)
         mm_check_fix (&c, "settings", "%s", err);
+    if (!cfg->interface[0] && n_files == 0 && !stay)
+        mm_check_fix (&c, "[capture] interface",
+                      "not set, and no capture file given: the sensor has nothing to watch (set "
+                      "the interface that sees the company's traffic)");
+    if (!cfg->uplink && !cfg->jsonl[0])
+        mm_check_fix (&c, "[uplink] enabled",
+                      "false, and no [output] jsonl: the sensor's events would go nowhere (enable "
+                      "[uplink] with its broker)");
     if (cfg->interface[0]) {
         char path[256];
         snprintf (path, sizeof path, "/sys/class/net/%s", cfg->interface);
@@ -735,7 +743,7 @@ main (int argc, char **argv)
     while (n_files && optind < argc)
         files[n_files++] = argv[optind++];
     if (checking) {
-        int rc = s_check_config (&cfg, config_file);
+        int rc = s_check_config (&cfg, config_file, n_files, stay);
         free (files);
         return rc;
     }
@@ -810,12 +818,11 @@ main (int argc, char **argv)
     int status = 0;
     s_metrics_t metrics = {.text = MM_BUF_INIT};
     bool metrics_failed;
+    //  A metrics port that cannot be had is said, not fatal: capturing matters more.
     metrics.http = mm_prom_listen ("mimamori-sensor", cfg.metrics, &metrics_failed);
-    if (metrics_failed)
-        status = 1;
     sn_capture_stats_t cstats = {0};
     bool live = n_files == 0 && !link_only;
-    if (live && status == 0) {
+    if (live) {
         sn_capture_t *cap =
             sn_capture_open_live (cfg.interface, cfg.filter, (int) cfg.snaplen, cfg.promiscuous,
                                   (int) cfg.buffer_mb, err, sizeof err);
@@ -831,7 +838,7 @@ main (int argc, char **argv)
             sn_capture_destroy (&cap);
         }
     }
-    for (size_t i = 0; i < n_files && !s_interrupted && !metrics_failed; i++) {
+    for (size_t i = 0; i < n_files && !s_interrupted; i++) {
         //  Each file is paced from its own start: captures made years apart must not wait
         //  for the gap between them.
         pacer.started = false;

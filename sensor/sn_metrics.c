@@ -18,6 +18,12 @@ s_uplink (mm_prom_t *p, sn_uplink_t *up)
     mm_prom_counter (p, S_P "events_resent_total", "Event frames sent again.", u.resent);
     mm_prom_gauge (p, S_P "spool_depth", "Events in the spool, not yet acknowledged.",
                    (double) u.spool_depth);
+    mm_prom_family (p, S_P "events_lost_total", "counter",
+                    "Events that will never reach the broker, by reason (each reported to it).");
+    mm_prom_sample (p, S_P "events_lost_total", "reason", "spool_bound",
+                    (double) u.overflow_events);
+    mm_prom_sample (p, S_P "events_lost_total", "reason", "publish_failed",
+                    (double) u.publish_failed);
     mm_prom_gauge (p, S_P "in_flight", "Events sent, not yet acknowledged.", (double) u.in_flight);
     mm_prom_counter (p, S_P "ack_timeouts_total", "ACK timeouts (each resends from the cursor).",
                      u.timeouts);

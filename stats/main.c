@@ -444,14 +444,9 @@ s_serve (s_args_t *a)
         mm_curve_auth_destroy (&auth);
         return S_FAILED;
     }
-    bool metrics_failed;
+    bool metrics_failed;  //  said, not fatal: the feed matters more
     mm_httpd_t *http =
         mm_prom_listen ("mimamori-stats", a->metrics ? a->metrics : "", &metrics_failed);
-    if (metrics_failed) {
-        st_feed_destroy (&feed);
-        mm_curve_auth_destroy (&auth);
-        return S_FAILED;
-    }
     //  Tests and supervisors read the bound endpoint from this line (the port may be "*").
     fprintf (stderr, "mimamori-stats: listening on %s\n", st_feed_endpoint (feed));
     int64_t next = 0, next_metrics = 0;

@@ -67,7 +67,12 @@ done
     fail "broker.ini not installed with its defaults"
 say "installed: programs on the PATH, a system user per daemon (no login), settings in /etc/mimamori"
 
-# Not configured yet: --check-config says what to do.
+# Not configured yet: --check-config says what to do (and the units' start limit stops a
+# restart loop).
+rc=0
+/usr/bin/mimamori-sensor -c /etc/mimamori/sensor.ini --check-config >"$dir/check" || rc=$?
+[ $rc = 2 ] && grep -q 'FIX  \[capture\] interface: not set' "$dir/check" || { cat "$dir/check"; fail "an unconfigured sensor passes its check"; }
+grep -q '^StartLimitBurst=5' /usr/lib/systemd/system/mimamori-sensor.service || fail "no start limit"
 rc=0
 /usr/bin/mimamori-broker -c /etc/mimamori/broker.ini --check-config >"$dir/check" || rc=$?
 [ $rc = 2 ] && grep -q 'FIX  \[keys\] cert_secret: .*mimamori-keygen' "$dir/check" || { cat "$dir/check"; fail "an unconfigured broker is not explained"; }
@@ -82,6 +87,14 @@ install -d -o mimamori-broker -m 0700 /var/lib/mimamori/broker
 runuser -u mimamori-broker -- /usr/bin/mimamori-broker -c /etc/mimamori/broker.ini --check-config >"$dir/check" ||
     { cat "$dir/check"; fail "a configured broker's --check-config, as its user"; }
 say "configured as docs/operations.md says: the broker's check passes as its own user"
+
+# Upgrade in place (the same packages again: prerm upgrade, postinst configure with the old
+# version): the scripts succeed, the edited settings and the keys stay.
+dpkg -i "$dir"/out/*.deb >"$dir/dpkg.log" 2>&1 || { cat "$dir/dpkg.log" >&2; fail "upgrade (dpkg -i again) failed"; }
+grep -q '^cert_secret = /etc/mimamori/b-kanto.cert_secret' /etc/mimamori/broker.ini ||
+    fail "an upgrade replaced the edited broker.ini"
+[ -f /etc/mimamori/b-kanto.cert_secret ] || fail "an upgrade lost a key"
+say "upgraded in place: settings and keys kept"
 
 # Units: systemd-analyze verifies them and scores their exposure (0 best, 10 worst).
 if command -v systemd-analyze >/dev/null; then
@@ -101,13 +114,13 @@ dpkg -r mimamori-aggregator mimamori-broker mimamori-sensor mimamori-common >"$d
 [ ! -e /usr/bin/mimamori-broker ] && [ ! -e /usr/lib/systemd/system/mimamori-broker.service ] || fail "remove left programs or units"
 [ -f /etc/mimamori/broker.ini ] && [ -d /var/lib/mimamori/broker ] && getent passwd mimamori-broker >/dev/null ||
     fail "remove took settings, state or users"
-# Purge: the rest goes (the keys made by hand first: dpkg purges only its own files).
-rm -f /etc/mimamori/*.cert /etc/mimamori/*.cert_secret
-rmdir /etc/mimamori/sensors
+# Purge: the rest goes: the daemon's own files (its secret key, its allow-list directory)
+# with its user; what root made by hand (public certificates) is root's to delete.
+rm -f /etc/mimamori/*.cert /etc/mimamori/centre.cert_secret
 dpkg --purge mimamori-aggregator mimamori-broker mimamori-sensor mimamori-common >"$dir/dpkg.log" 2>&1 ||
     { cat "$dir/dpkg.log" >&2; fail "dpkg --purge failed"; }
 installed=0
-[ ! -e /etc/mimamori ] || fail "purge left /etc/mimamori: $(ls -A /etc/mimamori)"
+[ ! -e /etc/mimamori ] || fail "purge left /etc/mimamori: $(ls -A /etc/mimamori) (the broker's secret key must go with its user)"
 [ ! -e /var/lib/mimamori ] || fail "purge left /var/lib/mimamori"
 for u in mimamori-sensor mimamori-broker mimamori-aggregator mimamori-console mimamori-stats; do
     ! getent passwd "$u" >/dev/null || fail "purge left user $u"

@@ -70,6 +70,8 @@ endpoint = tcp://127.0.0.1:7100
 aggregator_cert = $dir/keys/centre.cert
 INI
 cat >"$dir/sensor.ini" <<INI
+[capture]
+interface = lo
 [uplink]
 enabled = true
 broker = tcp://127.0.0.1:7102
