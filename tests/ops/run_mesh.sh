@@ -40,7 +40,7 @@ done
 say "the mesh is up: $(grep -c 'INCIDENT' "$dir/out") incident and $(grep -c 'WARNING' "$dir/out") warning lines shown live"
 
 # What the terminal showed: the four stages, each console's live lines, health, statistics.
-for s in "1/4" "2/4" "3/4" "4/4" "5/5"; do grep -q "== $s" "$dir/out" || fail "stage $s not shown"; done
+for s in "1/5" "2/5" "3/5" "4/5" "5/5"; do grep -q "== $s" "$dir/out" || fail "stage $s not shown"; done
 grep -q '\[p-east/kanto\] .*INCIDENT  critical org-02' "$dir/out" || fail "org-02's incident not shown live"
 grep -q '\[p-west/kinki\] .*INCIDENT .*org-10 .*feed lateral' "$dir/out" ||
     fail "org-10's detection from the lateral warning not shown"
