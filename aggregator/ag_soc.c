@@ -300,12 +300,42 @@ s_has (const char *line, size_t len, const char *tag)
 //  A statistics row of a weekly table: one JSON object of a mimamori.stats schema. The rows
 //  were verified by mimamori-stats before they were published; here they are only passed to
 //  the page. Weeks only: "2026-W47" and a day "2026-11-25" do not compare as text.
+//  True if `line` is one JSON value as far as nesting goes: brackets balance outside strings,
+//  strings close, no raw control character. Not a full parser: enough that one damaged row (a
+//  file half written by hand) cannot make the page's whole document unreadable.
+static bool
+s_balanced (const char *line, size_t len)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) line[i];
+        if (c < 0x20)
+            return false;
+        if (in_str) {
+            if (c == '\\' && ++i >= len)
+                return false;
+            else if (c == '"')
+                in_str = false;
+        }
+        else if (c == '"')
+            in_str = true;
+        else if (depth == 0 && i > 0)
+            return false;  //  something after the object closed
+        else if (c == '{' || c == '[')
+            depth++;
+        else if ((c == '}' || c == ']') && --depth < 0)
+            return false;
+    }
+    return depth == 0 && !in_str;
+}
+
 static bool
 s_is_row (const char *line, size_t len)
 {
     static const char tag[] = "{\"schema\":\"mimamori.stats";
     return len > sizeof tag && memcmp (line, tag, sizeof tag - 1) == 0 && line[len - 1] == '}' &&
-           s_has (line, len, "\"period_kind\":\"week\"");
+           s_has (line, len, "\"period_kind\":\"week\"") && s_balanced (line, len);
 }
 
 int

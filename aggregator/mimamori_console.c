@@ -248,6 +248,25 @@ s_check (const void *arg, mm_check_t *c)
     }
 }
 
+//  `text` as a JSON string's inside: quotes, backslashes and control characters escaped.
+static void
+s_json_text (char *out, size_t outlen, const char *text)
+{
+    size_t o = 0;
+    for (const char *c = text; *c && o + 7 < outlen; c++) {
+        unsigned char ch = (unsigned char) *c;
+        if (ch == '"' || ch == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char) ch;
+        }
+        else if (ch < 0x20)
+            o += (size_t) snprintf (out + o, outlen - o, "\\u%04x", ch);
+        else
+            out[o++] = (char) ch;
+    }
+    out[o] = 0;
+}
+
 static int
 s_run (const s_config_t *cfg)
 {
@@ -281,7 +300,8 @@ s_run (const s_config_t *cfg)
         goto done;
     if (cfg->stats_feed[0] && s_link_open (&stats, cfg->stats_feed, cfg->stats_cert, me) == -1)
         goto done;
-    char console_json[1400];
+    char console_json[2048], aggregator[600];
+    s_json_text (aggregator, sizeof aggregator, cfg->aggregator);
     //  Tests and ops/run read the page's address from this line.
     fprintf (stderr, S_PROG ": %s (provider %s, region %s) serving http://%s/ (port %u)\n", id->id,
              id->org, id->region, cfg->listen, mm_httpd_port (http));
@@ -334,8 +354,8 @@ s_run (const s_config_t *cfg)
             snprintf (console_json, sizeof console_json,
                       "{\"id\":\"%s\",\"provider\":\"%s\",\"region\":\"%s\",\"aggregator\":\"%s\","
                       "\"feed_frames\":%llu,\"feed_age_s\":%lld,\"version\":\"%s\"}",
-                      id->id, id->org, id->region, cfg->aggregator,
-                      (unsigned long long) feed.frames, (long long) age, MIMAMORI_VERSION);
+                      id->id, id->org, id->region, aggregator, (unsigned long long) feed.frames,
+                      (long long) age, MIMAMORI_VERSION);
             if (ag_soc_render (soc, console_json, (uint64_t) zclock_time () * 1000000u, &page) == 0)
                 mm_httpd_publish (http, "/api/state.json", "application/json; charset=utf-8",
                                   page.data, page.len);

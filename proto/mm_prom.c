@@ -19,15 +19,18 @@ mm_prom_name_ok (const char *name)
     return true;
 }
 
-//  Label values are the code's own words; anything else could be input (an org id).
+//  Label values are the code's own words: a lower-case letter, then letters, digits, '_' or
+//  '-'. A backstop, not a proof: it refuses addresses (digits first, dots, colons), host
+//  names (dots) and free text (spaces, capitals, non-ASCII), but an id like "org-01" has the
+//  shape of a word, so callers pass constants only (reasons, rules, states, severities).
 static bool
 s_value_ok (const char *value)
 {
-    if (!value[0] || strlen (value) > 64)
+    if (!islower ((unsigned char) value[0]) || strlen (value) > 32)
         return false;
     for (const char *c = value; *c; c++)
         if (!(islower ((unsigned char) *c) || isdigit ((unsigned char) *c) || *c == '_' ||
-              *c == '.' || *c == '-'))
+              *c == '-'))
             return false;
     return true;
 }

@@ -4,8 +4,9 @@
     A daemon renders its counters into an mm_prom_t once a second and publishes the text with
     mm_httpd. Names are "mimamori_<program>_<what>[_total|_seconds]". Label values come from
     the code only (a drop reason, a rule name), never from input: the metrics must not carry an
-    org id or an address, so a value outside [a-z0-9_.-] is written as "invalid" instead (and
-    the tests look for it). Errors are sticky: render everything, then check mm_prom_failed. */
+    org id or an address. As a backstop a value that is not a lower-case word
+    ([a-z][a-z0-9_-]*) is written as "invalid" (addresses, host names and free text cannot pass;
+    an id shaped like a word could, which is why only constants are passed). Errors are sticky: render everything, then check mm_prom_failed. */
 #ifndef MM_PROM_H
 #define MM_PROM_H
 

@@ -649,3 +649,25 @@ Test (ag_soc, stats_weeks_only_and_crlf_lines)
     free (r);
     ag_soc_destroy (&soc);
 }
+
+Test (ag_soc, a_damaged_row_is_left_out)
+{
+    //  A row cut short or with a stray character would make the page's document invalid.
+    ag_soc_t *soc = ag_soc_new (10);
+    cr_assert_not_null (soc);
+    const char text[] = S_ROW ("2026-W47", "x",
+                               1) "\n"
+                                  "{\"schema\":\"mimamori.stats/"
+                                  "1\",\"period\":\"2026-W47\",\"period_kind\":\"week\",\"x\":\"}\n"
+                                  "{\"schema\":\"mimamori.stats/"
+                                  "1\",\"period\":\"2026-W47\",\"period_kind\":\"week\"}}{}\n";
+    cr_assert_eq (ag_soc_take_stats (soc, text, sizeof text - 1), 0);
+    ag_soc_stats_t st;
+    ag_soc_stats (soc, &st);
+    cr_expect_eq (st.stats_rows, 1);
+    cr_expect_eq (st.bad, 2);
+    char *r = s_render (soc);
+    s_expect_py (r, "len(d[\"stats\"]) == 1");
+    free (r);
+    ag_soc_destroy (&soc);
+}

@@ -170,6 +170,8 @@ Test (mm_prom, exposition_format)
     //  Not a word of the code: could be an org id or an address.
     mm_prom_sample (&p, "mimamori_x_drops_total", "reason", "Company 01", 1);
     mm_prom_sample (&p, "mimamori_x_drops_total", "reason", "192.0.2.1:80", 1);
+    mm_prom_sample (&p, "mimamori_x_drops_total", "reason", "192.0.2.1", 1);
+    mm_prom_sample (&p, "mimamori_x_drops_total", "reason", "www.example.co.jp", 1);
     mm_hist_t h;
     mm_hist_reset (&h);
     for (uint64_t v = 1; v <= 20; v++)
@@ -188,6 +190,7 @@ Test (mm_prom, exposition_format)
     cr_assert (strstr (text, "mimamori_x_drops_total{reason=\"invalid\"} 1\n"));
     cr_assert_null (strstr (text, "Company"));
     cr_assert_null (strstr (text, "192.0.2.1"));
+    cr_assert_null (strstr (text, "example"));
     cr_assert (strstr (text, "mimamori_x_latency_seconds{quantile=\"0.5\"} 0.010"), "%s", text);
     cr_assert (strstr (text, "mimamori_x_latency_seconds{quantile=\"1\"} 0.020000\n"), "%s", text);
     cr_assert (strstr (text, "mimamori_x_latency_seconds_sum 0.210000\n"), "%s", text);
