@@ -220,7 +220,7 @@ s_run_week_json (void *arg)
 int
 main (int argc, char **argv)
 {
-    int rounds = argc > 1 ? atoi (argv[1]) : 5;
+    int rounds = argc > 1 ? (int) strtol (argv[1], NULL, 10) : 5;
     if (rounds < 1)
         rounds = 5;
     s_events (&s_ev);
