@@ -242,6 +242,8 @@ s_take_finding (ag_report_t *self, const uint8_t *msg, size_t len)
     if (f->detector.len == sizeof S_SILENT - 1 &&
         memcmp (f->detector.ptr, S_SILENT, f->detector.len) == 0)
         return s_take_gap (self, ev);
+    if (ev->ts < self->since)
+        return 1;  //  before the week: read only for silences still open when it began
     char sensor[MM_ID_MAX + 1];
     s_copy (sensor, sizeof sensor, ev->sensor);
     s_finding_t *it = NULL;
@@ -279,6 +281,8 @@ s_take_warning (ag_report_t *self, const uint8_t *msg, size_t len)
         self->bad++;
         return 1;
     }
+    if (w.ts < self->since)
+        return 1;
     char id[MM_ID_MAX + 1];
     s_copy (id, sizeof id, w.id);
     s_warning_t *it = NULL;
@@ -559,13 +563,29 @@ s_incidents (ag_report_t *self, mm_buf_t *out)
     return rc;
 }
 
+//  What the company itself should do about findings of a kind that is not severe: most need
+//  nothing from it, but what it exposes or how it set things up only it can change.
+static const char *
+s_ask (uint8_t category)
+{
+    switch (category) {
+    case MM_CAT_EXPOSED_SERVICE:
+        return "ご確認ください: インターネットに公開している機器やサービスが本当に必要か、"
+               "担当の SOC と確認してください。";
+    case MM_CAT_POLICY:
+        return "ご確認ください: 暗号化されていない通信などの設定を、担当の SOC と見直して"
+               "ください。";
+    default: return "対応は不要です。";
+    }
+}
+
 static int
 s_handled (ag_report_t *self, mm_buf_t *out)
 {
     int rc = mm_buf_appendf (
         out, "<h2>見つけて記録したもの</h2>\n<p>次のものは見守りの仕組みが自動で見つけ"
-             "て記録し、担当の SOC が確認しています。貴社で対応していただく必要は"
-             "ありません。</p>\n");
+             "て記録し、担当の SOC にも届いています。「ご確認ください」とあるもの以外は、"
+             "貴社で対応していただく必要はありません。</p>\n");
     size_t count[MM_CAT_SENSOR + 1] = {0};
     size_t total = 0;
     for (size_t i = 0; i < self->nf; i++)
@@ -577,12 +597,14 @@ s_handled (ag_report_t *self, mm_buf_t *out)
         }
     if (!total)
         return rc | mm_buf_appendf (out, "<p class=\"none\">ありませんでした。</p>\n");
-    rc |= mm_buf_appendf (out, "<table><tr><th>見つかったもの</th><th>件数</th></tr>\n");
+    rc |= mm_buf_appendf (out, "<table><tr><th>見つかったもの</th><th>件数</th><th>お願い</th>"
+                               "</tr>\n");
     for (uint8_t c = 0; c <= MM_CAT_SENSOR; c++)
         if (count[c])
-            rc |= mm_buf_appendf (out, "<tr><td>%s</td><td class=\"n\">%zu 件</td></tr>\n",
-                                  c == MM_CAT_SENSOR ? "センサー自身の状態について" : s_plain (c),
-                                  count[c]);
+            rc |=
+                mm_buf_appendf (out, "<tr><td>%s</td><td class=\"n\">%zu 件</td><td>%s</td></tr>\n",
+                                c == MM_CAT_SENSOR ? "センサー自身の状態について" : s_plain (c),
+                                count[c], s_ask (c));
     return rc | mm_buf_appendf (out, "</table>\n");
 }
 
@@ -640,8 +662,8 @@ s_sensors (ag_report_t *self, mm_buf_t *out, double *uptime)
         rc |= mm_buf_appendf (out, "<tr><td>");
         rc |= s_esc (out, s->id);
         if (!span || (!s_heard (self, s->id) && !gaps)) {
-            rc |= mm_buf_appendf (out, "</td><td class=\"n\">—</td><td>今週のデータがありません"
-                                       "(通常どおり動いていれば問題ありません)</td></tr>\n");
+            rc |= mm_buf_appendf (out, "</td><td class=\"n\">—</td><td>今週は検知がなく、停止の"
+                                       "報告もありませんでした</td></tr>\n");
             continue;
         }
         double up = 100.0 * (double) (span - (silent < span ? silent : span)) / (double) span;

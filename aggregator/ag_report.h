@@ -35,7 +35,9 @@ ag_report_t *ag_report_new (const ag_registry_t *registry, uint32_t org, const c
 void ag_report_destroy (ag_report_t **self_p);
 
 //  Takes one timeline item (an ag_query_item_fn): 'F' an EVENT with a finding, 'W' a WARNING.
-//  0 taken, 1 skipped (does not decode: counted), -1 out of memory.
+//  Items before the week are read for the brokers' silences only: a sensor silent since an
+//  earlier week is silent in this one too (`mimamori report` reads from 30 days before).
+//  0 taken, 1 skipped (before the week, or does not decode: counted), -1 out of memory.
 int ag_report_take (void *self, char kind, const uint8_t *msg, size_t len);
 
 //  The page: one self-contained HTML document (inline style, no script, no external asset),

@@ -443,7 +443,10 @@ s_report_cmd (const s_args_t *a)
                             : NULL;
     mm_buf_t page = MM_BUF_INIT;
     int rc = S_NOTHING;
-    if (report && ag_query_org_each (q, a->org, since, until, ag_report_take, report) >= 0 &&
+    //  From 30 days before the week: a silence still open when the week began started earlier.
+    uint64_t lookback =
+        since > 30ull * 86400 * 1000000000ull ? since - 30ull * 86400 * 1000000000ull : 0;
+    if (report && ag_query_org_each (q, a->org, lookback, until, ag_report_take, report) >= 0 &&
         ag_report_html (report, &page) == 0) {
         if (!a->output || strcmp (a->output, "-") == 0)
             rc = fwrite (page.data, 1, page.len, stdout) == page.len ? S_OK : S_NOTHING;

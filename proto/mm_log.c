@@ -136,8 +136,7 @@ mm_log_v (mm_log_level_t level, const char *fmt, va_list ap)
     s_prefix (stderr, level);
     fwrite (line, 1, len, stderr);
     if (held)
-        fprintf (stderr, " (and %u more like this in the last %u s, not logged)", held,
-                 s_window_ms / 1000);
+        fprintf (stderr, " (%u more like this were held back before this one)", held);
     fputc ('\n', stderr);
     fflush (stderr);
     funlockfile (stderr);

@@ -9,8 +9,10 @@
     a test's log file) it starts with CZMQ's "W: 26-11-22 21:28:27 " so both kinds read alike.
 
     Repeats: each call site (its format string) may write `burst` lines (default 20) per
-    `window_ms` (60 s); beyond that lines are counted, not written, and the next line that
-    passes says how many of its kind were held back. A flood of refused handshakes or bad
+    `window_ms` (60 s); beyond that lines are counted, not written, and the next line of that
+    call site to pass says how many were held back before it (a flood that stops is reported
+    by its next line, whenever that comes; a site pushed out of the table of 256 loses its
+    count). A flood of refused handshakes or bad
     frames costs a counter, never the disk or the journal's rate limit (which would drop
     everyone's lines). */
 #ifndef MM_LOG_H
