@@ -41,6 +41,7 @@ s_usage (FILE *out)
              "  show FILE       print the role, ids and public key of a .cert or .cert_secret\n"
              "                  file (never the secret key)\n"
              "\n"
+             "It takes no settings (no --check-config: `show FILE` checks a key file).\n"
              "Exit status: 0 done, 1 could not (a file exists, cannot write), 2 bad arguments.\n",
              MM_ID_MAX);
 }

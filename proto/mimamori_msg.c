@@ -6,12 +6,17 @@
     The generated sections are the key tables (from the schema tables the codec itself runs
     on) and the hex dump of an example, so the protocol document cannot drift from the code. */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mm_json.h"
 #include "mm_sample.h"
+
+#ifndef MIMAMORI_VERSION
+#define MIMAMORI_VERSION "0.0.0"
+#endif
 #include "mm_schema.h"
 
 //  ---------------------------------------------------------------------------------------------
@@ -356,6 +361,20 @@ main (int argc, char **argv)
         return s_cmd_samples ();
     if (argc >= 3 && strcmp (argv[1], "doc") == 0)
         return s_cmd_doc (argv[2], argc >= 4 && strcmp (argv[3], "--check") == 0);
-    fprintf (stderr, "usage: mimamori-msg decode | samples | doc FILE [--check]\n");
-    return 2;
+    if (argc == 2 && (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-V") == 0)) {
+        printf ("mimamori-msg %s\n", MIMAMORI_VERSION);
+        return 0;
+    }
+    bool help = argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0);
+    fprintf (help ? stdout : stderr,
+             "usage: mimamori-msg decode | samples | doc FILE [--check]\n"
+             "\n"
+             "  decode          hex frames on stdin (one a line) to JSON lines on stdout\n"
+             "  samples         every message type's sample as a JSON line\n"
+             "  doc FILE        rewrite the generated sections of docs/protocol.md\n"
+             "      --check     compare instead; differences fail\n"
+             "\n"
+             "It takes no settings (no --check-config). Exit status: 0 done; 1 a frame that\n"
+             "does not decode, or a document that differs (--check); 2 a usage error.\n");
+    return help ? 0 : 2;
 }

@@ -332,7 +332,11 @@ s_usage (FILE *out)
         "      --print-config     print every setting with its default and exit\n"
         "  -q, --quiet            no summary on stderr at the end\n"
         "  -V, --version          print the version and exit\n"
-        "  -h, --help             this help\n");
+        "  -h, --help             this help\n"
+        "\n"
+        "Exit status: 0 done (or stopped by SIGINT/SIGTERM; --help, --version, --print-config,\n"
+        "a clean --check-config); 1 a capture, output or uplink failure; 2 a bad flag or\n"
+        "settings file, or a --check-config with something to fix.\n");
 }
 
 enum {

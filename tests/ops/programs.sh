@@ -16,7 +16,7 @@ stats=$build/stats/mimamori-stats tool=$build/aggregator/mimamori
 keygen=$build/proto/mimamori-keygen msg=$build/proto/mimamori-msg
 
 # --help and --version: exit 0, on stdout; a bad flag: exit 2.
-for p in "$agg" "$broker" "$sensor" "$console" "$stats" "$tool" "$keygen"; do
+for p in "$agg" "$broker" "$sensor" "$console" "$stats" "$tool" "$keygen" "$msg"; do
     name=$(basename "$p")
     "$p" --help >"$dir/help" 2>&1 || fail "$name --help exited $?"
     grep -qi 'usage' "$dir/help" || fail "$name --help prints no usage"
@@ -31,6 +31,9 @@ for p in "$agg" "$broker" "$console"; do
     "$p" --help | grep -q 'Exit status: 0' || fail "$(basename "$p") --help does not say its exit codes"
 done
 "$sensor" --help | grep -q 'check-config' || fail "the sensor's --help does not offer --check-config"
+for p in "$sensor" "$stats" "$tool" "$keygen" "$msg"; do
+    "$p" --help | grep -q 'Exit [a-z]*' || fail "$(basename "$p") --help does not say its exit codes"
+done
 say "--help, --version and a bad flag (2) for every program"
 
 k() { "$keygen" "$@" --out "$dir/keys" >/dev/null; }
