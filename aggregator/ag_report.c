@@ -509,7 +509,7 @@ s_summary (mm_buf_t *out, size_t severe, size_t handled, size_t warnings, double
                           severe ? "bad" : "good", severe);
     rc |= mm_buf_appendf (out,
                           "<div class=\"box\"><span class=\"n\">%zu 件</span>見つけて記録したもの"
-                          "(対応済み)</div>\n",
+                          "</div>\n",
                           handled);
     rc |= mm_buf_appendf (out,
                           "<div class=\"box%s\"><span class=\"n\">%zu 件</span>取引先からの注意"
