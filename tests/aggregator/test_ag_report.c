@@ -162,8 +162,7 @@ s_expect_boxes (const char *page, size_t severe, size_t handled, size_t warnings
               "<div class=\"box %s\"><span class=\"n\">%zu 件</span>すぐに対応が必要な問題</div>",
               severe ? "bad" : "good", severe);
     cr_expect (strstr (page, box), "severe box: want %zu", severe);
-    snprintf (box, sizeof box, "<span class=\"n\">%zu 件</span>見つけて記録したもの<",
-              handled);
+    snprintf (box, sizeof box, "<span class=\"n\">%zu 件</span>見つけて記録したもの<", handled);
     cr_expect (strstr (page, box), "handled box: want %zu", handled);
     snprintf (box, sizeof box,
               "<div class=\"box%s\"><span class=\"n\">%zu 件</span>取引先からの注意喚起</div>",
