@@ -313,7 +313,9 @@ s_balanced (const char *line, size_t len)
         if (c < 0x20)
             return false;
         if (in_str) {
-            if (c == '\\' && ++i >= len)
+            //  An escape takes the next character, which must be printable too (a NUL there
+            //  would end the row when it is kept as a C string).
+            if (c == '\\' && (++i >= len || (unsigned char) line[i] < 0x20))
                 return false;
             else if (c == '"')
                 in_str = false;
