@@ -14,6 +14,7 @@
 #include "ag_indicator.h"
 #include "mm_event.h"
 #include "mm_json.h"
+#include "mm_period.h"
 
 #define S_NS 1000000000ull
 //  STIX caps a sighting's count (STIX 2.1, 5.5: "MUST be an integer between 0 and 999,999,999").
@@ -313,19 +314,6 @@ s_digits (const char **p, int n)
     return v;
 }
 
-//  Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Howard Hinnant's
-//  days_from_civil): timegm is not in C17, and TZ games are not for a library.
-static int64_t
-s_days (int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int
 ag_query_parse_time (const char *text, uint64_t *ns)
 {
@@ -341,7 +329,7 @@ ag_query_parse_time (const char *text, uint64_t *ns)
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
         return -1;
-    int64_t secs = s_days (y, mo, d) * 86400;
+    int64_t secs = mm_days_from_civil (y, mo, d) * 86400;
     uint64_t frac = 0;
     if (*p == 'T' || *p == 't' || *p == ' ') {
         p++;

@@ -1,7 +1,6 @@
 /*  ag_report: an SME's weekly report (see ag_report.h). */
 #include "ag_report.h"
 
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "ag_correlate.h"
 #include "mm_event.h"
 #include "mm_warning.h"
+#include "mm_period.h"
 
 #define S_NS 1000000000ull
 #define S_JST (9ull * 3600 * S_NS)
@@ -93,49 +93,11 @@ s_copy (char *dst, size_t dlen, mm_str_t s)
     dst[n] = 0;
 }
 
-//  Days from 1970-01-01 to a date of the proleptic Gregorian calendar (H. Hinnant's
-//  days_from_civil; timegm is not POSIX).
-static int64_t
-s_days (int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-//  The Monday (days since the epoch) of ISO week 1 of `year`: the week holding January 4th.
-static int64_t
-s_week1 (int year)
-{
-    int64_t jan4 = s_days (year, 1, 4);
-    int64_t monday_offset = (jan4 + 3) % 7;  //  1970-01-01 was a Thursday
-    return jan4 - monday_offset;
-}
-
 int
 ag_report_week (const char *week, uint64_t *since, uint64_t *until)
 {
-    //  Exactly "YYYY-Www": no sign, no blank (sscanf's %d would take them).
-    static const char shape[] = "9999-W99";
-    if (!week || strlen (week) != sizeof shape - 1)
-        return -1;
-    for (size_t i = 0; i < sizeof shape - 1; i++)
-        if (shape[i] == '9' ? !isdigit ((unsigned char) week[i]) : week[i] != shape[i])
-            return -1;
-    int year = 0, wk = (week[6] - '0') * 10 + (week[7] - '0');
-    for (int i = 0; i < 4; i++)
-        year = year * 10 + (week[i] - '0');
-    if (year < 2000 || year > 2999 || wk < 1 || wk > 53)
-        return -1;
-    int64_t start = s_week1 (year) + (int64_t) (wk - 1) * 7;
-    if (start >= s_week1 (year + 1))
-        return -1;                                     //  a week 53 the year does not have
-    *since = (uint64_t) start * 86400 * S_NS - S_JST;  //  Monday 00:00 in Japan
-    *until = *since + 7ull * 86400 * S_NS;
-    return 0;
+    const char *kind;
+    return mm_period_parse (week, since, until, &kind) == 0 && strcmp (kind, "week") == 0 ? 0 : -1;
 }
 
 ag_report_t *

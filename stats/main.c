@@ -14,6 +14,7 @@
 
 #include <czmq.h>
 
+#include "mm_period.h"
 #include "ag_registry.h"
 #include "ag_store.h"
 #include "mm_check.h"
@@ -159,7 +160,7 @@ s_build (const s_args_t *a, ag_store_t *store, const ag_registry_t *reg, const c
 {
     uint64_t from, to;
     const char *kind;
-    if (st_period_parse (period, &from, &to, &kind) == -1)
+    if (mm_period_parse (period, &from, &to, &kind) == -1)
         return S_USAGE;
     st_table_t *table = st_table_new ();
     st_source_stats_t ss;
@@ -311,7 +312,7 @@ s_table (s_args_t *a)
                          "or --top\n");
         return S_USAGE;
     }
-    if (st_period_parse (a->period, &from, &to, &kind) == -1) {
+    if (mm_period_parse (a->period, &from, &to, &kind) == -1) {
         fprintf (stderr, "mimamori-stats: '%s' is not a period (2026-W47 or 2026-11-18)\n",
                  a->period);
         return S_USAGE;
@@ -359,7 +360,7 @@ s_current (const s_args_t *a, mm_buf_t *rows)
     ag_store_t *store = NULL;
     int rc = s_open (a, &reg, &store);
     char week[16];
-    st_period_week_of ((uint64_t) (time (NULL) - 7 * 86400) * 1000000000ull, week, sizeof week);
+    mm_period_week_of ((uint64_t) (time (NULL) - 7 * 86400) * 1000000000ull, week, sizeof week);
     const char *periods[1] = {week};
     for (int i = 0; i < 1 && rc == S_OK; i++) {
         mm_buf_t part = {0}, top = {0};

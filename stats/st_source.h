@@ -28,11 +28,6 @@ typedef struct {
 int st_source_read (ag_store_t *store, const ag_registry_t *registry, uint64_t from_ns,
                     uint64_t to_ns, st_table_t *table, st_source_stats_t *stats);
 
-//  A period: "2026-W47" (the ISO week, Monday 00:00 to Monday 00:00 in Asia/Tokyo) or
-//  "2026-11-18" (that day in Asia/Tokyo), as ns since the epoch, and its kind ("week" or
-//  "day"). 0, or -1 if the text is not one.
-int st_period_parse (const char *text, uint64_t *from_ns, uint64_t *to_ns, const char **kind);
-//  The ISO week (Asia/Tokyo) holding `ns`, as "2026-W47", into out (at least 9 bytes).
-void st_period_week_of (uint64_t ns, char *out, size_t size);
+//  Periods ("2026-W47", "2026-11-18" in Asia/Tokyo): mm_period_parse (proto/mm_period.h).
 
 #endif

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mm_period.h"
 #include "ag_registry.h"
 #include "ag_store.h"
 #include "st_output.h"
@@ -236,7 +237,7 @@ main (int argc, char **argv)
     }
     uint64_t from, to;
     const char *kind;
-    st_period_parse ("2026-W47", &from, &to, &kind);
+    mm_period_parse ("2026-W47", &from, &to, &kind);
     snprintf (path, sizeof path, "%s/store", dir);
     ag_store_t *st = ag_store_new (path, err, sizeof err);
     uint64_t t0 = s_mono_ns ();

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm_period.h"
 #include "st_source.h"
 
 #define S_NS 1000000000ull
@@ -15,29 +16,29 @@ Test (st_source, periods_are_tokyo_weeks_and_days)
     uint64_t from, to;
     const char *kind;
     //  2026-W47: Monday 16 November 00:00 in Tokyo = 15 November 15:00 UTC.
-    cr_assert_eq (st_period_parse ("2026-W47", &from, &to, &kind), 0);
+    cr_assert_eq (mm_period_parse ("2026-W47", &from, &to, &kind), 0);
     cr_expect_eq (from, 1794754800ull * S_NS);
     cr_expect_eq (to - from, 7 * 86400ull * S_NS);
     cr_expect_str_eq (kind, "week");
-    cr_assert_eq (st_period_parse ("2026-11-18", &from, &to, &kind), 0);
+    cr_assert_eq (mm_period_parse ("2026-11-18", &from, &to, &kind), 0);
     cr_expect_eq (from, 1794927600ull * S_NS);
     cr_expect_eq (to - from, 86400ull * S_NS);
     cr_expect_str_eq (kind, "day");
     //  2026 has 53 ISO weeks (1 January 2026 is a Thursday); 2027 has 52.
-    cr_expect_eq (st_period_parse ("2026-W53", &from, &to, &kind), 0);
-    cr_expect_eq (st_period_parse ("2027-W53", &from, &to, &kind), -1);
-    cr_expect_eq (st_period_parse ("2024-02-29", &from, &to, &kind), 0);
+    cr_expect_eq (mm_period_parse ("2026-W53", &from, &to, &kind), 0);
+    cr_expect_eq (mm_period_parse ("2027-W53", &from, &to, &kind), -1);
+    cr_expect_eq (mm_period_parse ("2024-02-29", &from, &to, &kind), 0);
     const char *bad[] = {"2026-W00",   "2026-W54",   "2026-W4",    "2026-02-29",
                          "2026-13-01", "2026-00-10", "2026-1-01",  "W47",
                          "",           "2026-W47x",  "1969-12-31", "2026-11-31"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        cr_expect_eq (st_period_parse (bad[i], &from, &to, &kind), -1, "accepted %s", bad[i]);
+        cr_expect_eq (mm_period_parse (bad[i], &from, &to, &kind), -1, "accepted %s", bad[i]);
     char w[16];
-    st_period_week_of (1794754800ull * S_NS, w, sizeof w);
+    mm_period_week_of (1794754800ull * S_NS, w, sizeof w);
     cr_expect_str_eq (w, "2026-W47");
-    st_period_week_of (1794754800ull * S_NS - 1, w, sizeof w);
+    mm_period_week_of (1794754800ull * S_NS - 1, w, sizeof w);
     cr_expect_str_eq (w, "2026-W46");
-    st_period_week_of (1798729200ull * S_NS, w, sizeof w);  //  1 January 2027 in Tokyo
+    mm_period_week_of (1798729200ull * S_NS, w, sizeof w);  //  1 January 2027 in Tokyo
     cr_expect_str_eq (w, "2026-W53");
 }
 
@@ -92,7 +93,7 @@ Test (st_source, a_periods_findings_come_from_the_store)
     cr_assert_not_null (reg, "%s", err);
     uint64_t from, to;
     const char *kind;
-    cr_assert_eq (st_period_parse ("2026-W47", &from, &to, &kind), 0);
+    cr_assert_eq (mm_period_parse ("2026-W47", &from, &to, &kind), 0);
     //  In the week: org-01 twice (one notified 61 s after detection), org-02, org-04 (all
     //  Kanto, manufacturing, network sensors).
     s_record (st, from, "s-01", 1, 1, 5, 4, 62);

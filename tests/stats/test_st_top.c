@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm_period.h"
 #include "ag_allow.h"
 #include "ag_correlate.h"
 #include "ag_psl.h"
@@ -78,7 +79,7 @@ Test (st_top, listed_only_with_k_companies_of_two_providers)
     cr_assert_not_null (cor);
     uint64_t from, to;
     const char *kind;
-    cr_assert_eq (st_period_parse ("2026-W47", &from, &to, &kind), 0);
+    cr_assert_eq (mm_period_parse ("2026-W47", &from, &to, &kind), 0);
     uint64_t t = from + 3600 * S_NS, now = to + 3600 * S_NS;
     //  A: 6 companies of both providers (org-12..14 east, org-16..18 west): listed.
     //  B: 7 companies of one provider: not listed. C: 4 of both: fewer than k.
